@@ -1,0 +1,34 @@
+"""Create the roles of DESIGN.md §9 as groups with their permissions."""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+
+def create_roles(apps, schema_editor):
+    from accounts.roles import sync_role_permissions
+
+    # Permissions are normally created after migrate; make sure they exist now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    sync_role_permissions(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+
+
+def remove_roles(apps, schema_editor):
+    from accounts.roles import ROLE_PERMISSIONS
+
+    apps.get_model("auth", "Group").objects.filter(name__in=list(ROLE_PERMISSIONS)).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("cases", "0002_initial"),
+        ("incidents", "0002_initial"),
+        ("tickets", "0001_initial"),
+        ("comms", "0001_initial"),
+    ]
+    operations = [migrations.RunPython(create_roles, remove_roles)]

@@ -1,0 +1,165 @@
+"""People, organisations, resolver groups and the service-desk directory (§10, §3.11, §18.4)."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class Organisation(models.Model):
+    """A market participant or one of its divisions; organisations form a tree (§10.4).
+
+    `path` is a materialised path ("/1/4/9/") kept by `accounts.services`, so "this
+    organisation and every descendant" is one indexed prefix match at any depth.
+    """
+
+    class CraMarketRole(models.TextChoices):
+        SUPPLIER = "supplier", "Supplier"
+        LDSO = "ldso", "Licensed Distribution System Operator"
+        DCP = "dcp", "DIP Connection Provider"
+        SOFTWARE_PROVIDER = "software_provider", "Software provider"
+        METERING_AGENT = "metering_agent", "Metering service / data agent"
+        CENTRAL_SERVICE = "central_service", "Central service provider"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=200, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    party_id = models.CharField("Party ID", max_length=20, blank=True)
+    market_participant_id = models.CharField("Market Participant ID", max_length=20, blank=True)
+    cra_market_role = models.CharField(
+        "CRA market role", max_length=30, choices=CraMarketRole.choices, blank=True
+    )
+    path = models.CharField(max_length=500, editable=False, default="", db_index=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            # Serves the visibility selector: organisation__path__startswith=<user's org path>.
+            models.Index(fields=["path"], name="org_path_prefix", opclasses=["varchar_pattern_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("A user needs an email address")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with their email address (§10.1)."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text="Set by an organisation admin or the desk; a user without one cannot raise cases.",
+    )
+    is_staff = models.BooleanField(
+        default=False, help_text="Desk staff: may enter the agent console (with MFA)."
+    )
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class ResolverGroup(models.Model):
+    """A team that works incidents; may belong to a vendor organisation (§5.15, Appendix G)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    email = models.EmailField(blank=True, help_text="Shared mailbox for assignment alerts.")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="resolver_groups")
+    vendor = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="resolver_groups"
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceDesk(models.Model):
+    """Another desk a case can be re-routed to (§3.11, §18.4, Appendix H).
+
+    Only organisation-level contacts are held: no personal names or personal addresses.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    owner = models.CharField("Owner organisation", max_length=200)
+    service_provider = models.CharField(max_length=200, blank=True)
+    query_types = models.TextField("Query types covered")
+    portal_url = models.URLField("Portal", blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=60, blank=True)
+    service_hours = models.CharField(max_length=200, blank=True)
+    out_of_hours_contact = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "service desk"
+        verbose_name_plural = "service desk directory"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def contact_lines(self) -> list[str]:
+        """The desk's contact details as plain lines, for re-routing advice."""
+        lines = []
+        if self.portal_url:
+            lines.append(f"Portal: {self.portal_url}")
+        if self.email:
+            lines.append(f"Email: {self.email}")
+        if self.phone:
+            lines.append(f"Phone: {self.phone}")
+        if self.service_hours:
+            lines.append(f"Service hours: {self.service_hours}")
+        if self.out_of_hours_contact:
+            lines.append(f"Out of hours: {self.out_of_hours_contact}")
+        return lines

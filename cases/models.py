@@ -1,0 +1,80 @@
+"""Case: what a participant raises in the portal (§3.2), and its triage (§4.1)."""
+
+from django.db import models
+
+from tickets.models import Ticket
+
+
+class Case(Ticket):
+    """A participant's case. It stays with the desk, which owns all customer communication
+    (Appendix G); triage re-routes it, makes it a service request or raises an incident."""
+
+    NUMBER_PREFIX = "CS"
+    PARTICIPANTS_MAY_SEE = True
+
+    class TriageOutcome(models.TextChoices):
+        REROUTED = "rerouted", "Re-routed to another desk"
+        REQUEST = "request", "Service request"
+        INCIDENT = "incident", "Incident"
+
+    class RequestType(models.TextChoices):
+        """Service-request types of §7.2."""
+
+        STANDARD = "standard", "Standard"
+        COMPLEX = "complex", "Complex"
+        HIGH_PRIORITY = "high_priority", "High Priority"
+        CUSTOM = "custom", "Custom"
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", "Portal"
+        API = "api", "API"
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+
+    # §3.2 portal fields (organisation, category, subject and description live on Ticket).
+    party_id = models.CharField("Party ID", max_length=20, blank=True)
+    no_party_id = models.BooleanField("I do not have a party ID", default=False)
+    unregistered_organisation_name = models.CharField(max_length=200, blank=True)
+    market_participant_id = models.CharField("Market Participant ID", max_length=20, blank=True)
+    cra_market_role = models.CharField("CRA market role", max_length=30, blank=True)
+    related_url = models.URLField("URL of related page or document", max_length=500, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
+
+    # Triage (§4.1).
+    triage_outcome = models.CharField(max_length=10, choices=TriageOutcome.choices, blank=True)
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    triaged_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rerouted_to = models.ForeignKey(
+        "accounts.ServiceDesk", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    request_type = models.CharField(max_length=15, choices=RequestType.choices, blank=True)
+
+    class Meta(Ticket.Meta):
+        permissions = [
+            ("view_all_case", "Can see every organisation's cases"),
+            ("work_group_case", "Can see cases assigned to own resolver groups"),
+            ("triage_case", "Can triage cases (§4.1)"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(models.Q(no_party_id=True) & ~models.Q(party_id="")),
+                name="case_party_id_or_none",
+                violation_error_message="Give a Party ID or tick “I do not have a party ID”, not both.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(triage_outcome="request") | models.Q(request_type=""),
+                name="case_request_type_only_for_requests",
+            ),
+        ]
+        indexes = [
+            # Serves the triage queue: WHERE state='new' ORDER BY opened_at.
+            models.Index(fields=["state", "opened_at"], name="case_state_opened"),
+            # Serves My Cases: organisation scope ordered by newest.
+            models.Index(fields=["organisation", "-opened_at"], name="case_org_opened"),
+        ]
+
+    @property
+    def is_service_request(self) -> bool:
+        return self.triage_outcome == self.TriageOutcome.REQUEST

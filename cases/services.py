@@ -1,0 +1,299 @@
+"""Every write on a case: raising it (§3.2), comments, attachments, transitions and triage (§4.1)."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Organisation, ServiceDesk
+from accounts.selectors import organisations_for_user
+from comms import notifications
+from tickets.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
+from tickets.models import Category, JournalEntry
+from tickets.priority import Priority
+from tickets.services import (
+    attachment_add,
+    journal_entry_add,
+    ticket_classify,
+    ticket_link,
+    ticket_number_allocate,
+    ticket_transition,
+)
+
+from .models import Case
+
+REROUTED_CODE = "rerouted"
+
+
+def _is_desk(actor) -> bool:
+    return bool(actor and actor.is_staff and actor.has_perm("cases.change_case"))
+
+
+def _require_desk(actor, action: str) -> None:
+    if not _is_desk(actor):
+        raise ActionNotPermitted(f"Only the service desk can {action}.")
+
+
+def _require_triage(actor, action: str) -> None:
+    if not (actor and actor.is_staff and actor.has_perm("cases.triage_case")):
+        raise ActionNotPermitted(f"Only first-line agents can {action}.")
+
+
+def case_create(
+    *,
+    actor,
+    organisation: Organisation,
+    category: Category | None,
+    short_description: str,
+    description: str,
+    party_id: str = "",
+    no_party_id: bool = False,
+    unregistered_organisation_name: str = "",
+    market_participant_id: str = "",
+    cra_market_role: str = "",
+    related_url: str = "",
+    uploads=(),
+    channel: str = Case.Channel.PORTAL,
+) -> Case:
+    """Raise a case with the §3.2 fields; acknowledges the raiser and alerts the desk (§3.1, §5.17)."""
+    errors: dict[str, list[str]] = {}
+    short_description = (short_description or "").strip()
+    description = (description or "").strip()
+    party_id = (party_id or "").strip()
+    related_url = (related_url or "").strip()
+    if actor is None or not actor.is_authenticated:
+        raise ActionNotPermitted("Sign in to raise a case.")
+    allowed = organisations_for_user(actor)
+    if not actor.is_staff and not actor.organisation_id:
+        raise ActionNotPermitted(
+            "Your account is not yet attached to an organisation. Ask your organisation admin "
+            "or the service desk to attach it, then you can raise cases."
+        )
+    if organisation is None:
+        errors["organisation"] = ["Choose the organisation this case is for."]
+    elif not actor.is_staff and not allowed.filter(pk=organisation.pk).exists():
+        errors["organisation"] = ["You can only raise cases for your own organisation or those below it."]
+    if category is None:
+        errors["category"] = ["Choose a category."]
+    elif not category.active:
+        errors["category"] = ["That category is no longer in use; choose another."]
+    if not short_description:
+        errors["short_description"] = ["Give the case a subject."]
+    elif len(short_description) > 160:
+        errors["short_description"] = ["Keep the subject to 160 characters or fewer."]
+    if not description:
+        errors["description"] = ["Describe the issue or request."]
+    if party_id and no_party_id:
+        errors["party_id"] = ["Give a Party ID or tick “I do not have a party ID”, not both."]
+    elif not party_id and not no_party_id:
+        errors["party_id"] = ["Enter your Party ID, or tick “I do not have a party ID”."]
+    if related_url:
+        try:
+            URLValidator(schemes=["http", "https"])(related_url)
+        except ValidationError:
+            errors["related_url"] = ["Enter a full web address starting with https://."]
+    if errors:
+        raise ValidationFailed("The case could not be raised; check the highlighted fields.", field_errors=errors)
+
+    with transaction.atomic():
+        case = Case.objects.create(
+            number=ticket_number_allocate(prefix=Case.NUMBER_PREFIX),
+            organisation=organisation,
+            caller=actor,
+            opened_by=actor,
+            category=category,
+            short_description=short_description,
+            description=description,
+            party_id=party_id,
+            no_party_id=no_party_id,
+            unregistered_organisation_name=(unregistered_organisation_name or "").strip(),
+            market_participant_id=(market_participant_id or "").strip(),
+            cra_market_role=(cra_market_role or "").strip(),
+            related_url=related_url,
+            channel=channel,
+        )
+        for upload in uploads:
+            attachment_add(ticket=case, upload=upload, uploaded_by=actor)
+        journal_entry_add(
+            ticket=case, kind=JournalEntry.Kind.SYSTEM,
+            body=f"Case raised through the {case.get_channel_display().lower()}.", author=actor,
+        )
+        notifications.case_raised(case)
+    return case
+
+
+def case_comment_add(*, case: Case, actor, body: str, work_note: bool = False) -> JournalEntry:
+    """Add a comment. Desk comments notify the caller; work notes never leave the desk.
+
+    A caller's comment on a case On Hold — Awaiting Caller puts it back In Progress (§5.12).
+    """
+    by_desk = _is_desk(actor)
+    if work_note and not by_desk:
+        raise ActionNotPermitted("Only the service desk can add work notes.")
+    if case.state in (Case.State.CLOSED, Case.State.CANCELLED):
+        raise TransitionNotAllowed(
+            f"{case.number} is {case.get_state_display().lower()}; raise a new case that refers to it."
+        )
+    kind = JournalEntry.Kind.WORK_NOTE if work_note else JournalEntry.Kind.COMMENT
+    with transaction.atomic():
+        entry = journal_entry_add(ticket=case, kind=kind, body=body, author=actor)
+        if work_note:
+            return entry
+        if by_desk:
+            notifications.case_comment_added(case, by_desk=True)
+        else:
+            notifications.case_comment_added(case, by_desk=False, author=actor)
+            if case.state == Case.State.ON_HOLD and case.hold_reason == Case.HoldReason.AWAITING_CALLER:
+                result = ticket_transition(ticket=case, name="resume", actor=None)
+                notifications.case_status_changed(result.ticket, old_state=result.old_state)
+    return entry
+
+
+def case_attachment_add(*, case: Case, actor, upload):
+    if case.state in (Case.State.CLOSED, Case.State.CANCELLED):
+        raise TransitionNotAllowed(f"{case.number} is {case.get_state_display().lower()}; it takes no more files.")
+    with transaction.atomic():
+        attachment = attachment_add(ticket=case, upload=upload, uploaded_by=actor)
+        journal_entry_add(
+            ticket=case, kind=JournalEntry.Kind.SYSTEM,
+            body=f"Attachment added: {attachment.original_name}.", author=actor,
+        )
+    return attachment
+
+
+def case_transition(*, case: Case, actor, name: str, expected_state: str | None = None,
+                    note: str = "", **arguments) -> Case:
+    """Run a lifecycle transition on a case and tell the caller (§10.2)."""
+    if name == "resolve" and not (arguments.get("notes") or "").strip():
+        raise ValidationFailed("Write resolution notes before resolving.",
+                               field_errors={"notes": ["Resolution notes are required."]})
+    if name == "hold" and arguments.get("reason") not in Case.HoldReason.values:
+        raise ValidationFailed("Choose why the case is on hold.",
+                               field_errors={"reason": ["Choose a hold reason."]})
+    if name == "cancel" and arguments.get("reason") not in Case.CancelReason.values:
+        raise ValidationFailed("Choose why the case is cancelled.",
+                               field_errors={"reason": ["Choose a cancel reason."]})
+    if name == "reject_resolution" and not note.strip():
+        raise ValidationFailed("Tell us what is still wrong.",
+                               field_errors={"note": ["Say why the resolution did not work."]})
+    with transaction.atomic():
+        result = ticket_transition(ticket=case, name=name, actor=actor, expected_state=expected_state,
+                                   note=note, **arguments)
+        notifications.case_status_changed(result.ticket, old_state=result.old_state)
+    return result.ticket
+
+
+def case_confirm_resolution(*, case: Case, actor) -> Case:
+    """The caller confirms the resolution and the case closes (§10.3)."""
+    return case_transition(case=case, actor=actor, name="close")
+
+
+def case_reject_resolution(*, case: Case, actor, reason: str) -> Case:
+    """The caller says it is not fixed; the case reopens with their reason as a comment (§10.3)."""
+    return case_transition(case=case, actor=actor, name="reject_resolution", note=reason)
+
+
+def case_classify(*, case: Case, actor, impact: int, urgency: int) -> Case:
+    """Impact and urgency are assessed by the desk only (§3.8)."""
+    _require_desk(actor, "set impact and urgency")
+    with transaction.atomic():
+        return ticket_classify(ticket=case, impact=impact, urgency=urgency, actor=actor)
+
+
+def _check_triage_open(case: Case) -> None:
+    if case.state not in (Case.State.NEW, Case.State.IN_PROGRESS):
+        raise TransitionNotAllowed(
+            f"{case.number} is {case.get_state_display()}; only New or In Progress cases can be triaged."
+        )
+    if case.triage_outcome:
+        raise TransitionNotAllowed(
+            f"{case.number} has already been triaged ({case.get_triage_outcome_display()})."
+        )
+
+
+def _mark_triaged(case: Case, *, actor, outcome: str) -> None:
+    case.triage_outcome = outcome
+    case.triaged_at = timezone.now()
+    case.triaged_by = actor
+
+
+def case_reroute(*, case: Case, actor, desk: ServiceDesk, note: str = "") -> Case:
+    """Triage: not for this desk. The raiser is told where to go and the case resolves (§4.1 step 2)."""
+    _require_triage(actor, "re-route cases")
+    if desk is None or not desk.active:
+        raise ValidationFailed("Choose a desk from the directory.", field_errors={"desk": ["Choose a desk."]})
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        _check_triage_open(case)
+        _mark_triaged(case, actor=actor, outcome=Case.TriageOutcome.REROUTED)
+        case.rerouted_to = desk
+        case.save(update_fields=["triage_outcome", "triaged_at", "triaged_by", "rerouted_to", "updated_at"])
+        advice = [f"This case is best handled by {desk.name}, who cover: {desk.query_types}.",
+                  "Please contact them:", *desk.contact_lines()]
+        if note.strip():
+            advice += ["", note.strip()]
+        journal_entry_add(ticket=case, kind=JournalEntry.Kind.COMMENT, body="\n".join(advice), author=actor)
+        result = ticket_transition(
+            ticket=case, name="resolve", actor=actor, notes=f"Re-routed to {desk.name}.", code=REROUTED_CODE,
+        )
+        notifications.case_status_changed(result.ticket, old_state=result.old_state)
+    return result.ticket
+
+
+def case_convert_to_request(*, case: Case, actor, request_type: str) -> Case:
+    """Triage: a service request of a §7.2 type; every service request is P4 (§3.9)."""
+    _require_triage(actor, "make cases into service requests")
+    if request_type not in Case.RequestType.values:
+        raise ValidationFailed("Choose a request type.", field_errors={"request_type": ["Choose a request type."]})
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        _check_triage_open(case)
+        _mark_triaged(case, actor=actor, outcome=Case.TriageOutcome.REQUEST)
+        case.request_type = request_type
+        case.priority = Priority.P4
+        case.save(update_fields=["triage_outcome", "triaged_at", "triaged_by", "request_type",
+                                 "priority", "updated_at"])
+        journal_entry_add(
+            ticket=case, kind=JournalEntry.Kind.SYSTEM,
+            body=f"Triaged as a {case.get_request_type_display()} service request (P4).", author=actor,
+        )
+        if case.state == Case.State.NEW:
+            result = ticket_transition(ticket=case, name="start", actor=actor)
+            notifications.case_status_changed(result.ticket, old_state=result.old_state)
+            case = result.ticket
+    return case
+
+
+def case_raise_incident(*, case: Case, actor, assignment_group, impact: int, urgency: int):
+    """Triage: an incident for the technical teams, linked to the case, which stays with the
+    desk for communication (§4.1 step 4, Appendix G). Returns the new incident."""
+    from incidents.services import incident_create
+
+    _require_triage(actor, "raise incidents from cases")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        _check_triage_open(case)
+        incident = incident_create(
+            actor=actor,
+            short_description=case.short_description,
+            description=case.description,
+            category=case.category,
+            organisation=case.organisation,
+            caller=case.caller,
+            assignment_group=assignment_group,
+            impact=impact,
+            urgency=urgency,
+        )
+        ticket_link(from_ticket=case, to_ticket=incident, kind="case_incident")
+        _mark_triaged(case, actor=actor, outcome=Case.TriageOutcome.INCIDENT)
+        case.save(update_fields=["triage_outcome", "triaged_at", "triaged_by", "updated_at"])
+        ticket_classify(ticket=case, impact=impact, urgency=urgency, actor=actor)
+        journal_entry_add(
+            ticket=case, kind=JournalEntry.Kind.SYSTEM,
+            body=f"Incident {incident.number} raised and assigned to {incident.assignment_group}.",
+            author=actor,
+        )
+        if case.state == Case.State.NEW:
+            result = ticket_transition(ticket=case, name="start", actor=actor)
+            notifications.case_status_changed(result.ticket, old_state=result.old_state)
+    return incident

@@ -1,0 +1,20 @@
+"""Portal pages (namespace `portal`)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("cases/", views.case_list, name="case_list"),
+    path("cases/new/", views.case_create, name="case_create"),
+    path("cases/<str:number>/", views.case_detail, name="case_detail"),
+    path("cases/<str:number>/comment/", views.case_comment, name="case_comment"),
+    path("cases/<str:number>/attachments/", views.case_attachment_add, name="case_attachment_add"),
+    path("cases/<str:number>/confirm/", views.case_confirm, name="case_confirm"),
+    path("cases/<str:number>/reject/", views.case_reject, name="case_reject"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
+    path("organisation/members/", views.organisation_members, name="organisation_members"),
+]

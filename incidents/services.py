@@ -1,0 +1,120 @@
+"""Writes on incidents: creation from triage, assignment, transitions and the case cascade."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+
+from comms import notifications
+from tickets.errors import ActionNotPermitted, ValidationFailed
+from tickets.models import JournalEntry, TicketLink
+from tickets.priority import priority_for
+from tickets.services import journal_entry_add, ticket_number_allocate, ticket_transition
+
+from .models import Incident
+
+
+def incident_create(
+    *, actor, short_description: str, description: str, category=None, organisation=None,
+    caller=None, assignment_group=None, impact: int, urgency: int,
+) -> Incident:
+    """Create an incident with the mandatory fields of §5.4 and its matrix priority (§3.8)."""
+    if not (actor and actor.is_staff and actor.has_perm("incidents.add_incident")):
+        raise ActionNotPermitted("Only the service desk can raise incidents.")
+    errors = {}
+    if category is None:
+        errors["category"] = ["An incident needs a category (§5.4)."]
+    if not (short_description or "").strip():
+        errors["short_description"] = ["An incident needs a subject (§5.4)."]
+    if not (description or "").strip():
+        errors["description"] = ["An incident needs a description (§5.4)."]
+    if assignment_group is None:
+        errors["assignment_group"] = ["Choose the resolver group that will work it."]
+    try:
+        priority = priority_for(impact, urgency)
+    except ValueError:
+        errors["impact"] = ["Choose impact and urgency."]
+    if errors:
+        raise ValidationFailed("The incident could not be raised; check the highlighted fields.",
+                               field_errors=errors)
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            number=ticket_number_allocate(prefix=Incident.NUMBER_PREFIX),
+            short_description=short_description.strip(),
+            description=description.strip(),
+            category=category,
+            organisation=organisation,
+            caller=caller,
+            opened_by=actor,
+            assignment_group=assignment_group,
+            impact=impact,
+            urgency=urgency,
+            priority=priority,
+        )
+        journal_entry_add(
+            ticket=incident, kind=JournalEntry.Kind.SYSTEM,
+            body=f"Incident raised with priority {incident.get_priority_display()}, assigned to {assignment_group}.",
+            author=actor,
+        )
+        notifications.incident_assigned(incident)
+    return incident
+
+
+def incident_assign(*, incident: Incident, actor, assignment_group, assigned_to=None) -> Incident:
+    """Move an incident between resolver groups (Appendix G) or to a person in the group."""
+    if not (actor and actor.is_staff and actor.has_perm("incidents.change_incident")):
+        raise ActionNotPermitted("You are not allowed to reassign incidents.")
+    if assigned_to is not None and not assignment_group.members.filter(pk=assigned_to.pk).exists():
+        raise ValidationFailed(f"{assigned_to} is not a member of {assignment_group}.",
+                               field_errors={"assigned_to": ["Choose a member of the group."]})
+    with transaction.atomic():
+        changed_group = incident.assignment_group_id != assignment_group.pk
+        incident.assignment_group = assignment_group
+        incident.assigned_to = assigned_to
+        incident.save(update_fields=["assignment_group", "assigned_to", "updated_at"])
+        journal_entry_add(
+            ticket=incident, kind=JournalEntry.Kind.SYSTEM,
+            body=f"Assigned to {assignment_group}" + (f" / {assigned_to}" if assigned_to else "") + ".",
+            author=actor,
+        )
+        if changed_group:
+            notifications.incident_assigned(incident)
+    return incident
+
+
+def linked_cases(incident: Incident):
+    from cases.models import Case
+
+    case_ids = TicketLink.objects.filter(
+        kind=TicketLink.Kind.CASE_INCIDENT,
+        to_type=ContentType.objects.get_for_model(Incident),
+        to_id=incident.pk,
+    ).values("from_id")
+    return Case.objects.filter(pk__in=case_ids)
+
+
+def incident_transition(*, incident: Incident, actor, name: str, expected_state: str | None = None,
+                        note: str = "", **arguments) -> Incident:
+    """Run a lifecycle transition on an incident.
+
+    Resolving it resolves the linked cases that are being worked, with the same notes, so the
+    desk's resolution comms go to each caller (§5.5 steps 14–15).
+    """
+    from cases.models import Case
+    from cases.services import case_transition
+
+    if name == "resolve" and not (arguments.get("notes") or "").strip():
+        raise ValidationFailed("Write resolution notes before resolving.",
+                               field_errors={"notes": ["Resolution notes are required."]})
+    if name == "hold" and arguments.get("reason") not in Incident.HoldReason.values:
+        raise ValidationFailed("Choose a hold reason.", field_errors={"reason": ["Choose a hold reason."]})
+    if name == "cancel" and arguments.get("reason") not in Incident.CancelReason.values:
+        raise ValidationFailed("Choose a cancel reason.", field_errors={"reason": ["Choose a cancel reason."]})
+    with transaction.atomic():
+        result = ticket_transition(ticket=incident, name=name, actor=actor, expected_state=expected_state,
+                                   note=note, **arguments)
+        if result.new_state == Incident.State.RESOLVED:
+            for case in linked_cases(result.ticket).filter(state=Case.State.IN_PROGRESS):
+                case_transition(
+                    case=case, actor=None, name="resolve",
+                    notes=arguments["notes"], code=arguments.get("code", ""),
+                )
+    return result.ticket
