@@ -10,4 +10,6 @@ class AccountsConfig(AppConfig):
 
         from .mfa import record_totp_activation
 
-        authenticator_added.connect(record_totp_activation, dispatch_uid="accounts.record_totp_activation")
+        authenticator_added.connect(
+            record_totp_activation, dispatch_uid="accounts.record_totp_activation"
+        )

@@ -1,6 +1,9 @@
 """Multi-factor authentication is mandatory for every staff role (§10.5.2)."""
 
-from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY, record_authentication
+from allauth.account.internal.flows.login import (
+    AUTHENTICATION_METHODS_SESSION_KEY,
+    record_authentication,
+)
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 

@@ -38,7 +38,9 @@ class Organisation(models.Model):
         ordering = ["name"]
         indexes = [
             # Serves the visibility selector: organisation__path__startswith=<user's org path>.
-            models.Index(fields=["path"], name="org_path_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["path"], name="org_path_prefix", opclasses=["varchar_pattern_ops"]
+            ),
         ]
 
     def __str__(self) -> str:
@@ -111,9 +113,15 @@ class ResolverGroup(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     email = models.EmailField(blank=True, help_text="Shared mailbox for assignment alerts.")
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="resolver_groups")
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="resolver_groups"
+    )
     vendor = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="resolver_groups"
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="resolver_groups",
     )
     active = models.BooleanField(default=True)
 

@@ -14,4 +14,6 @@ def organisations_for_user(user) -> QuerySet:
 
 
 def organisation_descendants(organisation: Organisation) -> QuerySet:
-    return Organisation.objects.filter(path__startswith=organisation.path).exclude(pk=organisation.pk)
+    return Organisation.objects.filter(path__startswith=organisation.path).exclude(
+        pk=organisation.pk
+    )

@@ -35,8 +35,12 @@ def organisation_save(*, organisation: Organisation) -> Organisation:
             Organisation.objects.filter(pk=organisation.pk).update(path=new_path)
             organisation.path = new_path
             if old_path:
-                for child in Organisation.objects.filter(path__startswith=old_path).exclude(pk=organisation.pk):
-                    Organisation.objects.filter(pk=child.pk).update(path=new_path + child.path[len(old_path):])
+                for child in Organisation.objects.filter(path__startswith=old_path).exclude(
+                    pk=organisation.pk
+                ):
+                    Organisation.objects.filter(pk=child.pk).update(
+                        path=new_path + child.path[len(old_path) :]
+                    )
     return organisation
 
 
@@ -55,11 +59,17 @@ def user_attach_to_organisation(*, user: User, organisation: Organisation, actor
     is_staff = actor.is_staff and actor.has_perm("accounts.change_user")
     if not is_staff:
         if not actor.groups.filter(name=roles.ORGANISATION_ADMIN).exists():
-            raise ActionNotPermitted("Only an organisation admin or the service desk can attach users.")
+            raise ActionNotPermitted(
+                "Only an organisation admin or the service desk can attach users."
+            )
         if not organisations_for_user(actor).filter(pk=organisation.pk).exists():
-            raise ActionNotPermitted("You can only attach users to your own organisation or those below it.")
+            raise ActionNotPermitted(
+                "You can only attach users to your own organisation or those below it."
+            )
         if user.organisation_id and user.organisation_id != organisation.pk:
-            raise ActionNotPermitted(f"{user.email} already belongs to another organisation; ask the service desk.")
+            raise ActionNotPermitted(
+                f"{user.email} already belongs to another organisation; ask the service desk."
+            )
     with transaction.atomic():
         user.organisation = organisation
         user.save(update_fields=["organisation"])

@@ -47,7 +47,11 @@ class Case(Ticket):
         "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     rerouted_to = models.ForeignKey(
-        "accounts.ServiceDesk", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+        "accounts.ServiceDesk",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
     )
     request_type = models.CharField(max_length=15, choices=RequestType.choices, blank=True)
 

@@ -72,7 +72,9 @@ def case_create(
     if organisation is None:
         errors["organisation"] = ["Choose the organisation this case is for."]
     elif not actor.is_staff and not allowed.filter(pk=organisation.pk).exists():
-        errors["organisation"] = ["You can only raise cases for your own organisation or those below it."]
+        errors["organisation"] = [
+            "You can only raise cases for your own organisation or those below it."
+        ]
     if category is None:
         errors["category"] = ["Choose a category."]
     elif not category.active:
@@ -93,7 +95,9 @@ def case_create(
         except ValidationError:
             errors["related_url"] = ["Enter a full web address starting with https://."]
     if errors:
-        raise ValidationFailed("The case could not be raised; check the highlighted fields.", field_errors=errors)
+        raise ValidationFailed(
+            "The case could not be raised; check the highlighted fields.", field_errors=errors
+        )
 
     with transaction.atomic():
         case = Case.objects.create(
@@ -115,8 +119,10 @@ def case_create(
         for upload in uploads:
             attachment_add(ticket=case, upload=upload, uploaded_by=actor)
         journal_entry_add(
-            ticket=case, kind=JournalEntry.Kind.SYSTEM,
-            body=f"Case raised through the {case.get_channel_display().lower()}.", author=actor,
+            ticket=case,
+            kind=JournalEntry.Kind.SYSTEM,
+            body=f"Case raised through the {case.get_channel_display().lower()}.",
+            author=actor,
         )
         notifications.case_raised(case)
     return case
@@ -143,7 +149,10 @@ def case_comment_add(*, case: Case, actor, body: str, work_note: bool = False) -
             notifications.case_comment_added(case, by_desk=True)
         else:
             notifications.case_comment_added(case, by_desk=False, author=actor)
-            if case.state == Case.State.ON_HOLD and case.hold_reason == Case.HoldReason.AWAITING_CALLER:
+            if (
+                case.state == Case.State.ON_HOLD
+                and case.hold_reason == Case.HoldReason.AWAITING_CALLER
+            ):
                 result = ticket_transition(ticket=case, name="resume", actor=None)
                 notifications.case_status_changed(result.ticket, old_state=result.old_state)
     return entry
@@ -151,34 +160,52 @@ def case_comment_add(*, case: Case, actor, body: str, work_note: bool = False) -
 
 def case_attachment_add(*, case: Case, actor, upload):
     if case.state in (Case.State.CLOSED, Case.State.CANCELLED):
-        raise TransitionNotAllowed(f"{case.number} is {case.get_state_display().lower()}; it takes no more files.")
+        raise TransitionNotAllowed(
+            f"{case.number} is {case.get_state_display().lower()}; it takes no more files."
+        )
     with transaction.atomic():
         attachment = attachment_add(ticket=case, upload=upload, uploaded_by=actor)
         journal_entry_add(
-            ticket=case, kind=JournalEntry.Kind.SYSTEM,
-            body=f"Attachment added: {attachment.original_name}.", author=actor,
+            ticket=case,
+            kind=JournalEntry.Kind.SYSTEM,
+            body=f"Attachment added: {attachment.original_name}.",
+            author=actor,
         )
     return attachment
 
 
-def case_transition(*, case: Case, actor, name: str, expected_state: str | None = None,
-                    note: str = "", **arguments) -> Case:
+def case_transition(
+    *, case: Case, actor, name: str, expected_state: str | None = None, note: str = "", **arguments
+) -> Case:
     """Run a lifecycle transition on a case and tell the caller (§10.2)."""
     if name == "resolve" and not (arguments.get("notes") or "").strip():
-        raise ValidationFailed("Write resolution notes before resolving.",
-                               field_errors={"notes": ["Resolution notes are required."]})
+        raise ValidationFailed(
+            "Write resolution notes before resolving.",
+            field_errors={"notes": ["Resolution notes are required."]},
+        )
     if name == "hold" and arguments.get("reason") not in Case.HoldReason.values:
-        raise ValidationFailed("Choose why the case is on hold.",
-                               field_errors={"reason": ["Choose a hold reason."]})
+        raise ValidationFailed(
+            "Choose why the case is on hold.", field_errors={"reason": ["Choose a hold reason."]}
+        )
     if name == "cancel" and arguments.get("reason") not in Case.CancelReason.values:
-        raise ValidationFailed("Choose why the case is cancelled.",
-                               field_errors={"reason": ["Choose a cancel reason."]})
+        raise ValidationFailed(
+            "Choose why the case is cancelled.",
+            field_errors={"reason": ["Choose a cancel reason."]},
+        )
     if name == "reject_resolution" and not note.strip():
-        raise ValidationFailed("Tell us what is still wrong.",
-                               field_errors={"note": ["Say why the resolution did not work."]})
+        raise ValidationFailed(
+            "Tell us what is still wrong.",
+            field_errors={"note": ["Say why the resolution did not work."]},
+        )
     with transaction.atomic():
-        result = ticket_transition(ticket=case, name=name, actor=actor, expected_state=expected_state,
-                                   note=note, **arguments)
+        result = ticket_transition(
+            ticket=case,
+            name=name,
+            actor=actor,
+            expected_state=expected_state,
+            note=note,
+            **arguments,
+        )
         notifications.case_status_changed(result.ticket, old_state=result.old_state)
     return result.ticket
 
@@ -221,20 +248,39 @@ def case_reroute(*, case: Case, actor, desk: ServiceDesk, note: str = "") -> Cas
     """Triage: not for this desk. The raiser is told where to go and the case resolves (§4.1 step 2)."""
     _require_triage(actor, "re-route cases")
     if desk is None or not desk.active:
-        raise ValidationFailed("Choose a desk from the directory.", field_errors={"desk": ["Choose a desk."]})
+        raise ValidationFailed(
+            "Choose a desk from the directory.", field_errors={"desk": ["Choose a desk."]}
+        )
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         _check_triage_open(case)
         _mark_triaged(case, actor=actor, outcome=Case.TriageOutcome.REROUTED)
         case.rerouted_to = desk
-        case.save(update_fields=["triage_outcome", "triaged_at", "triaged_by", "rerouted_to", "updated_at"])
-        advice = [f"This case is best handled by {desk.name}, who cover: {desk.query_types}.",
-                  "Please contact them:", *desk.contact_lines()]
+        case.save(
+            update_fields=[
+                "triage_outcome",
+                "triaged_at",
+                "triaged_by",
+                "rerouted_to",
+                "updated_at",
+            ]
+        )
+        advice = [
+            f"This case is best handled by {desk.name}, who cover: {desk.query_types}.",
+            "Please contact them:",
+            *desk.contact_lines(),
+        ]
         if note.strip():
             advice += ["", note.strip()]
-        journal_entry_add(ticket=case, kind=JournalEntry.Kind.COMMENT, body="\n".join(advice), author=actor)
+        journal_entry_add(
+            ticket=case, kind=JournalEntry.Kind.COMMENT, body="\n".join(advice), author=actor
+        )
         result = ticket_transition(
-            ticket=case, name="resolve", actor=actor, notes=f"Re-routed to {desk.name}.", code=REROUTED_CODE,
+            ticket=case,
+            name="resolve",
+            actor=actor,
+            notes=f"Re-routed to {desk.name}.",
+            code=REROUTED_CODE,
         )
         notifications.case_status_changed(result.ticket, old_state=result.old_state)
     return result.ticket
@@ -244,18 +290,30 @@ def case_convert_to_request(*, case: Case, actor, request_type: str) -> Case:
     """Triage: a service request of a §7.2 type; every service request is P4 (§3.9)."""
     _require_triage(actor, "make cases into service requests")
     if request_type not in Case.RequestType.values:
-        raise ValidationFailed("Choose a request type.", field_errors={"request_type": ["Choose a request type."]})
+        raise ValidationFailed(
+            "Choose a request type.", field_errors={"request_type": ["Choose a request type."]}
+        )
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         _check_triage_open(case)
         _mark_triaged(case, actor=actor, outcome=Case.TriageOutcome.REQUEST)
         case.request_type = request_type
         case.priority = Priority.P4
-        case.save(update_fields=["triage_outcome", "triaged_at", "triaged_by", "request_type",
-                                 "priority", "updated_at"])
+        case.save(
+            update_fields=[
+                "triage_outcome",
+                "triaged_at",
+                "triaged_by",
+                "request_type",
+                "priority",
+                "updated_at",
+            ]
+        )
         journal_entry_add(
-            ticket=case, kind=JournalEntry.Kind.SYSTEM,
-            body=f"Triaged as a {case.get_request_type_display()} service request (P4).", author=actor,
+            ticket=case,
+            kind=JournalEntry.Kind.SYSTEM,
+            body=f"Triaged as a {case.get_request_type_display()} service request (P4).",
+            author=actor,
         )
         if case.state == Case.State.NEW:
             result = ticket_transition(ticket=case, name="start", actor=actor)
@@ -289,7 +347,8 @@ def case_raise_incident(*, case: Case, actor, assignment_group, impact: int, urg
         case.save(update_fields=["triage_outcome", "triaged_at", "triaged_by", "updated_at"])
         ticket_classify(ticket=case, impact=impact, urgency=urgency, actor=actor)
         journal_entry_add(
-            ticket=case, kind=JournalEntry.Kind.SYSTEM,
+            ticket=case,
+            kind=JournalEntry.Kind.SYSTEM,
             body=f"Incident {incident.number} raised and assigned to {incident.assignment_group}.",
             author=actor,
         )

@@ -91,4 +91,6 @@ def incident_assigned(incident) -> None:
     context["group"] = group.name
     recipients = [group.email] if group.email else [m.email for m in group.members.all() if m.email]
     for email in recipients:
-        outbound_message_queue(template="incident_assigned", to_email=email, context=context, ticket=incident)
+        outbound_message_queue(
+            template="incident_assigned", to_email=email, context=context, ticket=incident
+        )

@@ -42,7 +42,9 @@ def render_email(*, template: str, context: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def outbound_message_queue(*, template: str, to_email: str, context: dict, ticket=None) -> OutboundMessage:
+def outbound_message_queue(
+    *, template: str, to_email: str, context: dict, ticket=None
+) -> OutboundMessage:
     """Render a message and store it; delivery is queued when the transaction commits.
 
     A message whose subject or body contains an MPAN is stored as refused, with the reason,
@@ -63,7 +65,9 @@ def outbound_message_queue(*, template: str, to_email: str, context: dict, ticke
         message.ticket_id = ticket.pk
     if contains_mpan(subject, text, html):
         message.status = OutboundMessage.Status.REFUSED
-        message.last_error = "Refused: the message contains an MPAN, which must never be emailed (§10.5.5)."
+        message.last_error = (
+            "Refused: the message contains an MPAN, which must never be emailed (§10.5.5)."
+        )
         message.save()
         logger.warning("outbox refused %s to %s: MPAN in content", template, to_email)
         return message
@@ -79,8 +83,11 @@ def outbound_message_enqueue(*, message_pk: int) -> bool:
     try:
         outbound_message_deliver_task.delay(message_pk)
     except Exception:  # noqa: BLE001 - any broker failure; the row stays pending
-        logger.warning("could not queue outbound message %s; the resend sweep will retry", message_pk,
-                       exc_info=True)
+        logger.warning(
+            "could not queue outbound message %s; the resend sweep will retry",
+            message_pk,
+            exc_info=True,
+        )
         return False
     return True
 
@@ -92,9 +99,8 @@ def outbound_message_deliver(*, message_pk: int) -> OutboundMessage | None:
         status=OutboundMessage.Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT
     )
     # The conditional UPDATE is the claim: of two workers, exactly one changes the row.
-    claimed = (
-        OutboundMessage.objects.filter(due, pk=message_pk)
-        .update(status=OutboundMessage.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    claimed = OutboundMessage.objects.filter(due, pk=message_pk).update(
+        status=OutboundMessage.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
     )
     if claimed != 1:
         return None
@@ -120,8 +126,12 @@ def outbound_message_deliver(*, message_pk: int) -> OutboundMessage | None:
         message.claimed_at = None
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         message.save(update_fields=["status", "next_attempt_at", "claimed_at", "last_error"])
-        logger.warning("delivery of outbound message %s failed (attempt %s): %s",
-                       message.pk, message.attempts, exc)
+        logger.warning(
+            "delivery of outbound message %s failed (attempt %s): %s",
+            message.pk,
+            message.attempts,
+            exc,
+        )
         return message
     message.status = OutboundMessage.Status.SENT
     message.sent_at = timezone.now()
@@ -133,10 +143,14 @@ def outbound_message_deliver(*, message_pk: int) -> OutboundMessage | None:
 def outbound_message_resend_pending() -> int:
     """Re-queue every message that is due and not sent; returns how many were queued."""
     now = timezone.now()
-    due = OutboundMessage.objects.filter(
-        Q(status=OutboundMessage.Status.PENDING, next_attempt_at__lte=now)
-        | Q(status=OutboundMessage.Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
-    ).order_by("next_attempt_at").values_list("pk", flat=True)[:RESEND_BATCH]
+    due = (
+        OutboundMessage.objects.filter(
+            Q(status=OutboundMessage.Status.PENDING, next_attempt_at__lte=now)
+            | Q(status=OutboundMessage.Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:RESEND_BATCH]
+    )
     queued = 0
     for pk in list(due):
         if not outbound_message_enqueue(message_pk=pk):
@@ -150,7 +164,10 @@ def outbound_message_retry(*, message: OutboundMessage, actor) -> OutboundMessag
     if message.status not in (OutboundMessage.Status.DEAD, OutboundMessage.Status.PENDING):
         return message
     OutboundMessage.objects.filter(pk=message.pk).update(
-        status=OutboundMessage.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_at=None
+        status=OutboundMessage.Status.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        claimed_at=None,
     )
     transaction.on_commit(lambda: outbound_message_enqueue(message_pk=message.pk))
     message.refresh_from_db()

@@ -13,8 +13,16 @@ from .models import Incident
 
 
 def incident_create(
-    *, actor, short_description: str, description: str, category=None, organisation=None,
-    caller=None, assignment_group=None, impact: int, urgency: int,
+    *,
+    actor,
+    short_description: str,
+    description: str,
+    category=None,
+    organisation=None,
+    caller=None,
+    assignment_group=None,
+    impact: int,
+    urgency: int,
 ) -> Incident:
     """Create an incident with the mandatory fields of §5.4 and its matrix priority (§3.8)."""
     if not (actor and actor.is_staff and actor.has_perm("incidents.add_incident")):
@@ -33,8 +41,9 @@ def incident_create(
     except ValueError:
         errors["impact"] = ["Choose impact and urgency."]
     if errors:
-        raise ValidationFailed("The incident could not be raised; check the highlighted fields.",
-                               field_errors=errors)
+        raise ValidationFailed(
+            "The incident could not be raised; check the highlighted fields.", field_errors=errors
+        )
     with transaction.atomic():
         incident = Incident.objects.create(
             number=ticket_number_allocate(prefix=Incident.NUMBER_PREFIX),
@@ -50,7 +59,8 @@ def incident_create(
             priority=priority,
         )
         journal_entry_add(
-            ticket=incident, kind=JournalEntry.Kind.SYSTEM,
+            ticket=incident,
+            kind=JournalEntry.Kind.SYSTEM,
             body=f"Incident raised with priority {incident.get_priority_display()}, assigned to {assignment_group}.",
             author=actor,
         )
@@ -63,16 +73,21 @@ def incident_assign(*, incident: Incident, actor, assignment_group, assigned_to=
     if not (actor and actor.is_staff and actor.has_perm("incidents.change_incident")):
         raise ActionNotPermitted("You are not allowed to reassign incidents.")
     if assigned_to is not None and not assignment_group.members.filter(pk=assigned_to.pk).exists():
-        raise ValidationFailed(f"{assigned_to} is not a member of {assignment_group}.",
-                               field_errors={"assigned_to": ["Choose a member of the group."]})
+        raise ValidationFailed(
+            f"{assigned_to} is not a member of {assignment_group}.",
+            field_errors={"assigned_to": ["Choose a member of the group."]},
+        )
     with transaction.atomic():
         changed_group = incident.assignment_group_id != assignment_group.pk
         incident.assignment_group = assignment_group
         incident.assigned_to = assigned_to
         incident.save(update_fields=["assignment_group", "assigned_to", "updated_at"])
         journal_entry_add(
-            ticket=incident, kind=JournalEntry.Kind.SYSTEM,
-            body=f"Assigned to {assignment_group}" + (f" / {assigned_to}" if assigned_to else "") + ".",
+            ticket=incident,
+            kind=JournalEntry.Kind.SYSTEM,
+            body=f"Assigned to {assignment_group}"
+            + (f" / {assigned_to}" if assigned_to else "")
+            + ".",
             author=actor,
         )
         if changed_group:
@@ -91,8 +106,15 @@ def linked_cases(incident: Incident):
     return Case.objects.filter(pk__in=case_ids)
 
 
-def incident_transition(*, incident: Incident, actor, name: str, expected_state: str | None = None,
-                        note: str = "", **arguments) -> Incident:
+def incident_transition(
+    *,
+    incident: Incident,
+    actor,
+    name: str,
+    expected_state: str | None = None,
+    note: str = "",
+    **arguments,
+) -> Incident:
     """Run a lifecycle transition on an incident.
 
     Resolving it resolves the linked cases that are being worked, with the same notes, so the
@@ -102,19 +124,34 @@ def incident_transition(*, incident: Incident, actor, name: str, expected_state:
     from cases.services import case_transition
 
     if name == "resolve" and not (arguments.get("notes") or "").strip():
-        raise ValidationFailed("Write resolution notes before resolving.",
-                               field_errors={"notes": ["Resolution notes are required."]})
+        raise ValidationFailed(
+            "Write resolution notes before resolving.",
+            field_errors={"notes": ["Resolution notes are required."]},
+        )
     if name == "hold" and arguments.get("reason") not in Incident.HoldReason.values:
-        raise ValidationFailed("Choose a hold reason.", field_errors={"reason": ["Choose a hold reason."]})
+        raise ValidationFailed(
+            "Choose a hold reason.", field_errors={"reason": ["Choose a hold reason."]}
+        )
     if name == "cancel" and arguments.get("reason") not in Incident.CancelReason.values:
-        raise ValidationFailed("Choose a cancel reason.", field_errors={"reason": ["Choose a cancel reason."]})
+        raise ValidationFailed(
+            "Choose a cancel reason.", field_errors={"reason": ["Choose a cancel reason."]}
+        )
     with transaction.atomic():
-        result = ticket_transition(ticket=incident, name=name, actor=actor, expected_state=expected_state,
-                                   note=note, **arguments)
+        result = ticket_transition(
+            ticket=incident,
+            name=name,
+            actor=actor,
+            expected_state=expected_state,
+            note=note,
+            **arguments,
+        )
         if result.new_state == Incident.State.RESOLVED:
             for case in linked_cases(result.ticket).filter(state=Case.State.IN_PROGRESS):
                 case_transition(
-                    case=case, actor=None, name="resolve",
-                    notes=arguments["notes"], code=arguments.get("code", ""),
+                    case=case,
+                    actor=None,
+                    name="resolve",
+                    notes=arguments["notes"],
+                    code=arguments.get("code", ""),
                 )
     return result.ticket

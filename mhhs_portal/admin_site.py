@@ -24,7 +24,11 @@ class ConsoleAdminSite(admin.AdminSite):
     def login(self, request, extra_context=None):
         """Sign-in goes through allauth, which asks staff for their TOTP code."""
         next_url = request.GET.get("next") or reverse("admin:index")
-        if request.user.is_authenticated and request.user.is_staff and not session_passed_mfa(request):
+        if (
+            request.user.is_authenticated
+            and request.user.is_staff
+            and not session_passed_mfa(request)
+        ):
             if has_totp(request.user):
                 return redirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': next_url})}")
             return redirect(f"{reverse('mfa_activate_totp')}?{urlencode({'next': next_url})}")

@@ -16,8 +16,30 @@ from django.test import Client
 from accounts import roles
 from mhhs_portal.celery import app as celery_app
 from tests.factories.accounts import OrganisationFactory, ResolverGroupFactory, UserFactory
+from tests.reference_data import ensure_reference_data
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests start from a flushed database: restore the migration-seeded rows."""
+    if _is_transactional(request):
+        request.getfixturevalue("transactional_db")
+        ensure_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Real hashing costs ~0.3 s per user; tests create many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -54,23 +76,33 @@ def unrelated_org(db):
 
 @pytest.fixture
 def org_user(org):
-    return UserFactory(email="sam.supplier@example.com", full_name="Sam Supplier", organisation=org,
-                       roles=[roles.SERVICE_USER])
+    return UserFactory(
+        email="sam.supplier@example.com",
+        full_name="Sam Supplier",
+        organisation=org,
+        roles=[roles.SERVICE_USER],
+    )
 
 
 @pytest.fixture
 def sibling_user(sibling_org):
-    return UserFactory(email="mo.metering@example.com", organisation=sibling_org, roles=[roles.SERVICE_USER])
+    return UserFactory(
+        email="mo.metering@example.com", organisation=sibling_org, roles=[roles.SERVICE_USER]
+    )
 
 
 @pytest.fixture
 def parent_user(parent_org):
-    return UserFactory(email="pat.parent@example.com", organisation=parent_org, roles=[roles.SERVICE_USER])
+    return UserFactory(
+        email="pat.parent@example.com", organisation=parent_org, roles=[roles.SERVICE_USER]
+    )
 
 
 @pytest.fixture
 def other_org_user(unrelated_org):
-    return UserFactory(email="olly.other@example.com", organisation=unrelated_org, roles=[roles.SERVICE_USER])
+    return UserFactory(
+        email="olly.other@example.com", organisation=unrelated_org, roles=[roles.SERVICE_USER]
+    )
 
 
 def _staff(email: str, role: str):

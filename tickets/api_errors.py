@@ -11,8 +11,10 @@ from .errors import DomainError
 
 def _fields_from(detail) -> dict:
     if isinstance(detail, dict):
-        return {key: [str(item) for item in (value if isinstance(value, list) else [value])]
-                for key, value in detail.items()}
+        return {
+            key: [str(item) for item in (value if isinstance(value, list) else [value])]
+            for key, value in detail.items()
+        }
     return {}
 
 

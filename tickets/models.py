@@ -99,27 +99,45 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     short_description = models.CharField("Subject", max_length=160)
     description = models.TextField()
     organisation = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT,
+        "accounts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="%(app_label)s_%(class)s_set",
     )
     caller = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="%(app_label)s_%(class)s_called",
     )
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="%(app_label)s_%(class)s_opened",
     )
     assignment_group = models.ForeignKey(
-        "accounts.ResolverGroup", null=True, blank=True, on_delete=models.PROTECT,
+        "accounts.ResolverGroup",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="%(app_label)s_%(class)s_set",
     )
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="%(app_label)s_%(class)s_assigned",
     )
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.PROTECT,
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="%(app_label)s_%(class)s_set",
     )
     impact = models.PositiveSmallIntegerField(choices=Impact.choices, null=True, blank=True)
@@ -156,18 +174,24 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     def start(self) -> None:
         """The desk picks the ticket up or triage routes it (§4.1)."""
 
-    @transition(field=state, source=State.IN_PROGRESS, target=State.ON_HOLD, permission=is_desk_member)
+    @transition(
+        field=state, source=State.IN_PROGRESS, target=State.ON_HOLD, permission=is_desk_member
+    )
     def hold(self, *, reason: str) -> None:
         """Pause work, with a reason of §5.12; SLA clocks pause while On Hold."""
         self.hold_reason = reason
 
-    @transition(field=state, source=State.ON_HOLD, target=State.IN_PROGRESS, permission=is_desk_member)
+    @transition(
+        field=state, source=State.ON_HOLD, target=State.IN_PROGRESS, permission=is_desk_member
+    )
     def resume(self) -> None:
         """Back to work after a hold; also done for the caller when they reply (§10.2)."""
         self.hold_reason = ""
 
     @transition(
-        field=state, source=[State.NEW, State.IN_PROGRESS], target=State.RESOLVED,
+        field=state,
+        source=[State.NEW, State.IN_PROGRESS],
+        target=State.RESOLVED,
         permission=is_desk_member,
     )
     def resolve(self, *, notes: str, code: str = "") -> None:
@@ -177,7 +201,9 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         self.resolved_at = timezone.now()
 
     @transition(
-        field=state, source=State.RESOLVED, target=State.IN_PROGRESS,
+        field=state,
+        source=State.RESOLVED,
+        target=State.IN_PROGRESS,
         permission=is_desk_member_or_caller_side,
     )
     def reject_resolution(self) -> None:
@@ -186,7 +212,9 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         self.resolved_at = None
 
     @transition(
-        field=state, source=State.RESOLVED, target=State.CLOSED,
+        field=state,
+        source=State.RESOLVED,
+        target=State.CLOSED,
         permission=is_desk_member_or_caller_side,
     )
     def close(self) -> None:
@@ -195,7 +223,9 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         self.active = False
 
     @transition(
-        field=state, source=[State.NEW, State.IN_PROGRESS, State.ON_HOLD], target=State.CANCELLED,
+        field=state,
+        source=[State.NEW, State.IN_PROGRESS, State.ON_HOLD],
+        target=State.CANCELLED,
         permission=is_desk_member,
     )
     def cancel(self, *, reason: str) -> None:
@@ -237,7 +267,9 @@ class JournalEntry(TicketRef):
         verbose_name_plural = "journal entries"
         indexes = [
             # Serves a ticket's timeline: WHERE ticket_type=? AND ticket_id=? ORDER BY created_at.
-            models.Index(fields=["ticket_type", "ticket_id", "created_at"], name="journal_ticket_time"),
+            models.Index(
+                fields=["ticket_type", "ticket_id", "created_at"], name="journal_ticket_time"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -299,7 +331,8 @@ class TicketLink(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "from_type", "from_id", "to_type", "to_id"], name="ticketlink_unique"
+                fields=["kind", "from_type", "from_id", "to_type", "to_id"],
+                name="ticketlink_unique",
             )
         ]
         indexes = [

@@ -40,4 +40,6 @@ def priority_for(impact: int, urgency: int) -> Priority:
     try:
         return _MATRIX[(Impact(impact), Urgency(urgency))]
     except ValueError as exc:
-        raise ValueError(f"impact and urgency must be 1, 2 or 3, not {impact!r}/{urgency!r}") from exc
+        raise ValueError(
+            f"impact and urgency must be 1, 2 or 3, not {impact!r}/{urgency!r}"
+        ) from exc

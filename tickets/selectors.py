@@ -30,7 +30,9 @@ def visible_tickets(queryset: QuerySet, *, user, participants_may_see: bool = Tr
     meta = model._meta
     condition = Q(pk__in=[])
     if user.has_perm(f"{meta.app_label}.work_group_{meta.model_name}"):
-        group_ids = ResolverGroup.members.through.objects.filter(user_id=user.pk).values("resolvergroup_id")
+        group_ids = ResolverGroup.members.through.objects.filter(user_id=user.pk).values(
+            "resolvergroup_id"
+        )
         condition |= Q(assignment_group_id__in=group_ids) | Q(assigned_to_id=user.pk)
     if participants_may_see:
         condition |= Q(caller_id=user.pk)
@@ -62,6 +64,9 @@ def attachment_get_for(*, user, attachment_id: int) -> Attachment | None:
         return None
     model = attachment.ticket_type.model_class()
     participants_may_see = getattr(model, "PARTICIPANTS_MAY_SEE", True)
-    visible = visible_tickets(model.objects.filter(pk=attachment.ticket_id), user=user,
-                              participants_may_see=participants_may_see)
+    visible = visible_tickets(
+        model.objects.filter(pk=attachment.ticket_id),
+        user=user,
+        participants_may_see=participants_may_see,
+    )
     return attachment if visible.exists() else None

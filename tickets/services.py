@@ -39,18 +39,26 @@ def ticket_number_allocate(*, prefix: str) -> str:
     concurrent creators on PostgreSQL queue on it and never read the same value.
     """
     with transaction.atomic():
-        updated = TicketSequence.objects.filter(prefix=prefix).update(last_value=F("last_value") + 1)
+        updated = TicketSequence.objects.filter(prefix=prefix).update(
+            last_value=F("last_value") + 1
+        )
         if not updated:
-            TicketSequence.objects.bulk_create([TicketSequence(prefix=prefix)], ignore_conflicts=True)
+            TicketSequence.objects.bulk_create(
+                [TicketSequence(prefix=prefix)], ignore_conflicts=True
+            )
             TicketSequence.objects.filter(prefix=prefix).update(last_value=F("last_value") + 1)
-        value = TicketSequence.objects.filter(prefix=prefix).values_list("last_value", flat=True).get()
+        value = (
+            TicketSequence.objects.filter(prefix=prefix).values_list("last_value", flat=True).get()
+        )
     return f"{prefix}{value:07d}"
 
 
 def journal_entry_add(*, ticket: Ticket, kind: str, body: str, author=None) -> JournalEntry:
     body = (body or "").strip()
     if not body:
-        raise ValidationFailed("Write something before adding it.", field_errors={"body": ["This field is required."]})
+        raise ValidationFailed(
+            "Write something before adding it.", field_errors={"body": ["This field is required."]}
+        )
     return JournalEntry.objects.create(
         ticket_type=ContentType.objects.get_for_model(ticket),
         ticket_id=ticket.pk,

@@ -13,7 +13,9 @@ def category(name: str = "Market Systems") -> Category:
     return Category.objects.get(name=name)
 
 
-def text_upload(name: str = "error.log", content: bytes = b"2026-11-27 10:00 ERROR timeout\n") -> SimpleUploadedFile:
+def text_upload(
+    name: str = "error.log", content: bytes = b"2026-11-27 10:00 ERROR timeout\n"
+) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="text/plain")
 
 
@@ -33,7 +35,9 @@ class CaseFactory(factory.Factory):
     no_party_id = False
 
     @classmethod
-    def _create(cls, model_class, *, caller, organisation=None, category_name="Market Systems", **kwargs):
+    def _create(
+        cls, model_class, *, caller, organisation=None, category_name="Market Systems", **kwargs
+    ):
         return case_create(
             actor=caller,
             organisation=organisation or caller.organisation,
