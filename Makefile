@@ -1,0 +1,50 @@
+# MHHS Service Desk Portal: install, run, test and lint (DESIGN.md §10).
+#
+#   make run    a working portal with demo data at http://127.0.0.1:8000 (SQLite, filesystem broker)
+#   make test   the whole test suite (SQLite by default; DATABASE_URL / CELERY_BROKER_URL /
+#               CACHE_URL from the environment select PostgreSQL and Redis)
+#   make lint   ruff check, ruff format --check and a migrations check
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(CURDIR)/$(VENV)/bin
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint
+
+# pyproject.toml is the one list of dependencies. The project is an application run from this
+# tree (`packages = []`), so its dependencies are installed directly rather than building and
+# installing an empty distribution. The stamp makes later runs skip pip until pyproject changes.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	print("\n".join(p["dependencies"] + p["optional-dependencies"]["test"]))' > $(VENV)/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r $(VENV)/requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# A random key written once and kept; settings read it when SECRET_KEY is not set.
+var/secret_key:
+	mkdir -p var
+	umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
+# honcho reads .env (if present) for `honcho run` and `honcho start` alike, so migrate, the seed
+# and both processes see the same configuration. With nothing set, that is SQLite under var/,
+# the filesystem broker under var/celery/ and console email.
+run: install var/secret_key
+	PATH="$(BIN):$$PATH" DJANGO_DEBUG=1 $(BIN)/honcho run python manage.py migrate --noinput
+	PATH="$(BIN):$$PATH" DJANGO_DEBUG=1 $(BIN)/honcho run python manage.py seed_demo
+	@echo "Portal: http://127.0.0.1:$(PORT)/  console: /admin/  API docs: /api/docs/  (Ctrl-C stops)"
+	PATH="$(BIN):$$PATH" DJANGO_DEBUG=1 PORTAL_BASE_URL="$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)}" \
+		$(BIN)/honcho start -f Procfile -p $(PORT)
+
+test: install var/secret_key
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install var/secret_key
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run

@@ -1,0 +1,306 @@
+"""Demo data for `make run`: organisations, one user per role, resolver groups and cases in
+every state, all built through the services so journal, history and outbox rows exist as in
+production. Running it again changes nothing (anything already there is left alone)."""
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts import roles
+from accounts.models import Organisation, ResolverGroup, ServiceDesk, User
+from accounts.services import organisation_create, user_attach_to_organisation
+from cases.models import Case
+from cases.services import (
+    case_classify,
+    case_confirm_resolution,
+    case_convert_to_request,
+    case_create,
+    case_raise_incident,
+    case_reject_resolution,
+    case_reroute,
+    case_transition,
+)
+from tickets.models import Category
+from tickets.priority import Impact, Urgency
+
+DEMO_PASSWORD = "mhhs-demo-2026!"
+
+# (name, parent name, party id, CRA market role)
+ORGANISATIONS = [
+    ("Northern Power Group", None, "NPGP", Organisation.CraMarketRole.SUPPLIER),
+    ("Northern Power Supply", "Northern Power Group", "NPSU", Organisation.CraMarketRole.SUPPLIER),
+    (
+        "Northern Power Metering",
+        "Northern Power Group",
+        "NPME",
+        Organisation.CraMarketRole.METERING_AGENT,
+    ),
+    ("Brightwatt Energy", None, "BRWT", Organisation.CraMarketRole.SUPPLIER),
+]
+
+# (email, full name, role); desk staff first, because they attach the participants.
+STAFF = [
+    ("sean.service@mhhs.example", "Sean Service", roles.SERVICE_MANAGER),
+    ("ada.agent@mhhs.example", "Ada Agent", roles.SERVICE_DESK_AGENT),
+    ("rita.resolver@mhhs.example", "Rita Resolver", roles.RESOLVER),
+    ("ian.incident@mhhs.example", "Ian Incident", roles.INCIDENT_MANAGER),
+    ("priya.problem@mhhs.example", "Priya Problem", roles.PROBLEM_MANAGER),
+    ("cora.change@mhhs.example", "Cora Change", roles.CHANGE_MANAGER),
+    ("cal.cab@mhhs.example", "Cal CAB", roles.CAB_MEMBER),
+    ("kim.knowledge@mhhs.example", "Kim Knowledge", roles.KNOWLEDGE_MANAGER),
+]
+
+# (email, full name, organisation, extra role beyond Service user)
+PARTICIPANTS = [
+    (
+        "olivia.admin@northernpower.example",
+        "Olivia Admin",
+        "Northern Power Group",
+        roles.ORGANISATION_ADMIN,
+    ),
+    ("sam.supplier@northernpower.example", "Sam Supplier", "Northern Power Supply", None),
+    ("mo.metering@northernpower.example", "Mo Metering", "Northern Power Metering", None),
+    ("bea.bright@brightwatt.example", "Bea Bright", "Brightwatt Energy", None),
+]
+
+# (name, shared mailbox, member emails)
+RESOLVER_GROUPS = [
+    ("DIP Technical Support", "dip.support@mhhs.example", ["rita.resolver@mhhs.example"]),
+    ("Settlement Operations", "settlement.ops@mhhs.example", ["rita.resolver@mhhs.example"]),
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo organisations, users (one per role), resolver groups and cases (idempotent)."
+    )
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            orgs = self._organisations()
+            users = self._users(orgs)
+            groups = self._resolver_groups(users)
+            created = self._cases(orgs, users, groups)
+        self._print_accounts(created)
+
+    # --- reference data -------------------------------------------------------------------
+
+    def _organisations(self) -> dict[str, Organisation]:
+        orgs: dict[str, Organisation] = {}
+        for name, parent, party_id, cra_role in ORGANISATIONS:
+            org = Organisation.objects.filter(name=name).first()
+            if org is None:
+                org = organisation_create(
+                    name=name,
+                    parent=orgs[parent] if parent else None,
+                    party_id=party_id,
+                    cra_market_role=cra_role,
+                )
+            orgs[name] = org
+        return orgs
+
+    def _user(self, *, email: str, full_name: str, is_staff: bool, role: str) -> User:
+        """A demo account with a verified address (allauth requires one to sign in, §10.1)."""
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=email, password=DEMO_PASSWORD, full_name=full_name, is_staff=is_staff
+            )
+            EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    def _users(self, orgs: dict[str, Organisation]) -> dict[str, User]:
+        users = {
+            email: self._user(email=email, full_name=name, is_staff=True, role=role)
+            for email, name, role in STAFF
+        }
+        service_manager = users[STAFF[0][0]]
+        for email, name, org_name, extra_role in PARTICIPANTS:
+            user = self._user(
+                email=email, full_name=name, is_staff=False, role=extra_role or roles.SERVICE_USER
+            )
+            if user.organisation_id is None:
+                user = user_attach_to_organisation(
+                    user=user, organisation=orgs[org_name], actor=service_manager
+                )
+            users[email] = user
+        return users
+
+    def _resolver_groups(self, users: dict[str, User]) -> dict[str, ResolverGroup]:
+        # Resolver groups are configuration kept in the console; there is no service for them.
+        groups = {}
+        for name, mailbox, members in RESOLVER_GROUPS:
+            group, _ = ResolverGroup.objects.get_or_create(name=name, defaults={"email": mailbox})
+            group.members.add(*(users[email] for email in members))
+            groups[name] = group
+        return groups
+
+    # --- cases, each driven through the services to its state -------------------------------
+
+    def _cases(self, orgs, users, groups) -> int:
+        agent = users["ada.agent@mhhs.example"]
+        sam = users["sam.supplier@northernpower.example"]
+        olivia = users["olivia.admin@northernpower.example"]
+        bea = users["bea.bright@brightwatt.example"]
+        supply = orgs["Northern Power Supply"]
+
+        def raise_case(
+            subject, *, caller=sam, organisation=supply, category="Market Systems", description
+        ):
+            return case_create(
+                actor=caller,
+                organisation=organisation,
+                category=Category.objects.get(name=category),
+                short_description=subject,
+                description=description,
+                party_id=organisation.party_id,
+                no_party_id=not organisation.party_id,
+                market_participant_id=organisation.party_id,
+                cra_market_role=organisation.cra_market_role,
+            )
+
+        def start(case, impact=Impact.LOW, urgency=Urgency.MEDIUM):
+            case = case_classify(case=case, actor=agent, impact=impact, urgency=urgency)
+            return case_transition(case=case, actor=agent, name="start")
+
+        def resolved(case):
+            case = start(case)
+            return case_transition(
+                case=case,
+                actor=agent,
+                name="resolve",
+                code="solved",
+                notes="The rejected messages were replayed after the certificate was renewed.",
+            )
+
+        def new(case):
+            return case
+
+        def in_progress(case):
+            return start(case, Impact.MEDIUM, Urgency.HIGH)
+
+        def on_hold(case):
+            case = start(case)
+            return case_transition(
+                case=case,
+                actor=agent,
+                name="hold",
+                reason=Case.HoldReason.AWAITING_CALLER,
+                note="Please send the message IDs of two rejected D0010 flows.",
+            )
+
+        def closed(case):
+            return case_confirm_resolution(case=resolved(case), actor=sam)
+
+        def reopened(case):
+            return case_reject_resolution(
+                case=resolved(case),
+                actor=sam,
+                reason="The replay worked for 12 November but not for 13 November.",
+            )
+
+        def cancelled(case):
+            return case_transition(
+                case=case,
+                actor=agent,
+                name="cancel",
+                reason=Case.CancelReason.DUPLICATE,
+                note="Duplicate of the case about DIP schema rejections.",
+            )
+
+        def rerouted(case):
+            desk = ServiceDesk.objects.get(name="Switching Service Desk (DCC)")
+            return case_reroute(case=case, actor=agent, desk=desk)
+
+        def service_request(case):
+            return case_convert_to_request(
+                case=case, actor=agent, request_type=Case.RequestType.STANDARD
+            )
+
+        def with_incident(case):
+            case_raise_incident(
+                case=case,
+                actor=agent,
+                assignment_group=groups["Settlement Operations"],
+                impact=Impact.MEDIUM,
+                urgency=Urgency.HIGH,
+            )
+            return case
+
+        plans = [
+            ("DIP messages rejected with a schema error", new, {}),
+            (
+                "BM Unit volumes missing from the SF settlement run",
+                in_progress,
+                {"category": "Settlement Services"},
+            ),
+            ("Request to reprocess rejected D0010 flows", on_hold, {"category": "Data Submission"}),
+            (
+                "Load Shaping report download fails",
+                resolved,
+                {"category": "Data Aggregation and Reporting"},
+            ),
+            ("DIP certificate expired on the test environment", closed, {}),
+            ("Replayed DIP messages still missing for 13 November", reopened, {}),
+            ("DIP messages rejected (raised twice)", cancelled, {}),
+            (
+                "Customer switch stuck in the Central Switching Service",
+                rerouted,
+                {"category": "Participant Issues"},
+            ),
+            (
+                "New DIP user certificate for our test environment",
+                service_request,
+                {"category": "MHHS Service Request"},
+            ),
+            (
+                "Settlement data for 12 November missing from the portal",
+                with_incident,
+                {"category": "Settlement Services"},
+            ),
+            (
+                "Metering agent cannot see appointment flows",
+                new,
+                {
+                    "caller": olivia,
+                    "organisation": orgs["Northern Power Metering"],
+                    "category": "Market Systems",
+                },
+            ),
+            (
+                "Registration query for a new Brightwatt site",
+                new,
+                {
+                    "caller": bea,
+                    "organisation": orgs["Brightwatt Energy"],
+                    "category": "Participant Issues",
+                },
+            ),
+        ]
+        created = 0
+        for subject, plan, options in plans:
+            if Case.objects.filter(short_description=subject).exists():
+                continue
+            description = (
+                f"Demo case: {subject.lower()}. Seen since 09:00 today; details to follow."
+            )
+            plan(raise_case(subject, description=description, **options))
+            created += 1
+        return created
+
+    def _print_accounts(self, created: int) -> None:
+        out = self.stdout
+        out.write(
+            self.style.SUCCESS(f"Demo data ready ({created} cases created; existing data kept).")
+        )
+        out.write(f"Every demo account signs in with the password: {DEMO_PASSWORD}")
+        out.write(
+            "Desk staff (console at /admin/; TOTP set-up is asked for at first sign-in, §10.5.2):"
+        )
+        for email, name, role in STAFF:
+            out.write(f"  {email:<38} {name:<15} {role}")
+        out.write("Participants (portal):")
+        for email, name, org_name, extra_role in PARTICIPANTS:
+            out.write(f"  {email:<38} {name:<15} {extra_role or roles.SERVICE_USER}, {org_name}")

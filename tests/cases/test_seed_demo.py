@@ -1,0 +1,95 @@
+"""`manage.py seed_demo` gives `make run` a portal with something in every state (DESIGN.md §10)."""
+
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+
+from accounts import roles
+from accounts.models import Organisation, User
+from cases.management.commands.seed_demo import DEMO_PASSWORD
+from cases.models import Case
+from comms.models import OutboundMessage
+from incidents.models import Incident
+from tickets.models import JournalEntry
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "organisations": Organisation.objects.count(),
+        "users": User.objects.count(),
+        "cases": Case.objects.count(),
+        "incidents": Incident.objects.count(),
+        "journal": JournalEntry.objects.count(),
+        "outbox": OutboundMessage.objects.count(),
+    }
+
+
+def test_seed_demo_is_idempotent(db):
+    """Running the seed twice adds nothing the second time."""
+    call_command("seed_demo")
+    first = _counts()
+    call_command("seed_demo")
+    assert _counts() == first
+    assert first["cases"] > 0
+
+
+def test_seed_demo_has_a_case_in_every_state_and_triage_outcome(db):
+    """Every lifecycle state of §5.12/§10.3 and every triage outcome of §4.1 is there to look at."""
+    call_command("seed_demo")
+    states = set(Case.objects.values_list("state", flat=True))
+    assert states == set(Case.State.values)
+    assert Case.objects.filter(state=Case.State.ON_HOLD).exclude(hold_reason="").exists()
+    assert Case.objects.filter(reopen_count__gt=0).exists()
+    outcomes = set(Case.objects.exclude(triage_outcome="").values_list("triage_outcome", flat=True))
+    assert outcomes == set(Case.TriageOutcome.values)
+    assert Case.objects.filter(
+        triage_outcome=Case.TriageOutcome.REROUTED, rerouted_to__isnull=False
+    ).exists()
+    assert (
+        Case.objects.filter(triage_outcome=Case.TriageOutcome.REQUEST)
+        .exclude(request_type="")
+        .exists()
+    )
+    assert Incident.objects.filter(assignment_group__isnull=False).exists()
+
+
+def test_seed_demo_cases_were_built_through_the_services(db):
+    """Journal and outbox rows exist as if people had done it: an acknowledgement per case (§3.1)."""
+    call_command("seed_demo")
+    for case in Case.objects.all():
+        assert JournalEntry.objects.filter(ticket_id=case.pk, ticket_type__model="case").exists()
+        assert OutboundMessage.objects.filter(
+            ticket_id=case.pk, ticket_type__model="case", template="case_acknowledged"
+        ).exists()
+
+
+def test_seed_demo_has_a_user_for_every_role(db):
+    """One demo account per role of §10 / DESIGN.md §9; staff roles have console access."""
+    call_command("seed_demo")
+    for role in roles.ROLE_PERMISSIONS:
+        members = User.objects.filter(groups__name=role)
+        assert members.exists(), role
+        if role in roles.STAFF_ROLES:
+            assert members.filter(is_staff=True).exists(), role
+        else:
+            assert members.filter(is_staff=False, organisation__isnull=False).exists(), role
+    assert Group.objects.filter(name__in=roles.ROLE_PERMISSIONS).count() == len(
+        roles.ROLE_PERMISSIONS
+    )
+
+
+def test_seed_demo_accounts_sign_in_with_the_printed_password(db, capsys):
+    call_command("seed_demo")
+    assert DEMO_PASSWORD in capsys.readouterr().out
+    for user in User.objects.all():
+        assert user.check_password(DEMO_PASSWORD), user.email
+        assert user.emailaddress_set.filter(verified=True, primary=True).exists(), user.email
+
+
+def test_seed_demo_organisation_tree(db):
+    """A parent with two children and one unrelated organisation, for the §10.4 visibility rules."""
+    call_command("seed_demo")
+    parents = Organisation.objects.filter(parent__isnull=True)
+    assert parents.count() == 2
+    parent = next(org for org in parents if org.children.exists())
+    assert parent.children.count() == 2
+    assert all(child.path.startswith(parent.path) for child in parent.children.all())

@@ -1,0 +1,118 @@
+"""Settings read the environment through helpers that refuse values they cannot parse, and
+start-up stops with a clear message when something essential is missing (CONVENTIONS.md §4)."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from mhhs_portal.settings import BASE_DIR, env_bool, env_int, env_list, env_str
+
+
+@pytest.mark.parametrize("value", ["1", "true", "TRUE", "yes", "on", " On "])
+def test_env_bool_reads_true(monkeypatch, value):
+    monkeypatch.setenv("X_FLAG", value)
+    assert env_bool("X_FLAG") is True
+
+
+@pytest.mark.parametrize("value", ["0", "false", "no", "off", ""])
+def test_env_bool_reads_false(monkeypatch, value):
+    monkeypatch.setenv("X_FLAG", value)
+    assert env_bool("X_FLAG", True) is False
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "enabled", "y"])
+def test_env_bool_refuses_what_it_cannot_parse(monkeypatch, value):
+    monkeypatch.setenv("X_FLAG", value)
+    with pytest.raises(ImproperlyConfigured, match="X_FLAG must be a boolean"):
+        env_bool("X_FLAG")
+
+
+def test_env_bool_and_int_default_when_unset(monkeypatch):
+    monkeypatch.delenv("X_UNSET", raising=False)
+    assert env_bool("X_UNSET") is False
+    assert env_bool("X_UNSET", True) is True
+    assert env_int("X_UNSET", 25) == 25
+    assert env_str("X_UNSET", "fallback") == "fallback"
+
+
+def test_env_int_reads_an_integer(monkeypatch):
+    monkeypatch.setenv("X_PORT", " 587 ")
+    assert env_int("X_PORT", 25) == 587
+
+
+@pytest.mark.parametrize("value", ["ten", "2.5", "", "25s"])
+def test_env_int_refuses_what_it_cannot_parse(monkeypatch, value):
+    monkeypatch.setenv("X_PORT", value)
+    with pytest.raises(ImproperlyConfigured, match="X_PORT must be an integer"):
+        env_int("X_PORT", 25)
+
+
+def test_env_list_splits_on_commas_and_drops_blanks(monkeypatch):
+    monkeypatch.setenv("X_HOSTS", " portal.example , ,localhost,")
+    assert env_list("X_HOSTS") == ["portal.example", "localhost"]
+    monkeypatch.delenv("X_HOSTS")
+    assert env_list("X_HOSTS", "a,b") == ["a", "b"]
+
+
+def _import_settings(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess:
+    """Import the settings module in a fresh interpreter with a clean VAR_DIR and no secret."""
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "SECRET_KEY_FILE"}}
+    env.update({"VAR_DIR": str(tmp_path / "var"), **overrides})
+    return subprocess.run(
+        [sys.executable, "-c", "import mhhs_portal.settings as s; print(s.SECRET_KEY)"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_missing_secret_key_stops_start_up_with_a_clear_message(tmp_path):
+    result = _import_settings(tmp_path)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "No SECRET_KEY: set SECRET_KEY, or SECRET_KEY_FILE" in result.stderr
+
+
+def test_secret_key_is_read_from_the_environment_or_a_file(tmp_path):
+    result = _import_settings(tmp_path, SECRET_KEY="from-the-environment")
+    assert (result.returncode, result.stdout.strip()) == (0, "from-the-environment"), result.stderr
+    key_file = tmp_path / "key"
+    key_file.write_text("from-a-file\n")
+    result = _import_settings(tmp_path, SECRET_KEY_FILE=str(key_file))
+    assert (result.returncode, result.stdout.strip()) == (0, "from-a-file"), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG must be a boolean"),
+        ("EMAIL_PORT", "smtp", "EMAIL_PORT must be an integer"),
+        (
+            "DATABASE_URL",
+            "mysql://root@127.0.0.1/test",
+            "DATABASE_URL must be sqlite:// or postgres://",
+        ),
+        ("CACHE_URL", "memcached://127.0.0.1:11211", "CACHE_URL must be redis://"),
+    ],
+)
+def test_bad_values_stop_start_up_naming_the_variable(tmp_path, name, value, message):
+    result = _import_settings(tmp_path, SECRET_KEY="x", **{name: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_env_example_lists_every_variable_settings_read():
+    """`.env.example` is the one list of configuration (CONVENTIONS.md §4)."""
+    source = (BASE_DIR / "mhhs_portal" / "settings.py").read_text()
+    read = set(re.findall(r"env_(?:str|bool|int|list)\(\s*\"([A-Z0-9_]+)\"", source))
+    example = (BASE_DIR / ".env.example").read_text()
+    listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", example, flags=re.MULTILINE))
+    assert read, "no env_* calls found in settings.py"
+    assert read - listed == set()
