@@ -1,1 +1,8 @@
-urlpatterns: list = []
+"""REST API v1 (namespace `api`), included at /api/v1/; each app's endpoints live in its api.py."""
+
+from cases.api import urlpatterns as case_urls
+from incidents.api import urlpatterns as incident_urls
+
+app_name = "api"
+
+urlpatterns = [*case_urls, *incident_urls]

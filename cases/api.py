@@ -1,0 +1,521 @@
+"""REST API v1 for cases: raise, list, read, comment, attach, and move through the lifecycle.
+
+Every rule is in `cases.services` and `tickets.selectors`; these views parse input, call one
+service and shape the output. Numbers (CS0000012) are the lookup; a case the caller may not
+see is a 404 like one that does not exist (§10.4).
+"""
+
+from collections.abc import Mapping
+
+from django.contrib.contenttypes.models import ContentType
+from django.urls import path, reverse
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from accounts.models import Organisation
+from incidents.models import Incident
+from tickets.api_common import (
+    AttachmentInputSerializer,
+    AttachmentSerializer,
+    CancelInputSerializer,
+    CancelReasonField,
+    CategoryRefSerializer,
+    CommentInputSerializer,
+    EnumField,
+    HoldInputSerializer,
+    HoldReasonField,
+    JournalEntrySerializer,
+    OrganisationRefSerializer,
+    ResolveInputSerializer,
+    ResolverGroupRefSerializer,
+    StaffOnlyFieldsMixin,
+    TicketApiView,
+    TicketFilterSet,
+    TicketListApiView,
+    TicketPagination,
+    TicketStateField,
+    TicketTransitionApi,
+    TransitionInputSerializer,
+    UserRefSerializer,
+    available_actions,
+    error_responses,
+    is_desk_user,
+    ticket_get_visible,
+    visible_queryset,
+)
+from tickets.models import Category, TicketLink
+from tickets.priority import Impact, Priority, Urgency
+from tickets.selectors import attachments_for, journal_for
+
+from . import services
+from .models import Case
+
+# The actions a case exposes, in the order clients should offer them.
+CASE_ACTIONS = ("start", "hold", "resume", "resolve", "reject_resolution", "close", "cancel")
+
+# Asked for by name on create; refused loudly rather than silently dropped (§3.8).
+DESK_ONLY_FIELDS = ("impact", "urgency", "priority")
+
+
+def _case_queryset():
+    return Case.objects.select_related(
+        "category", "organisation", "caller", "assignment_group", "assigned_to", "rerouted_to"
+    ).order_by("-opened_at", "-pk")
+
+
+def _case_get(*, user, number: str) -> Case:
+    return ticket_get_visible(_case_queryset(), user=user, number=number)
+
+
+def _linked_incidents(case: Case, *, user):
+    """Incidents raised from this case that `user` may see (resolvers: own groups only)."""
+    incident_ids = TicketLink.objects.filter(
+        kind=TicketLink.Kind.CASE_INCIDENT,
+        from_type=ContentType.objects.get_for_model(Case),
+        from_id=case.pk,
+        to_type=ContentType.objects.get_for_model(Incident),
+    ).values("to_id")
+    incidents = Incident.objects.filter(pk__in=incident_ids).select_related("assignment_group")
+    return visible_queryset(incidents, user=user).order_by("opened_at", "pk")
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+class ServiceDeskRefSerializer(serializers.Serializer):
+    """The desk a re-routed case belongs with (§3.11, Appendix H)."""
+
+    name = serializers.CharField(read_only=True)
+    portal_url = serializers.CharField(read_only=True)
+    email = serializers.CharField(read_only=True)
+    phone = serializers.CharField(read_only=True)
+    service_hours = serializers.CharField(read_only=True)
+
+
+class LinkedIncidentSerializer(serializers.Serializer):
+    number = serializers.CharField(read_only=True)
+    short_description = serializers.CharField(read_only=True)
+    state = TicketStateField(read_only=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, read_only=True, allow_null=True)
+    assignment_group = ResolverGroupRefSerializer(read_only=True, allow_null=True)
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, incident) -> str:
+        path_ = reverse("api:incident_detail", kwargs={"number": incident.number})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path_) if request is not None else path_
+
+
+@extend_schema_serializer(component_name="Case")
+class CaseSummarySerializer(serializers.Serializer):
+    """A case as listed."""
+
+    number = serializers.CharField(read_only=True)
+    short_description = serializers.CharField(read_only=True, help_text="The subject (§3.2).")
+    state = TicketStateField(read_only=True)
+    hold_reason = HoldReasonField(read_only=True, allow_null=True)
+    priority = serializers.ChoiceField(
+        choices=Priority.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="Set by the service desk from impact and urgency (§3.8).",
+    )
+    category = CategoryRefSerializer(read_only=True, allow_null=True)
+    organisation = OrganisationRefSerializer(read_only=True, allow_null=True)
+    caller = UserRefSerializer(read_only=True, allow_null=True)
+    channel = serializers.ChoiceField(choices=Case.Channel.choices, read_only=True)
+    triage_outcome = EnumField(
+        choices=Case.TriageOutcome.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="First-line triage outcome (§4.1); null until triaged.",
+    )
+    opened_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+    resolved_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    closed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+@extend_schema_serializer(component_name="CaseDetail")
+class CaseDetailSerializer(StaffOnlyFieldsMixin, CaseSummarySerializer):
+    """A case in full. Work notes are never part of it; `links`, `assignment_group` and
+    `assigned_to` are for service-desk staff only."""
+
+    staff_only_fields = ("assignment_group", "assigned_to", "links")
+
+    description = serializers.CharField(read_only=True)
+    party_id = serializers.CharField(read_only=True)
+    no_party_id = serializers.BooleanField(read_only=True)
+    unregistered_organisation_name = serializers.CharField(read_only=True)
+    market_participant_id = serializers.CharField(read_only=True)
+    cra_market_role = serializers.CharField(read_only=True)
+    related_url = serializers.CharField(read_only=True)
+    impact = serializers.ChoiceField(choices=Impact.choices, read_only=True, allow_null=True)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, read_only=True, allow_null=True)
+    request_type = EnumField(
+        choices=Case.RequestType.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="Service-request type (§7.2) when triaged as a request.",
+    )
+    triaged_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    rerouted_to = ServiceDeskRefSerializer(read_only=True, allow_null=True)
+    resolution_code = serializers.CharField(read_only=True)
+    resolution_notes = serializers.CharField(read_only=True)
+    cancel_reason = CancelReasonField(read_only=True, allow_null=True)
+    reopen_count = serializers.IntegerField(read_only=True)
+    actions = serializers.SerializerMethodField(
+        help_text="Action endpoints you may call now, e.g. `resolve` or `confirm-resolution`."
+    )
+    assignment_group = ResolverGroupRefSerializer(read_only=True, allow_null=True)
+    assigned_to = UserRefSerializer(read_only=True, allow_null=True)
+    links = serializers.SerializerMethodField(help_text="Incidents raised from this case.")
+
+    def get_actions(self, case) -> list[str]:
+        return available_actions(case, user=self.context["request"].user, exposed=CASE_ACTIONS)
+
+    @extend_schema_field(LinkedIncidentSerializer(many=True))
+    def get_links(self, case):
+        user = self.context["request"].user
+        if not is_desk_user(user):
+            return []
+        return LinkedIncidentSerializer(
+            _linked_incidents(case, user=user), many=True, context=self.context
+        ).data
+
+
+# --- input -----------------------------------------------------------------------------------
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string"}],
+        "description": "A category id, or its name as shown in the portal (§5.16).",
+    }
+)
+class CategoryField(serializers.Field):
+    """A category by id or by name; which ones may be used is the service's decision."""
+
+    def to_internal_value(self, data):
+        category = None
+        if isinstance(data, int) and not isinstance(data, bool):
+            category = Category.objects.filter(pk=data).first()
+        elif isinstance(data, str) and data.strip():
+            value = data.strip()
+            if value.isdigit():
+                category = Category.objects.filter(pk=int(value)).first()
+            else:
+                category = Category.objects.filter(name__iexact=value).first()
+        else:
+            raise serializers.ValidationError("Give a category id or name.")
+        if category is None:
+            names = ", ".join(Category.objects.filter(active=True).values_list("name", flat=True))
+            raise serializers.ValidationError(f"Unknown category “{data}”. Choose one of: {names}.")
+        return category
+
+    def to_representation(self, value):
+        return value.pk
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+class CaseFilterSet(TicketFilterSet):
+    category = filters.NumberFilter(field_name="category_id", help_text="Category id.")
+    organisation = filters.NumberFilter(field_name="organisation_id", help_text="Organisation id.")
+
+    class Meta:
+        model = Case
+        fields = ["state", "category", "organisation", "opened_after", "opened_before", "q"]
+
+
+class CaseListApi(TicketListApiView):
+    """Cases you may see (§10.4), newest first; and raising a new case (§3.2)."""
+
+    api_tag = "cases"
+    filterset_class = CaseFilterSet
+    pagination_class = TicketPagination
+    OutputSerializer = CaseSummarySerializer
+
+    @extend_schema_serializer(component_name="CaseCreate")
+    class InputSerializer(serializers.Serializer):
+        """The §3.2 portal fields. Impact, urgency and priority are set by the desk (§3.8)."""
+
+        organisation = serializers.IntegerField(
+            required=False,
+            help_text="Organisation id: yours or one below it. Defaults to your organisation.",
+        )
+        category = CategoryField()
+        short_description = serializers.CharField(max_length=160, help_text="The subject.")
+        description = serializers.CharField(
+            help_text="A full description, including steps already taken to resolve it."
+        )
+        party_id = serializers.CharField(
+            max_length=20, required=False, default="", allow_blank=True
+        )
+        no_party_id = serializers.BooleanField(
+            required=False, default=False, help_text="True when you do not have a Party ID."
+        )
+        unregistered_organisation_name = serializers.CharField(
+            max_length=200, required=False, default="", allow_blank=True
+        )
+        market_participant_id = serializers.CharField(
+            max_length=20, required=False, default="", allow_blank=True
+        )
+        cra_market_role = serializers.CharField(
+            max_length=30, required=False, default="", allow_blank=True
+        )
+        related_url = serializers.CharField(
+            max_length=500,
+            required=False,
+            default="",
+            allow_blank=True,
+            help_text="URL of a related page or document (http or https).",
+        )
+
+        def to_internal_value(self, data):
+            sent = [name for name in DESK_ONLY_FIELDS if isinstance(data, Mapping) and name in data]
+            if sent:
+                message = (
+                    "Impact and urgency are set by the service desk only (§3.8); leave them out."
+                )
+                raise serializers.ValidationError({name: [message] for name in sent})
+            return super().to_internal_value(data)
+
+        def validate_organisation(self, value: int) -> Organisation:
+            organisation = Organisation.objects.filter(pk=value).first()
+            if organisation is None:
+                # Same words as the service uses for an organisation that is not yours, so ids
+                # of other organisations cannot be probed.
+                raise serializers.ValidationError(
+                    "You can only raise cases for your own organisation or those below it."
+                )
+            return organisation
+
+    def get_queryset(self):
+        return visible_queryset(_case_queryset(), user=self.request.user)
+
+    @extend_schema(
+        operation_id="cases_list",
+        summary="List the cases you may see",
+        responses={200: CaseSummarySerializer(many=True), **error_responses(400, 401)},
+    )
+    def get(self, request):
+        # Queries: auth, the user's permissions (user + groups), page count, page rows with
+        # category, organisation, caller and assignee joined.
+        cases = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(cases)
+        data = self.OutputSerializer(page, many=True, context={"request": request}).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        operation_id="cases_create",
+        summary="Raise a case",
+        description="The §3.2 fields; the case is acknowledged by email (§3.1). Impact, urgency "
+        "and priority are assessed by the service desk and refused here (§3.8).",
+        request=InputSerializer,
+        responses={201: CaseDetailSerializer, **error_responses(400, 401, 403)},
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        organisation = data.pop("organisation", None) or request.user.organisation
+        case = services.case_create(
+            actor=request.user, organisation=organisation, channel=Case.Channel.API, **data
+        )
+        case = _case_get(user=request.user, number=case.number)
+        location = reverse("api:case_detail", kwargs={"number": case.number})
+        return Response(
+            CaseDetailSerializer(case, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": request.build_absolute_uri(location)},
+        )
+
+
+class CaseDetailApi(TicketApiView):
+    """One case: state, hold reason, priority, triage outcome and timestamps (§10.2)."""
+
+    api_tag = "cases"
+    OutputSerializer = CaseDetailSerializer
+
+    @extend_schema(
+        operation_id="cases_retrieve",
+        responses={200: CaseDetailSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request, number: str):
+        case = _case_get(user=request.user, number=number)
+        return Response(self.OutputSerializer(case, context={"request": request}).data)
+
+
+class CaseCommentListApi(TicketApiView):
+    """The case's journal, and adding a comment.
+
+    Participants see customer-visible comments and status entries, never work notes, and post
+    customer comments; service-desk staff may post `work_note: true` (§10.2).
+    """
+
+    api_tag = "cases"
+    InputSerializer = CommentInputSerializer
+    OutputSerializer = JournalEntrySerializer
+
+    @extend_schema(
+        operation_id="cases_comments_list",
+        responses={200: JournalEntrySerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request, number: str):
+        case = _case_get(user=request.user, number=number)
+        entries = journal_for(case, include_work_notes=is_desk_user(request.user))
+        return Response(self.OutputSerializer(entries, many=True).data)
+
+    @extend_schema(
+        operation_id="cases_comments_create",
+        request=CommentInputSerializer,
+        responses={201: JournalEntrySerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, number: str):
+        case = _case_get(user=request.user, number=number)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = services.case_comment_add(
+            case=case, actor=request.user, **serializer.validated_data
+        )
+        return Response(self.OutputSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class CaseAttachmentListApi(TicketApiView):
+    """Files on the case, and adding one (multipart `file`; type checked by content, §3.2)."""
+
+    api_tag = "cases"
+    parser_classes = [MultiPartParser, FormParser]
+    InputSerializer = AttachmentInputSerializer
+    OutputSerializer = AttachmentSerializer
+
+    @extend_schema(
+        operation_id="cases_attachments_list",
+        responses={200: AttachmentSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request, number: str):
+        case = _case_get(user=request.user, number=number)
+        return Response(
+            self.OutputSerializer(
+                attachments_for(case), many=True, context={"request": request}
+            ).data
+        )
+
+    @extend_schema(
+        operation_id="cases_attachments_create",
+        request={"multipart/form-data": AttachmentInputSerializer},
+        responses={201: AttachmentSerializer, **error_responses(400, 401, 404, 409)},
+    )
+    def post(self, request, number: str):
+        case = _case_get(user=request.user, number=number)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attachment = services.case_attachment_add(
+            case=case, actor=request.user, upload=serializer.validated_data["file"]
+        )
+        return Response(
+            self.OutputSerializer(attachment, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+# --- transitions (§5.12, §5.13, §10.3) ------------------------------------------------------
+
+
+class CaseTransitionApi(TicketTransitionApi):
+    api_tag = "cases"
+    OutputSerializer = CaseDetailSerializer
+
+    def get_ticket(self, *, number: str) -> Case:
+        return _case_get(user=self.request.user, number=number)
+
+    def perform(self, *, ticket: Case, actor, expected_state: str | None = None, **data) -> Case:
+        return services.case_transition(
+            case=ticket, actor=actor, name=self.transition, expected_state=expected_state, **data
+        )
+
+
+class CaseStartApi(CaseTransitionApi):
+    """The desk picks the case up: New → In Progress (§4.1)."""
+
+    transition = "start"
+    InputSerializer = TransitionInputSerializer
+
+
+class CaseHoldApi(CaseTransitionApi):
+    """The desk pauses work with a reason: In Progress → On Hold (§5.12)."""
+
+    transition = "hold"
+    InputSerializer = HoldInputSerializer
+
+
+class CaseResumeApi(CaseTransitionApi):
+    """The desk resumes work: On Hold → In Progress (§5.12)."""
+
+    transition = "resume"
+    InputSerializer = TransitionInputSerializer
+
+
+class CaseResolveApi(CaseTransitionApi):
+    """The desk resolves with notes and the caller is asked to confirm (§10.3)."""
+
+    transition = "resolve"
+    InputSerializer = ResolveInputSerializer
+
+
+@extend_schema_serializer(component_name="RejectResolution")
+class RejectResolutionInputSerializer(TransitionInputSerializer):
+    reason = serializers.CharField(
+        source="note", help_text="What is still wrong; added to the case as your comment."
+    )
+
+
+class CaseRejectResolutionApi(CaseTransitionApi):
+    """The caller says the resolution did not work; the case reopens (§10.3)."""
+
+    transition = "reject_resolution"
+    InputSerializer = RejectResolutionInputSerializer
+
+
+class CaseConfirmResolutionApi(CaseTransitionApi):
+    """The caller confirms the resolution and the case closes (§10.3)."""
+
+    transition = "close"
+    InputSerializer = TransitionInputSerializer
+
+
+class CaseCancelApi(CaseTransitionApi):
+    """The desk cancels an open case: duplicate, raised in error or withdrawn (§5.13)."""
+
+    transition = "cancel"
+    InputSerializer = CancelInputSerializer
+
+
+urlpatterns = [
+    path("cases/", CaseListApi.as_view(), name="case_list"),
+    path("cases/<str:number>/", CaseDetailApi.as_view(), name="case_detail"),
+    path("cases/<str:number>/comments/", CaseCommentListApi.as_view(), name="case_comments"),
+    path(
+        "cases/<str:number>/attachments/", CaseAttachmentListApi.as_view(), name="case_attachments"
+    ),
+    path("cases/<str:number>/start/", CaseStartApi.as_view(), name="case_start"),
+    path("cases/<str:number>/hold/", CaseHoldApi.as_view(), name="case_hold"),
+    path("cases/<str:number>/resume/", CaseResumeApi.as_view(), name="case_resume"),
+    path("cases/<str:number>/resolve/", CaseResolveApi.as_view(), name="case_resolve"),
+    path(
+        "cases/<str:number>/reject-resolution/",
+        CaseRejectResolutionApi.as_view(),
+        name="case_reject_resolution",
+    ),
+    path(
+        "cases/<str:number>/confirm-resolution/",
+        CaseConfirmResolutionApi.as_view(),
+        name="case_confirm_resolution",
+    ),
+    path("cases/<str:number>/cancel/", CaseCancelApi.as_view(), name="case_cancel"),
+]

@@ -1,0 +1,212 @@
+"""REST API v1 for incidents: list, read and move through the lifecycle (§5, Appendix G).
+
+Incidents are the technical teams' records: participants never see them (they hear through
+their case), resolvers see their own groups' incidents, the desk sees all. That is the
+visibility selector's rule; every write is `incidents.services.incident_transition`.
+"""
+
+from django.urls import path
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from tickets.api_common import (
+    CancelInputSerializer,
+    CancelReasonField,
+    CategoryRefSerializer,
+    HoldInputSerializer,
+    HoldReasonField,
+    OrganisationRefSerializer,
+    ResolveInputSerializer,
+    ResolverGroupRefSerializer,
+    TicketApiView,
+    TicketFilterSet,
+    TicketListApiView,
+    TicketPagination,
+    TicketStateField,
+    TicketTransitionApi,
+    TransitionInputSerializer,
+    UserRefSerializer,
+    available_actions,
+    error_responses,
+    ticket_get_visible,
+    visible_queryset,
+)
+from tickets.priority import Impact, Priority, Urgency
+
+from . import services
+from .models import Incident
+
+INCIDENT_ACTIONS = ("start", "hold", "resume", "resolve", "cancel")
+
+
+def _incident_queryset():
+    return Incident.objects.select_related(
+        "category", "organisation", "assignment_group", "assigned_to"
+    ).order_by("-opened_at", "-pk")
+
+
+def _incident_get(*, user, number: str) -> Incident:
+    return ticket_get_visible(_incident_queryset(), user=user, number=number)
+
+
+@extend_schema_serializer(component_name="Incident")
+class IncidentSummarySerializer(serializers.Serializer):
+    """An incident as listed."""
+
+    number = serializers.CharField(read_only=True)
+    short_description = serializers.CharField(read_only=True)
+    state = TicketStateField(read_only=True)
+    hold_reason = HoldReasonField(read_only=True, allow_null=True)
+    impact = serializers.ChoiceField(choices=Impact.choices, read_only=True, allow_null=True)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, read_only=True, allow_null=True)
+    priority = serializers.ChoiceField(
+        choices=Priority.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="From impact and urgency by the §3.8 matrix.",
+    )
+    category = CategoryRefSerializer(read_only=True, allow_null=True)
+    organisation = OrganisationRefSerializer(read_only=True, allow_null=True)
+    assignment_group = ResolverGroupRefSerializer(read_only=True, allow_null=True)
+    assigned_to = UserRefSerializer(read_only=True, allow_null=True)
+    opened_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+    resolved_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    closed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+@extend_schema_serializer(component_name="IncidentDetail")
+class IncidentDetailSerializer(IncidentSummarySerializer):
+    """An incident in full."""
+
+    description = serializers.CharField(read_only=True)
+    resolution_code = serializers.CharField(read_only=True)
+    resolution_notes = serializers.CharField(read_only=True)
+    cancel_reason = CancelReasonField(read_only=True, allow_null=True)
+    reopen_count = serializers.IntegerField(read_only=True)
+    actions = serializers.SerializerMethodField(
+        help_text="Action endpoints you may call now, e.g. `start` or `resolve`."
+    )
+
+    def get_actions(self, incident) -> list[str]:
+        return available_actions(
+            incident, user=self.context["request"].user, exposed=INCIDENT_ACTIONS
+        )
+
+
+class IncidentFilterSet(TicketFilterSet):
+    priority = filters.MultipleChoiceFilter(
+        choices=Priority.choices, help_text="Repeat to match any of several priorities."
+    )
+    assignment_group = filters.NumberFilter(
+        field_name="assignment_group_id", help_text="Resolver group id."
+    )
+
+    class Meta:
+        model = Incident
+        fields = ["state", "priority", "assignment_group", "opened_after", "opened_before", "q"]
+
+
+class IncidentListApi(TicketListApiView):
+    """Incidents you may see: all for the desk, your groups' for resolvers, none for participants."""
+
+    api_tag = "incidents"
+    filterset_class = IncidentFilterSet
+    pagination_class = TicketPagination
+    OutputSerializer = IncidentSummarySerializer
+
+    def get_queryset(self):
+        return visible_queryset(_incident_queryset(), user=self.request.user)
+
+    @extend_schema(
+        operation_id="incidents_list",
+        responses={200: IncidentSummarySerializer(many=True), **error_responses(400, 401)},
+    )
+    def get(self, request):
+        # Queries: auth, the user's permissions (user + groups), the user's resolver groups
+        # (a subquery of the page queries, not a query of its own), page count, page rows.
+        incidents = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(incidents)
+        return self.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+class IncidentDetailApi(TicketApiView):
+    """One incident."""
+
+    api_tag = "incidents"
+    OutputSerializer = IncidentDetailSerializer
+
+    @extend_schema(
+        operation_id="incidents_retrieve",
+        responses={200: IncidentDetailSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request, number: str):
+        incident = _incident_get(user=request.user, number=number)
+        return Response(self.OutputSerializer(incident, context={"request": request}).data)
+
+
+class IncidentTransitionApi(TicketTransitionApi):
+    api_tag = "incidents"
+    OutputSerializer = IncidentDetailSerializer
+
+    def get_ticket(self, *, number: str) -> Incident:
+        return _incident_get(user=self.request.user, number=number)
+
+    def perform(
+        self, *, ticket: Incident, actor, expected_state: str | None = None, **data
+    ) -> Incident:
+        return services.incident_transition(
+            incident=ticket,
+            actor=actor,
+            name=self.transition,
+            expected_state=expected_state,
+            **data,
+        )
+
+
+class IncidentStartApi(IncidentTransitionApi):
+    """The resolver group picks the incident up: New → In Progress (§5.5)."""
+
+    transition = "start"
+    InputSerializer = TransitionInputSerializer
+
+
+class IncidentHoldApi(IncidentTransitionApi):
+    """Work pauses with a reason: In Progress → On Hold (§5.12)."""
+
+    transition = "hold"
+    InputSerializer = HoldInputSerializer
+
+
+class IncidentResumeApi(IncidentTransitionApi):
+    """Work resumes: On Hold → In Progress (§5.12)."""
+
+    transition = "resume"
+    InputSerializer = TransitionInputSerializer
+
+
+class IncidentResolveApi(IncidentTransitionApi):
+    """Resolved with notes; linked cases being worked resolve with the same notes (§5.5)."""
+
+    transition = "resolve"
+    InputSerializer = ResolveInputSerializer
+
+
+class IncidentCancelApi(IncidentTransitionApi):
+    """Cancelled: a duplicate or raised in error (§5.13)."""
+
+    transition = "cancel"
+    InputSerializer = CancelInputSerializer
+
+
+urlpatterns = [
+    path("incidents/", IncidentListApi.as_view(), name="incident_list"),
+    path("incidents/<str:number>/", IncidentDetailApi.as_view(), name="incident_detail"),
+    path("incidents/<str:number>/start/", IncidentStartApi.as_view(), name="incident_start"),
+    path("incidents/<str:number>/hold/", IncidentHoldApi.as_view(), name="incident_hold"),
+    path("incidents/<str:number>/resume/", IncidentResumeApi.as_view(), name="incident_resume"),
+    path("incidents/<str:number>/resolve/", IncidentResolveApi.as_view(), name="incident_resolve"),
+    path("incidents/<str:number>/cancel/", IncidentCancelApi.as_view(), name="incident_cancel"),
+]

@@ -1,0 +1,395 @@
+"""Pieces every ticket API shares: the view policy, lookups through the visibility selector,
+error and reference serializers, journal and attachment output, lifecycle transitions as
+`POST .../{number}/<action>/`, pagination and list filters.
+
+Nothing here decides anything: visibility is `tickets.selectors.visible_tickets` (§10.4) and
+every write is a service of the owning app; refusals are domain errors that
+`tickets.api_errors` turns into the one JSON error shape.
+"""
+
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django_filters import rest_framework as filters
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.views import APIView
+
+from .errors import TicketNotFound
+from .models import JournalEntry, Ticket
+from .selectors import visible_tickets
+
+# --- view policy -------------------------------------------------------------------------
+
+
+class TicketApiSchema(AutoSchema):
+    """Groups operations by the view's `api_tag` ("cases", "incidents") in the docs."""
+
+    def get_tags(self) -> list[str]:
+        tag = getattr(self.view, "api_tag", "")
+        return [tag] if tag else super().get_tags()
+
+
+class ApiPolicy:
+    """Authentication, throttling and schema of every endpoint.
+
+    Token comes first so a call without credentials gets 401 with `WWW-Authenticate: Token`
+    rather than a bare 403; sessions (browser, Swagger UI) still work, with CSRF enforced.
+    The throttle rates are the ones in `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`.
+    """
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    throttle_classes = [AnonRateThrottle, UserRateThrottle]
+    schema = TicketApiSchema()
+    api_tag = ""
+
+
+class TicketApiView(ApiPolicy, APIView):
+    """Base of single-ticket endpoints (detail, sub-resources, transitions)."""
+
+
+class TicketListApiView(ApiPolicy, GenericAPIView):
+    """Base of list endpoints: django-filter `filterset_class` and page-number pagination."""
+
+
+class TicketPagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+# --- lookups ---------------------------------------------------------------------------------
+
+
+def visible_queryset(queryset: QuerySet, *, user) -> QuerySet:
+    """The visibility selector, with the type's own rule on whether participants may look."""
+    model = queryset.model
+    return visible_tickets(
+        queryset, user=user, participants_may_see=getattr(model, "PARTICIPANTS_MAY_SEE", True)
+    )
+
+
+def ticket_get_visible(queryset: QuerySet, *, user, number: str) -> Ticket:
+    """One ticket by number, or 404 alike whether it does not exist or may not be seen (§10.4)."""
+    number = (number or "").strip().upper()
+    ticket = visible_queryset(queryset, user=user).filter(number=number).first()
+    if ticket is None:
+        name = queryset.model._meta.verbose_name
+        raise TicketNotFound(f"There is no {name} {number}, or you may not see it.")
+    return ticket
+
+
+def is_desk_user(user) -> bool:
+    """Staff see work notes and internal fields; participants never do (§10.2)."""
+    return bool(user and user.is_authenticated and user.is_staff)
+
+
+def _request_user(serializer: serializers.Serializer):
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="Stable machine-readable code, e.g. `validation_failed`."
+    )
+    message = serializers.CharField(help_text="What went wrong, in words a person can act on.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per input field; empty when the error is not about one field.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Bad input: see `error.fields`.",
+    401: "No or invalid credentials.",
+    403: "Your role may not do this.",
+    404: "No such ticket, or you may not see it.",
+    409: "Not allowed in the ticket's state (`transition_not_allowed`), or changed by someone "
+    "else since you read it (`changed_by_someone_else`).",
+}
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=_ERROR_DESCRIPTIONS[code])
+        for code in codes
+    }
+
+
+# --- enum fields ----------------------------------------------------------------------------
+
+
+class EnumField(serializers.ChoiceField):
+    """A choice field whose blank value ('' on the model) is shown as null when nullable."""
+
+    def to_representation(self, value):
+        if value in ("", None):
+            return None if self.allow_null else value
+        return super().to_representation(value)
+
+
+def _enum_schema(choices) -> dict:
+    return {
+        "type": "string",
+        "enum": list(choices.values),
+        "description": "\n".join(f"* `{value}` - {label}" for value, label in choices.choices),
+    }
+
+
+# Named components: the same choice set is used by outputs (`state`, `hold_reason`) and inputs
+# (`expected_state`, `reason`), which would otherwise become differently named enums.
+@extend_schema_field(_enum_schema(Ticket.State), component_name="TicketState")
+class TicketStateField(EnumField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=Ticket.State.choices, **kwargs)
+
+
+@extend_schema_field(_enum_schema(Ticket.HoldReason), component_name="HoldReason")
+class HoldReasonField(EnumField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=Ticket.HoldReason.choices, **kwargs)
+
+
+@extend_schema_field(_enum_schema(Ticket.CancelReason), component_name="CancelReason")
+class CancelReasonField(EnumField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=Ticket.CancelReason.choices, **kwargs)
+
+
+# --- staff-only output fields -------------------------------------------------------------
+
+
+class StaffOnlyFieldsMixin:
+    """Output fields in `staff_only_fields` are left out of the response for participants.
+
+    The schema keeps them, marked optional, so one component describes both audiences.
+    """
+
+    staff_only_fields: tuple[str, ...] = ()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not is_desk_user(_request_user(self)):
+            for name in self.staff_only_fields:
+                data.pop(name, None)
+        return data
+
+
+class StaffOnlyFieldsExtension(OpenApiSerializerExtension):
+    target_class = StaffOnlyFieldsMixin
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        staff_only = set(self.target.staff_only_fields)
+        if "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name not in staff_only]
+        for name in staff_only:
+            prop = schema.get("properties", {}).get(name)
+            if prop is not None:
+                prop["description"] = (
+                    prop.get("description", "") + " Service-desk staff only."
+                ).strip()
+        return schema
+
+
+# --- reference and sub-resource output -------------------------------------------------------
+
+
+class CategoryRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class OrganisationRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class UserRefSerializer(serializers.Serializer):
+    name = serializers.CharField(source="get_full_name", read_only=True)
+    email = serializers.EmailField(read_only=True)
+
+
+class ResolverGroupRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class JournalEntrySerializer(serializers.Serializer):
+    """One journal entry: a customer-visible comment, a work note (staff only) or a system event."""
+
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.ChoiceField(choices=JournalEntry.Kind.choices, read_only=True)
+    body = serializers.CharField(read_only=True)
+    author = serializers.StringRelatedField(
+        read_only=True, allow_null=True, help_text="Null for entries the system wrote."
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="original_name", read_only=True)
+    size = serializers.IntegerField(read_only=True, help_text="Bytes.")
+    mime_type = serializers.CharField(read_only=True, help_text="Sniffed from the content.")
+    uploaded_by = serializers.StringRelatedField(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    download_url = serializers.SerializerMethodField(
+        help_text="The portal's download route, which checks visibility again."
+    )
+
+    def get_download_url(self, attachment) -> str:
+        path = reverse("portal:attachment_download", kwargs={"pk": attachment.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+@extend_schema_serializer(component_name="CommentCreate")
+class CommentInputSerializer(serializers.Serializer):
+    body = serializers.CharField(
+        help_text="The comment. Customer-visible unless `work_note` is true."
+    )
+    work_note = serializers.BooleanField(
+        default=False, help_text="Service-desk staff only: an internal note the caller never sees."
+    )
+
+
+@extend_schema_serializer(component_name="AttachmentCreate")
+class AttachmentInputSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="Error logs, screenshots, documents (§3.2); type is checked by content."
+    )
+
+
+# --- transitions -----------------------------------------------------------------------------
+
+# Lifecycle transition (the FSM method) → the action's URL segment.
+ACTION_SLUGS = {
+    "start": "start",
+    "hold": "hold",
+    "resume": "resume",
+    "resolve": "resolve",
+    "reject_resolution": "reject-resolution",
+    "close": "confirm-resolution",
+    "cancel": "cancel",
+}
+
+
+def available_actions(ticket: Ticket, *, user, exposed: tuple[str, ...]) -> list[str]:
+    """The action URLs `user` may call now; the model's transitions decide, this only asks."""
+    names = {t.name for t in ticket.get_available_user_state_transitions(user)}
+    return [ACTION_SLUGS[name] for name in exposed if name in names]
+
+
+@extend_schema_serializer(component_name="Transition")
+class TransitionInputSerializer(serializers.Serializer):
+    expected_state = TicketStateField(
+        required=False,
+        help_text="The state you last saw. If the ticket has moved on since, the call fails with "
+        "409 `changed_by_someone_else` instead of acting on a stale view.",
+    )
+
+
+@extend_schema_serializer(component_name="Hold")
+class HoldInputSerializer(TransitionInputSerializer):
+    reason = HoldReasonField(help_text="Why work pauses (§5.12); SLA clocks pause while On Hold.")
+    note = serializers.CharField(
+        required=False,
+        default="",
+        help_text="Optional comment the caller sees, e.g. what you need from them.",
+    )
+
+
+@extend_schema_serializer(component_name="Resolve")
+class ResolveInputSerializer(TransitionInputSerializer):
+    notes = serializers.CharField(
+        help_text="Resolution notes; the caller is asked to confirm them (§10.3)."
+    )
+    code = serializers.CharField(
+        required=False, default="", max_length=40, help_text="Resolution code."
+    )
+
+
+@extend_schema_serializer(component_name="Cancel")
+class CancelInputSerializer(TransitionInputSerializer):
+    reason = CancelReasonField()
+
+
+class TransitionSchema(TicketApiSchema):
+    """Schema of a transition view from its `InputSerializer` and `OutputSerializer`."""
+
+    def get_operation_id(self) -> str:
+        return f"{self.view.api_tag}_{ACTION_SLUGS[self.view.transition].replace('-', '_')}"
+
+    def get_request_serializer(self):
+        return self.view.InputSerializer
+
+    def get_response_serializers(self):
+        return {200: self.view.OutputSerializer, **error_responses(400, 401, 403, 404, 409)}
+
+
+class TicketTransitionApi(TicketApiView):
+    """`POST .../{number}/<action>/`: one lifecycle transition through the type's service.
+
+    Subclasses set `transition` (the FSM method), `InputSerializer`, `OutputSerializer`,
+    `get_ticket` (through the visibility selector) and `perform` (the service call). Validated
+    input is passed to `perform` by name, so serializer fields carry the service's names.
+    """
+
+    schema = TransitionSchema()
+    transition: str = ""
+    InputSerializer: type[serializers.Serializer] = TransitionInputSerializer
+    OutputSerializer: type[serializers.Serializer]
+
+    def get_ticket(self, *, number: str) -> Ticket:
+        raise NotImplementedError
+
+    def perform(self, *, ticket: Ticket, actor, **data) -> Ticket:
+        raise NotImplementedError
+
+    def post(self, request, number: str):
+        ticket = self.get_ticket(number=number)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform(ticket=ticket, actor=request.user, **serializer.validated_data)
+        # Read back through the selector so the response has the same shape as a GET.
+        ticket = self.get_ticket(number=number)
+        return Response(self.OutputSerializer(ticket, context={"request": request}).data)
+
+
+# --- list filters ----------------------------------------------------------------------------
+
+
+class TicketFilterSet(filters.FilterSet):
+    """Filters every ticket list offers; types add their own fields."""
+
+    state = filters.MultipleChoiceFilter(
+        choices=Ticket.State.choices, help_text="Repeat to match any of several states."
+    )
+    opened_after = filters.IsoDateTimeFilter(
+        field_name="opened_at", lookup_expr="gte", help_text="ISO 8601 with a timezone."
+    )
+    opened_before = filters.IsoDateTimeFilter(
+        field_name="opened_at", lookup_expr="lt", help_text="ISO 8601 with a timezone."
+    )
+    q = filters.CharFilter(method="filter_q", help_text="Text in the number or the subject.")
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(number__icontains=value) | Q(short_description__icontains=value))
