@@ -1,9 +1,280 @@
-from django.http import Http404
+"""Participant portal pages (namespace `portal`): home, raise a case, My Cases, case detail,
+the case actions and attachment downloads (§3.1, §3.2, §10.2–10.4).
+
+Views only collect input and show results. Every write goes through `cases.services`, every
+read through the selectors, which hold the organisation scoping of §10.4. A refused action
+(a DomainError) is shown next to its field or as a message, never as a 500.
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import views as account_views
+from accounts.selectors import organisations_for_user
+from accounts.views import portal_nav_context
+from tickets.errors import DomainError, TicketNotFound, ValidationFailed
+from tickets.selectors import attachment_get_for, attachments_for, journal_for
+
+from . import services
+from .forms import (
+    CaseAttachmentForm,
+    CaseCommentForm,
+    CaseCreateForm,
+    CaseListFilterForm,
+    CaseRejectForm,
+)
+from .models import Case
+from .selectors import (
+    case_get_for,
+    case_list_for,
+    case_open_count_for,
+    case_state_filter_choices,
+)
+
+CASES_PER_PAGE = 25
+DESK_PHONE = "03700 106950"
+
+# The organisation admin's page lives in accounts; it is routed here so all portal pages
+# share the `portal` namespace.
+organisation_members = account_views.organisation_members
 
 
-def _pending(request, *args, **kwargs):
-    raise Http404("being written")
+def _page(request, template: str, context: dict, *, current: str = "", status: int = 200):
+    context = {
+        **portal_nav_context(request.user),
+        "nav_current": current,
+        "desk_phone": DESK_PHONE,
+        **context,
+    }
+    return render(request, template, context, status=status)
 
 
-home = case_list = case_create = case_detail = case_comment = case_attachment_add = _pending
-case_confirm = case_reject = attachment_download = organisation_members = _pending
+def _case_or_404(user, number: str) -> Case:
+    try:
+        return case_get_for(user, number)
+    except TicketNotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _detail_url(case: Case) -> str:
+    return reverse("portal:case_detail", kwargs={"number": case.number})
+
+
+@login_required
+@require_GET
+def home(request):
+    """Greeting, how to reach the desk (§3.1) and where to go next."""
+    user = request.user
+    attached = bool(user.organisation_id)
+    context = {
+        "attached": attached,
+        "open_count": case_open_count_for(user) if attached or user.is_staff else 0,
+        "recent_cases": case_list_for(user)[:5] if attached else [],
+    }
+    return _page(request, "cases/home.html", context, current="home")
+
+
+@login_required
+@require_GET
+def case_list(request):
+    """My Cases: the cases of the user's organisation tree (§10.4), filtered and paginated."""
+    filter_form = CaseListFilterForm(request.GET or None, state_choices=case_state_filter_choices())
+    state, q = filter_form.values() if filter_form.is_bound else ("", "")
+    paginator = Paginator(case_list_for(request.user, state=state, q=q), CASES_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "filter_form": filter_form,
+        "filtered": bool(state or q),
+        "page": page,
+        "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "cases": page.object_list,
+        "filter_query": urlencode({k: v for k, v in (("state", state), ("q", q)) if v}),
+    }
+    return _page(request, "cases/case_list.html", context, current="case_list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_create(request):
+    """Raise a case with the §3.2 fields; impact and urgency are the desk's to set (§3.8)."""
+    user = request.user
+    if not organisations_for_user(user).exists():
+        # Unattached registrations wait for an organisation admin or the desk (§10.1).
+        status = 403 if request.method == "POST" else 200
+        return _page(
+            request,
+            "cases/case_create.html",
+            {"attached": False},
+            current="case_create",
+            status=status,
+        )
+    status = 200
+    if request.method == "POST":
+        form = CaseCreateForm(request.POST, request.FILES, user=user)
+        if form.is_valid():
+            try:
+                case = services.case_create(actor=user, **form.service_arguments())
+            except DomainError as exc:
+                form.add_domain_error(exc)
+            else:
+                messages.success(
+                    request,
+                    f"Case {case.number} raised. We have emailed you an acknowledgement. If it "
+                    f"has not arrived within 15 minutes, call the service desk on {DESK_PHONE}.",
+                )
+                return redirect(_detail_url(case))
+        status = 400
+    else:
+        form = CaseCreateForm(user=user)
+    return _page(
+        request,
+        "cases/case_create.html",
+        {"attached": True, "form": form},
+        current="case_create",
+        status=status,
+    )
+
+
+def _render_detail(request, case: Case, *, status: int = 200, **forms):
+    finished = case.state in (Case.State.CLOSED, Case.State.CANCELLED)
+    resolved = case.state == Case.State.RESOLVED
+    context = {
+        "case": case,
+        "timeline": journal_for(case, include_work_notes=False),
+        "attachments": attachments_for(case),
+        "finished": finished,
+        "resolved": resolved,
+        "awaiting_caller": (
+            case.state == Case.State.ON_HOLD and case.hold_reason == Case.HoldReason.AWAITING_CALLER
+        ),
+        "comment_form": forms.get("comment_form") or CaseCommentForm(),
+        "attachment_form": forms.get("attachment_form") or CaseAttachmentForm(),
+        "reject_form": forms.get("reject_form") or CaseRejectForm(),
+        "form_errors": [form for form in forms.values() if form.errors],
+    }
+    return _page(request, "cases/case_detail.html", context, current="case_list", status=status)
+
+
+@login_required
+@require_GET
+def case_detail(request, number: str):
+    """One case: status, the customer-visible timeline (never work notes), files and actions."""
+    return _render_detail(request, _case_or_404(request.user, number))
+
+
+def _act(request, case: Case, *, form, form_key: str, action, success: str):
+    """Run one case action from a bound form: success redirects back with a message; bad
+    input re-renders the case with the errors next to the fields (400); a refused or
+    out-of-date action redirects back with the desk's explanation."""
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except ValidationFailed as exc:
+            form.add_domain_error(exc)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect(_detail_url(case))
+        else:
+            messages.success(request, success)
+            return redirect(_detail_url(case))
+    return _render_detail(request, case, status=400, **{form_key: form})
+
+
+@login_required
+@require_POST
+def case_comment(request, number: str):
+    """Add a customer comment; on an Awaiting Caller hold it puts the case back to work (§10.2)."""
+    case = _case_or_404(request.user, number)
+    return _act(
+        request,
+        case,
+        form=CaseCommentForm(request.POST),
+        form_key="comment_form",
+        action=lambda data: services.case_comment_add(
+            case=case, actor=request.user, body=data["body"]
+        ),
+        success="Your comment has been added. The service desk has been told.",
+    )
+
+
+@login_required
+@require_POST
+def case_attachment_add(request, number: str):
+    """Attach one or more files to an open case."""
+    case = _case_or_404(request.user, number)
+
+    def attach(data):
+        for upload in data["files"]:
+            services.case_attachment_add(case=case, actor=request.user, upload=upload)
+
+    form = CaseAttachmentForm(request.POST, request.FILES)
+    count = len(form.files.getlist(form.add_prefix("files")))
+    return _act(
+        request,
+        case,
+        form=form,
+        form_key="attachment_form",
+        action=attach,
+        success=f"{count} file{'s' if count != 1 else ''} attached.",
+    )
+
+
+@login_required
+@require_POST
+def case_confirm(request, number: str):
+    """The caller confirms the resolution and the case closes (§10.3)."""
+    case = _case_or_404(request.user, number)
+    try:
+        services.case_confirm_resolution(case=case, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Thank you. {case.number} is now closed.")
+    return redirect(_detail_url(case))
+
+
+@login_required
+@require_POST
+def case_reject(request, number: str):
+    """The caller says it is not fixed; the case reopens with their reason as a comment (§10.3)."""
+    case = _case_or_404(request.user, number)
+    return _act(
+        request,
+        case,
+        form=CaseRejectForm(request.POST),
+        form_key="reject_form",
+        action=lambda data: services.case_reject_resolution(
+            case=case, actor=request.user, reason=data["reason"]
+        ),
+        success=f"{case.number} has been reopened and the service desk has your reason.",
+    )
+
+
+@login_required
+@require_GET
+def attachment_download(request, pk: int):
+    """Stream a file only if its ticket is visible to the user; never rendered inline."""
+    attachment = attachment_get_for(user=request.user, attachment_id=pk)
+    if attachment is None:
+        raise Http404("There is no attachment that you can see.")
+    try:
+        handle = attachment.file.storage.open(attachment.file.name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404("That file is no longer stored.") from exc
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.mime_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

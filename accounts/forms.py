@@ -1,0 +1,57 @@
+"""Forms of the organisation admin's members page (§10.1, §10.4)."""
+
+from django import forms
+
+from tickets.errors import DomainError
+
+from .models import Organisation, User
+from .selectors import organisations_for_user
+
+
+class MemberAttachForm(forms.Form):
+    """Attach a registered user, found by email, to one of the admin's organisations."""
+
+    email = forms.EmailField(
+        label="Email address",
+        help_text="The address they registered with on this portal.",
+        error_messages={
+            "required": "Enter the email address they registered with.",
+            "invalid": "Enter an email address like name@example.com.",
+        },
+    )
+    organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.none(),
+        label="Organisation",
+        empty_label=None,
+        error_messages={
+            "required": "Choose the organisation to attach them to.",
+            "invalid_choice": "You can only attach users to your own organisation or those below it.",
+        },
+    )
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations_for_user(actor).order_by("name")
+        if actor.organisation_id and "organisation" not in self.initial:
+            self.initial["organisation"] = actor.organisation_id
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        user = User.objects.filter(email__iexact=email, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(
+                "Nobody has registered with that address. Ask them to register on the portal "
+                "and verify their email, then attach them here."
+            )
+        self.user = user
+        return email
+
+    def add_domain_error(self, exc: DomainError) -> None:
+        placed = False
+        for name, messages in exc.field_errors.items():
+            if name in self.fields:
+                for message in messages:
+                    self.add_error(name, message)
+                placed = True
+        if not placed:
+            self.add_error(None, exc.message)

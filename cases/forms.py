@@ -1,0 +1,232 @@
+"""Portal forms. They collect and type-check input; the rules live in `cases.services`.
+
+Impact and urgency are deliberately absent: the desk assesses them, never the raiser (§3.8).
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from accounts.models import Organisation
+from accounts.selectors import organisations_for_user
+from tickets.attachments import validate_upload
+from tickets.errors import DomainError, ValidationFailed
+from tickets.models import Category
+
+MAX_FILES_PER_UPLOAD = 10
+SNIFF_BYTES = 64 * 1024
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A file field that accepts several files and checks each with the kernel's validator,
+    so a bad file is reported next to the field before anything is written."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        if not files:
+            return super().clean(None, initial) or []
+        if len(files) > MAX_FILES_PER_UPLOAD:
+            raise ValidationError(f"Attach at most {MAX_FILES_PER_UPLOAD} files at a time.")
+        cleaned = [super(MultipleFileField, self).clean(item, initial) for item in files]
+        problems = []
+        for upload in cleaned:
+            upload.seek(0)
+            head = upload.read(SNIFF_BYTES)
+            upload.seek(0)
+            try:
+                validate_upload(name=upload.name or "file", size=upload.size or 0, head=head)
+            except ValidationFailed as exc:
+                problems.append(exc.message)
+        if problems:
+            raise ValidationError(problems)
+        return cleaned
+
+
+class DomainErrorFormMixin:
+    """Put a service's DomainError onto the form: field errors next to their fields."""
+
+    # Names the services use for a field, where the form calls it something else.
+    service_field_names: dict[str, str] = {}
+
+    def add_domain_error(self, exc: DomainError) -> None:
+        placed = False
+        for name, messages in exc.field_errors.items():
+            field = self.service_field_names.get(name, name)
+            if field in self.fields:
+                for message in messages:
+                    self.add_error(field, message)
+                placed = True
+        if not placed:
+            self.add_error(None, exc.message)
+
+
+class CaseCreateForm(DomainErrorFormMixin, forms.Form):
+    """The §3.2 portal fields, in the manual's order; * fields are required."""
+
+    service_field_names = {"file": "attachments"}
+
+    organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.none(),
+        label="Organisation",
+        empty_label=None,
+        help_text="The organisation this case is for.",
+        error_messages={
+            "required": "Choose the organisation this case is for.",
+            "invalid_choice": "You can only raise cases for your own organisation or those below it.",
+        },
+    )
+    party_id = forms.CharField(
+        label="Party ID",
+        max_length=20,
+        required=False,
+        help_text="Your market Party ID, for example ABCD. If you have none, tick the box below.",
+    )
+    no_party_id = forms.BooleanField(label="I do not have a party ID", required=False)
+    unregistered_organisation_name = forms.CharField(
+        label="Unregistered Organisation Name",
+        max_length=200,
+        required=False,
+        help_text="If your organisation is not yet registered in the market.",
+    )
+    market_participant_id = forms.CharField(
+        label="Market Participant ID", max_length=20, required=False
+    )
+    cra_market_role = forms.ChoiceField(
+        label="CRA Market Role",
+        required=False,
+        choices=[("", "Not applicable"), *Organisation.CraMarketRole.choices],
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.none(),
+        label="Category",
+        empty_label="Choose a category",
+        error_messages={
+            "required": "Choose a category.",
+            "invalid_choice": "That category is no longer in use; choose another.",
+        },
+    )
+    short_description = forms.CharField(
+        label="Subject",
+        max_length=160,
+        help_text="A short description of the incident or request.",
+        error_messages={
+            "required": "Give the case a subject.",
+            "max_length": "Keep the subject to 160 characters or fewer.",
+        },
+    )
+    description = forms.CharField(
+        label="Description",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=(
+            "A full description of the incident or request, including any steps you have "
+            "already taken to resolve it. Do not include MPANs unless asked."
+        ),
+        error_messages={"required": "Describe the issue or request."},
+    )
+    related_url = forms.URLField(
+        label="URL of related page or document",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        error_messages={"invalid": "Enter a full web address starting with https://."},
+    )
+    attachments = MultipleFileField(
+        label="Attachments",
+        required=False,
+        help_text=(
+            "Optional: error logs, screenshots or documents (PDF, PNG, JPEG, GIF, ZIP, DOCX, "
+            "XLSX or text). Up to 10 files."
+        ),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        organisations = organisations_for_user(user).order_by("name")
+        self.fields["organisation"].queryset = organisations
+        if user.organisation_id and "organisation" not in self.initial:
+            self.initial["organisation"] = user.organisation_id
+        self.fields["category"].queryset = Category.objects.filter(active=True)
+        self.fields["no_party_id"].widget.attrs["data-disables"] = self["party_id"].auto_id
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "organisation": data["organisation"],
+            "category": data["category"],
+            "short_description": data["short_description"],
+            "description": data["description"],
+            "party_id": data["party_id"],
+            "no_party_id": data["no_party_id"],
+            "unregistered_organisation_name": data["unregistered_organisation_name"],
+            "market_participant_id": data["market_participant_id"],
+            "cra_market_role": data["cra_market_role"],
+            "related_url": data["related_url"],
+            "uploads": data["attachments"],
+        }
+
+
+class CaseCommentForm(DomainErrorFormMixin, forms.Form):
+    prefix = "comment"
+
+    body = forms.CharField(
+        label="Add a comment",
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="The service desk sees this straight away and replies here and by email.",
+        error_messages={"required": "Write your comment before adding it."},
+    )
+
+
+class CaseAttachmentForm(DomainErrorFormMixin, forms.Form):
+    prefix = "attach"
+    service_field_names = {"file": "files"}
+
+    files = MultipleFileField(
+        label="Add files",
+        help_text="PDF, PNG, JPEG, GIF, ZIP, DOCX, XLSX or text; up to 10 files at a time.",
+        error_messages={"required": "Choose at least one file to attach."},
+    )
+
+
+class CaseRejectForm(DomainErrorFormMixin, forms.Form):
+    """The caller says "it is not fixed"; the reason is required and becomes a comment (§10.3)."""
+
+    prefix = "reject"
+    service_field_names = {"note": "reason"}
+
+    reason = forms.CharField(
+        label="What is still wrong?",
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Tell the desk why the resolution did not work; the case reopens.",
+        error_messages={"required": "Say why the resolution did not work."},
+    )
+
+
+class CaseListFilterForm(forms.Form):
+    """The My Cases filter; never invalid, unknown values are ignored."""
+
+    state = forms.ChoiceField(label="Status", required=False)
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=160,
+        widget=forms.SearchInput(),
+        help_text="A case number or words from the subject.",
+    )
+
+    def __init__(self, *args, state_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = state_choices
+
+    def values(self) -> tuple[str, str]:
+        if not self.is_valid():
+            return "", (self.data.get("q") or "")[:160].strip()
+        return self.cleaned_data["state"], self.cleaned_data["q"].strip()

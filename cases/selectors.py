@@ -1,0 +1,61 @@
+"""Read queries for the participant portal's case pages (§10.2, §10.4).
+
+Both selectors start from `tickets.selectors.visible_tickets`, so the organisation scoping of
+§10.4 is applied in one place, and fetch every relation the pages show in the same query.
+"""
+
+from django.db.models import Q, QuerySet
+
+from tickets.errors import TicketNotFound
+from tickets.selectors import visible_tickets
+
+from .models import Case
+
+# The pseudo-state the filter offers for "anything not yet resolved".
+OPEN = "open"
+
+
+def case_state_filter_choices() -> list[tuple[str, str]]:
+    """Choices for the My Cases state filter: all, every open state, then each state."""
+    return [("", "All cases"), (OPEN, "All open cases"), *Case.State.choices]
+
+
+def case_list_for(user, state: str | None = None, q: str | None = None) -> QuerySet:
+    """The cases `user` may see, newest first, optionally by state and by number or subject.
+
+    One query for the page and one for its count at any size: organisation, category and
+    caller come through the join.
+    """
+    cases = visible_tickets(Case.objects.all(), user=user).select_related(
+        "organisation", "category", "caller"
+    )
+    if state == OPEN:
+        cases = cases.filter(state__in=Case.OPEN_STATES)
+    elif state in Case.State.values:
+        cases = cases.filter(state=state)
+    q = (q or "").strip()
+    if q:
+        cases = cases.filter(Q(number__icontains=q) | Q(short_description__icontains=q))
+    return cases.order_by("-opened_at", "-pk")
+
+
+def case_open_count_for(user) -> int:
+    """How many of the cases `user` may see are still open (New, In Progress, On Hold)."""
+    return case_list_for(user, state=OPEN).count()
+
+
+def case_get_for(user, number: str) -> Case:
+    """The case with this number if `user` may see it; otherwise TicketNotFound.
+
+    A case outside the user's organisation tree is reported exactly like one that does not
+    exist, so its number reveals nothing (§10.4).
+    """
+    case = (
+        visible_tickets(Case.objects.all(), user=user)
+        .select_related("organisation", "category", "caller", "rerouted_to")
+        .filter(number=(number or "").strip().upper())
+        .first()
+    )
+    if case is None:
+        raise TicketNotFound(f"There is no case {number} that you can see.")
+    return case
