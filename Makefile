@@ -1,8 +1,8 @@
 # MHHS Service Desk Portal: install, run, test and lint (DESIGN.md §10).
 #
 #   make run    a working portal with demo data at http://127.0.0.1:8000 (SQLite, filesystem broker)
-#   make test   the whole test suite (SQLite by default; DATABASE_URL / CELERY_BROKER_URL /
-#               CACHE_URL from the environment select PostgreSQL and Redis)
+#   make test   the whole test suite (SQLite and a local-memory cache by default; DATABASE_URL,
+#               CELERY_BROKER_URL and CACHE_URL from the environment select PostgreSQL and Redis)
 #   make lint   ruff check, ruff format --check and a migrations check
 
 PYTHON ?= python3
@@ -41,8 +41,10 @@ run: install var/secret_key
 	PATH="$(BIN):$$PATH" DJANGO_DEBUG=1 PORTAL_BASE_URL="$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)}" \
 		$(BIN)/honcho start -f Procfile -p $(PORT)
 
+# Without CACHE_URL, settings use a file cache under var/ that `make run` and any other test run
+# share; a test run gets a cache of its own instead.
 test: install var/secret_key
-	$(PY) -m pytest $(PYTEST_ARGS)
+	CACHE_URL="$${CACHE_URL:-locmem://}" $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install var/secret_key
 	$(BIN)/ruff check .
