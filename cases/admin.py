@@ -1,5 +1,298 @@
-from django.contrib import admin
+"""Cases in the agent console: the list, the case page, triage (§4.1) and the journal.
 
+What the participant gave (§3.2) is read-only; impact and urgency are the desk's to set and go
+through `case_classify` (§3.8); the lifecycle moves only through buttons (CONVENTIONS §3).
+"""
+
+import functools
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from incidents.models import Incident
+from tickets.admin import TicketAdmin, uk_time
+from tickets.models import TicketLink
+from tickets.selectors import attachments_for
+
+from . import admin_views
 from .models import Case
+from .services import case_classify, case_transition
 
-admin.site.register(Case)
+
+class CaseClassificationForm(forms.ModelForm):
+    """Impact and urgency, the only fields the desk edits on the case page (§3.8)."""
+
+    class Meta:
+        model = Case
+        fields = ("impact", "urgency")
+
+    def clean(self):
+        cleaned = super().clean()
+        touched = {"impact", "urgency"} & set(self.changed_data)
+        if touched and (cleaned.get("impact") is None or cleaned.get("urgency") is None):
+            raise ValidationError(
+                "Set both impact and urgency: the priority comes from the two together (§3.8)."
+            )
+        return cleaned
+
+
+PARTICIPANT_FIELDS = (
+    "organisation",
+    "caller",
+    "channel",
+    "party_id",
+    "no_party_id",
+    "unregistered_organisation_name",
+    "market_participant_id",
+    "cra_market_role",
+    "category",
+    "short_description",
+    "description",
+    "related_url",
+    "attachment_links",
+)
+
+
+@admin.register(Case)
+class CaseAdmin(TicketAdmin):
+    form = CaseClassificationForm
+    change_list_template = "admin/cases/case/change_list.html"
+    list_display = (
+        "number",
+        "short_description",
+        "organisation",
+        "state",
+        "priority",
+        "triage_outcome",
+        "opened",
+    )
+    list_display_links = ("number", "short_description")
+    # The organisation column is joined; search on caller email adds its own join.
+    list_select_related = ("organisation",)
+    list_filter = ("state", "triage_outcome", "category", "priority")
+    search_fields = ("number", "short_description", "caller__email")
+    ordering = ("-opened_at",)
+    detail_select_related = (
+        "organisation",
+        "caller",
+        "opened_by",
+        "category",
+        "rerouted_to",
+        "triaged_by",
+        "assignment_group",
+        "assigned_to",
+    )
+    transition_note_help = "A customer-visible comment: the caller sees it and is emailed."
+    fieldsets = (
+        (None, {"fields": ("number", "state", "opened_display", "updated_at")}),
+        ("Raised by the participant (§3.2)", {"fields": PARTICIPANT_FIELDS}),
+        (
+            "Classification (§3.8)",
+            {
+                "fields": ("impact", "urgency", "computed_priority"),
+                "description": "Impact and urgency are assessed by the desk; the priority "
+                "follows from the §3.8 matrix when you save.",
+            },
+        ),
+        (
+            "Triage (§4.1)",
+            {
+                "fields": (
+                    "triage_outcome",
+                    "triaged_at",
+                    "triaged_by",
+                    "request_type",
+                    "rerouted_to",
+                    "linked_incidents",
+                )
+            },
+        ),
+        (
+            "Lifecycle (§5.12, §10.3)",
+            {
+                "fields": (
+                    "assignment_group",
+                    "assigned_to",
+                    "hold_reason",
+                    "resolution_code",
+                    "resolution_notes",
+                    "resolved_at",
+                    "cancel_reason",
+                    "reopen_count",
+                    "closed_at",
+                    "opened_by",
+                )
+            },
+        ),
+    )
+    readonly_fields = (
+        "number",
+        "state",
+        "opened_display",
+        "updated_at",
+        *PARTICIPANT_FIELDS,
+        "computed_priority",
+        "triage_outcome",
+        "triaged_at",
+        "triaged_by",
+        "request_type",
+        "rerouted_to",
+        "linked_incidents",
+        "assignment_group",
+        "assigned_to",
+        "hold_reason",
+        "resolution_code",
+        "resolution_notes",
+        "resolved_at",
+        "cancel_reason",
+        "reopen_count",
+        "closed_at",
+        "opened_by",
+    )
+
+    @admin.display(description="Opened (UK time)")
+    def opened_display(self, obj):
+        return uk_time(obj.opened_at)
+
+    @admin.display(description="Priority (from the matrix)")
+    def computed_priority(self, obj):
+        if obj.priority is None:
+            return "Not set: choose impact and urgency, then save."
+        return obj.get_priority_display()
+
+    @admin.display(description="Attachments")
+    def attachment_links(self, obj):
+        attachments = list(attachments_for(obj))
+        if not attachments:
+            return "None"
+        return format_html(
+            "<ul class='console-attachments'>{}</ul>",
+            format_html_join(
+                "",
+                "<li><a href='{}'>{}</a> ({} KB, {})</li>",
+                (
+                    (
+                        reverse("portal:attachment_download", args=[item.pk]),
+                        item.original_name,
+                        max(1, round(item.size / 1024)),
+                        uk_time(item.created_at),
+                    )
+                    for item in attachments
+                ),
+            ),
+        )
+
+    @admin.display(description="Linked incidents")
+    def linked_incidents(self, obj):
+        incident_ids = TicketLink.objects.filter(
+            kind=TicketLink.Kind.CASE_INCIDENT,
+            from_type=ContentType.objects.get_for_model(Case),
+            from_id=obj.pk,
+        ).values("to_id")
+        incidents = Incident.objects.filter(pk__in=incident_ids).select_related("assignment_group")
+        rows = [
+            (
+                reverse("admin:incidents_incident_change", args=[incident.pk]),
+                incident.number,
+                incident.get_state_display(),
+                incident.get_priority_display() if incident.priority else "no priority",
+                incident.assignment_group or "unassigned",
+            )
+            for incident in incidents
+        ]
+        if not rows:
+            return "None"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", "<li><a href='{}'>{}</a> — {}, {}, {}</li>", rows),
+        )
+
+    # --- saving: impact and urgency only, through the service ---
+
+    def save_model(self, request, obj, form, change):
+        """Only impact and urgency are editable; they go through `case_classify` (§3.8)."""
+        if not change or not ({"impact", "urgency"} & set(form.changed_data)):
+            return
+        case = case_classify(
+            case=Case.objects.get(pk=obj.pk),
+            actor=request.user,
+            impact=form.cleaned_data["impact"],
+            urgency=form.cleaned_data["urgency"],
+        )
+        obj.priority = case.priority
+        self.message_user(
+            request,
+            f"{case.number}: priority {case.get_priority_display()} from impact "
+            f"{case.get_impact_display()} and urgency {case.get_urgency_display()} (§3.8).",
+            messages.INFO,
+        )
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing related is edited on the case page."""
+
+    def run_transition(self, request, obj, *, name, expected_state, note, **arguments):
+        return case_transition(
+            case=obj,
+            actor=request.user,
+            name=name,
+            expected_state=expected_state,
+            note=note,
+            **arguments,
+        )
+
+    # --- extra pages: triage queue, triage, comments ---
+
+    def ticket_context(self, request, obj) -> dict:
+        context = super().ticket_context(request, obj)
+        may_triage = (
+            request.user.has_perm("cases.triage_case")
+            and not obj.triage_outcome
+            and obj.state in (Case.State.NEW, Case.State.IN_PROGRESS)
+        )
+        context["triage_url"] = self._url("triage", obj.pk) if may_triage else ""
+        if self.has_change_permission(request, obj):
+            context["comment_form"] = admin_views.CommentForm()
+            context["comment_url"] = self._url("comment", obj.pk)
+        return context
+
+    def triage_queue_view(self, request):
+        return admin_views.triage_queue(self, request)
+
+    def triage_view(self, request, object_id):
+        return admin_views.triage_case(self, request, object_id)
+
+    def comment_view(self, request, object_id):
+        return admin_views.case_comment(self, request, object_id)
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        view = self.admin_site.admin_view
+        return [
+            path("triage/", view(self.triage_queue_view), name=f"{prefix}_triage_queue"),
+            path("<path:object_id>/triage/", view(self.triage_view), name=f"{prefix}_triage"),
+            path(
+                "<path:object_id>/comment/",
+                view(self.comment_view),
+                name=f"{prefix}_comment",
+            ),
+            *super().get_urls(),
+        ]
+
+
+def _index_with_service_desk_panel(index):
+    """The console home shows the triage queue's size and how many cases are past the
+    15-minute target (§4.1). The site's own `index` is wrapped, not replaced."""
+
+    @functools.wraps(index)
+    def wrapped(request, extra_context=None):
+        summary = admin_views.triage_summary(request)
+        return index(request, {"triage_summary": summary, **(extra_context or {})})
+
+    return wrapped
+
+
+admin.site.index = _index_with_service_desk_panel(admin.site.index)

@@ -1,0 +1,217 @@
+"""People, organisations, resolver groups and the service-desk directory in the console.
+
+Organisations are saved through `organisation_save` (it keeps the materialised path of the
+tree, §10.4) and users are attached to an organisation through `user_attach_to_organisation`
+(§10.1); refusals come back on the form. Roles, staff status and passwords are for superusers.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.utils.html import format_html
+
+from tickets.admin import ServiceFormAdminMixin
+
+from .models import Organisation, ResolverGroup, ServiceDesk, User
+from .services import organisation_save, user_attach_to_organisation
+
+# Only a superuser grants roles, staff status or superuser status: anyone else who may edit
+# users could otherwise raise their own privileges.
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
+    """The organisation tree (§10.4), listed in tree order (the materialised path)."""
+
+    list_display = (
+        "tree_name",
+        "parent",
+        "depth",
+        "party_id",
+        "market_participant_id",
+        "cra_market_role",
+        "active",
+    )
+    list_select_related = ("parent",)
+    list_filter = ("active", "cra_market_role")
+    search_fields = ("name", "party_id", "market_participant_id")
+    autocomplete_fields = ("parent",)
+    ordering = ("path",)
+    show_full_result_count = False
+    fields = (
+        "name",
+        "parent",
+        "party_id",
+        "market_participant_id",
+        "cra_market_role",
+        "active",
+        "path",
+        "depth",
+    )
+    readonly_fields = ("path", "depth")
+
+    @admin.display(description="Depth")
+    def depth(self, obj):
+        """0 for a top-level organisation: "/1/" has one step, "/1/4/" two."""
+        return max(obj.path.count("/") - 2, 0) if obj.path else 0
+
+    @admin.display(description="Organisation", ordering="path")
+    def tree_name(self, obj):
+        return format_html("{}{}", "— " * self.depth(obj), obj.name)
+
+    def save_model(self, request, obj, form, change):
+        organisation_save(organisation=obj)
+
+
+class ConsoleUserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+class ConsoleUserChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+@admin.register(User)
+class UserAdmin(ServiceFormAdminMixin, DjangoUserAdmin):
+    """Users sign in with their email address; there is no username (§10.1)."""
+
+    form = ConsoleUserChangeForm
+    add_form = ConsoleUserCreationForm
+    list_display = ("email", "full_name", "organisation", "is_staff", "is_active", "last_login")
+    list_select_related = ("organisation",)
+    list_filter = ("is_staff", "is_active", "groups")
+    search_fields = ("email", "full_name")
+    ordering = ("email",)
+    autocomplete_fields = ("organisation",)
+    filter_horizontal = ("groups", "user_permissions")
+    show_full_result_count = False
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Person", {"fields": ("full_name", "phone", "organisation")}),
+        ("Access", {"fields": ("is_active", *PRIVILEGE_FIELDS)}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "email",
+                    "full_name",
+                    "organisation",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.is_superuser:
+            return fieldsets
+        # Only a superuser sets passwords, so nobody else is shown the reset link.
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "password"]})
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["last_login", "date_joined"]
+        if not request.user.is_superuser:
+            # "password" is not shown to them (get_fieldsets); listing it here drops the
+            # form's declared field too.
+            readonly += [*PRIVILEGE_FIELDS, "password"]
+        return readonly
+
+    def has_change_permission(self, request, obj=None):
+        """Staff and superuser accounts are changed by superusers only."""
+        if obj is not None and (obj.is_staff or obj.is_superuser) and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        if not request.user.is_superuser:
+            raise PermissionDenied("Only a superuser sets another person's password.")
+        return super().user_change_password(request, id, form_url)
+
+    def save_model(self, request, obj, form, change):
+        """Everything but a new organisation is saved here; attaching to an organisation goes
+        through `user_attach_to_organisation` once the rest is saved (see save_related)."""
+        if "organisation" in form.changed_data and obj.organisation_id is not None:
+            obj._console_attach_to = obj.organisation
+            obj.organisation_id = form.initial.get("organisation") if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        organisation = getattr(form.instance, "_console_attach_to", None)
+        if organisation is not None:
+            user_attach_to_organisation(
+                user=form.instance, organisation=organisation, actor=request.user
+            )
+
+
+@admin.register(ResolverGroup)
+class ResolverGroupAdmin(admin.ModelAdmin):
+    """Teams that work incidents (§5.15, Appendix G)."""
+
+    list_display = ("name", "email", "vendor", "member_count", "active")
+    list_select_related = ("vendor",)
+    list_filter = ("active",)
+    search_fields = ("name", "email")
+    autocomplete_fields = ("vendor",)
+    filter_horizontal = ("members",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("members"))
+
+    @admin.display(description="Members", ordering="member_count")
+    def member_count(self, obj):
+        return obj.member_count
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "members":
+            # Resolvers work incidents in the console, so only staff can be members.
+            kwargs["queryset"] = User.objects.filter(is_staff=True).order_by("email")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+@admin.register(ServiceDesk)
+class ServiceDeskAdmin(admin.ModelAdmin):
+    """The directory of other desks used when re-routing a case (§3.11, §18.4, Appendix H)."""
+
+    list_display = ("name", "owner", "email", "phone", "service_hours", "active")
+    list_filter = ("active",)
+    search_fields = ("name", "owner", "service_provider", "query_types")
+    ordering = ("name",)
+    fieldsets = (
+        (None, {"fields": ("name", "owner", "service_provider", "query_types", "active")}),
+        (
+            "Contact (organisation-level only)",
+            {
+                "fields": (
+                    "portal_url",
+                    "email",
+                    "phone",
+                    "service_hours",
+                    "out_of_hours_contact",
+                )
+            },
+        ),
+    )

@@ -1,0 +1,276 @@
+"""Console views for cases: the first-line triage queue and triage page (§4.1), and the
+comment / work-note form (Appendix G). Each action calls one service in `cases.services`;
+refusals come back as form errors or messages."""
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import ResolverGroup, ServiceDesk
+from tickets.admin import add_domain_error, error_fits_form, uk_time
+from tickets.errors import DomainError
+from tickets.priority import Impact, Urgency, priority_for
+from tickets.selectors import attachments_for, visible_tickets
+
+from .models import Case
+from .services import (
+    case_comment_add,
+    case_convert_to_request,
+    case_raise_incident,
+    case_reroute,
+)
+
+# §4.1 step 2: every portal case gets first-line triage within 15 minutes of being raised.
+TRIAGE_TARGET = timedelta(minutes=15)
+QUEUE_PAGE_SIZE = 50
+
+
+def _new_cases(user):
+    return visible_tickets(Case.objects.filter(state=Case.State.NEW), user=user)
+
+
+def triage_summary(request) -> dict | None:
+    """The index panel's numbers: New cases, and how many are past the 15-minute target."""
+    user = request.user
+    if not user.has_perm("cases.view_case"):
+        return None
+    counts = _new_cases(user).aggregate(
+        new=Count("pk"), overdue=Count("pk", filter=Q(opened_at__lt=timezone.now() - TRIAGE_TARGET))
+    )
+    return {**counts, "url": reverse("admin:cases_case_triage_queue")}
+
+
+def triage_queue(model_admin, request):
+    """New cases, oldest first, with the minutes since each was raised (§4.1)."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    now = timezone.now()
+    queue = (
+        _new_cases(request.user)
+        .select_related("organisation", "category", "caller")
+        .order_by("opened_at", "pk")
+    )
+    page = Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
+    rows = []
+    for case in page.object_list:
+        waited = now - case.opened_at
+        rows.append(
+            {
+                "case": case,
+                "opened": uk_time(case.opened_at),
+                "minutes": int(waited.total_seconds() // 60),
+                "overdue": waited > TRIAGE_TARGET,
+                "triage_url": reverse("admin:cases_case_triage", args=[case.pk]),
+                "change_url": reverse("admin:cases_case_change", args=[case.pk]),
+            }
+        )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Triage queue",
+        "opts": model_admin.opts,
+        "rows": rows,
+        "page": page,
+        "target_minutes": int(TRIAGE_TARGET.total_seconds() // 60),
+        "can_triage": request.user.has_perm("cases.triage_case"),
+    }
+    return TemplateResponse(request, "admin/cases/case/triage_queue.html", context)
+
+
+class RerouteForm(forms.Form):
+    """§4.1 step 2: not for this desk; tell the raiser which desk to contact (§3.11, §18.4)."""
+
+    desk = forms.ModelChoiceField(
+        queryset=ServiceDesk.objects.filter(active=True).order_by("name"),
+        required=False,
+        label="Desk to re-route to",
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="Note to the raiser (optional)",
+        help_text="Added to the customer-visible comment with the desk's contact details.",
+    )
+
+
+class RequestForm(forms.Form):
+    """§4.1 step 5: a service request of one of the §7.2 types (always P4)."""
+
+    request_type = forms.ChoiceField(
+        choices=[("", "---------"), *Case.RequestType.choices],
+        required=False,
+        label="Request type (§7.2)",
+    )
+
+
+class IncidentForm(forms.Form):
+    """§4.1 step 4: an incident for a resolver group, prioritised by the §3.8 matrix."""
+
+    assignment_group = forms.ModelChoiceField(
+        queryset=ResolverGroup.objects.filter(active=True).order_by("name"),
+        required=False,
+        label="Resolver group",
+    )
+    impact = forms.TypedChoiceField(
+        choices=[("", "---------"), *Impact.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    urgency = forms.TypedChoiceField(
+        choices=[("", "---------"), *Urgency.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+
+OUTCOME_FORMS = {"reroute": RerouteForm, "request": RequestForm, "incident": IncidentForm}
+
+
+def _priority_matrix() -> list[dict]:
+    """The §3.8 matrix as rows for the triage page, read from the one matrix in the kernel."""
+    return [
+        {
+            "urgency": urgency.label,
+            "cells": [priority_for(impact, urgency).label for impact in Impact],
+        }
+        for urgency in Urgency
+    ]
+
+
+def _run_outcome(request, case: Case, outcome: str, data: dict):
+    actor = request.user
+    if outcome == "reroute":
+        case = case_reroute(case=case, actor=actor, desk=data["desk"], note=data["note"])
+        return (
+            f"{case.number} re-routed to {case.rerouted_to}: the raiser has been told where to "
+            "go and the case is resolved.",
+            reverse("admin:cases_case_triage_queue"),
+        )
+    if outcome == "request":
+        case = case_convert_to_request(case=case, actor=actor, request_type=data["request_type"])
+        return (
+            f"{case.number} is now a {case.get_request_type_display()} service request (P4), "
+            f"{case.get_state_display()}.",
+            reverse("admin:cases_case_triage_queue"),
+        )
+    incident = case_raise_incident(
+        case=case,
+        actor=actor,
+        assignment_group=data["assignment_group"],
+        impact=data["impact"],
+        urgency=data["urgency"],
+    )
+    return (
+        f"Incident {incident.number} raised from {case.number} for {incident.assignment_group} "
+        f"at {incident.get_priority_display()}.",
+        reverse("admin:incidents_incident_change", args=[incident.pk]),
+    )
+
+
+def triage_case(model_admin, request, object_id):
+    """One case's triage: re-route, service request or incident (§4.1 steps 2–5)."""
+    case = model_admin.get_object(request, unquote(object_id))
+    if case is None:
+        return model_admin._get_obj_does_not_exist_redirect(request, model_admin.opts, object_id)
+    outcome = request.POST.get("outcome") if request.method == "POST" else None
+    forms_by_outcome = {
+        name: form_class(request.POST if name == outcome else None, prefix=name)
+        for name, form_class in OUTCOME_FORMS.items()
+    }
+    if outcome is not None and outcome not in OUTCOME_FORMS:
+        model_admin.message_user(
+            request, "Choose re-route, service request or incident.", messages.ERROR
+        )
+        outcome = None
+    if outcome is not None:
+        form = forms_by_outcome[outcome]
+        if form.is_valid():
+            try:
+                message, next_url = _run_outcome(request, case, outcome, form.cleaned_data)
+            except DomainError as error:
+                model_admin.message_user(request, error.message, messages.ERROR)
+                if error_fits_form(form, error):
+                    add_domain_error(form, error)
+                else:
+                    return HttpResponseRedirect(request.path)
+            else:
+                model_admin.message_user(request, message, messages.SUCCESS)
+                return HttpResponseRedirect(next_url)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"Triage {case.number}",
+        "opts": model_admin.opts,
+        "original": case,
+        "case": case,
+        "opened": uk_time(case.opened_at),
+        "attachments": list(attachments_for(case)),
+        "reroute_form": forms_by_outcome["reroute"],
+        "request_form": forms_by_outcome["request"],
+        "incident_form": forms_by_outcome["incident"],
+        "active_outcome": outcome,
+        "matrix_impacts": [impact.label for impact in Impact],
+        "matrix": _priority_matrix(),
+        "change_url": reverse("admin:cases_case_change", args=[case.pk]),
+        "queue_url": reverse("admin:cases_case_triage_queue"),
+        "has_view_permission": True,
+    }
+    return TemplateResponse(request, "admin/cases/case/triage.html", context)
+
+
+class CommentForm(forms.Form):
+    """A customer-visible comment (emailed to the caller) or a work note (desk only)."""
+
+    KIND_CHOICES = [
+        ("comment", "Customer-visible comment — the caller is emailed"),
+        ("work_note", "Work note — stays with the desk"),
+    ]
+
+    kind = forms.ChoiceField(choices=KIND_CHOICES, widget=forms.RadioSelect, initial="work_note")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, label="Text")
+
+
+def case_comment(model_admin, request, object_id):
+    """Add a comment or work note through `case_comment_add` and go back to the case."""
+    case = model_admin.get_object(request, unquote(object_id))
+    if case is None:
+        return model_admin._get_obj_does_not_exist_redirect(request, model_admin.opts, object_id)
+    change_url = reverse("admin:cases_case_change", args=[case.pk])
+    if request.method != "POST":
+        return HttpResponseRedirect(change_url)
+    if not model_admin.has_change_permission(request, case):
+        model_admin.message_user(
+            request, "You can read this case but not add to its journal.", messages.ERROR
+        )
+        return HttpResponseRedirect(change_url)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        model_admin.message_user(
+            request, "Choose a customer-visible comment or a work note.", messages.ERROR
+        )
+        return HttpResponseRedirect(change_url)
+    work_note = form.cleaned_data["kind"] == "work_note"
+    try:
+        case_comment_add(
+            case=case, actor=request.user, body=form.cleaned_data["body"], work_note=work_note
+        )
+    except DomainError as error:
+        model_admin.message_user(request, error.message, messages.ERROR)
+    else:
+        model_admin.message_user(
+            request,
+            "Work note added; it stays with the desk."
+            if work_note
+            else "Comment added; the caller is emailed a link to it.",
+            messages.SUCCESS,
+        )
+    return HttpResponseRedirect(f"{change_url}#journal")

@@ -1,0 +1,94 @@
+"""The notification outbox in the console: read-only, with a Retry action (§8)."""
+
+from django.contrib import admin, messages
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+
+from tickets.admin import uk_time
+
+from .models import OutboundMessage
+from .services import outbound_message_retry
+
+# The outbox service re-queues only these (a dead letter, or one still waiting).
+RETRYABLE = (OutboundMessage.Status.DEAD, OutboundMessage.Status.PENDING)
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(admin.ModelAdmin):
+    list_display = ("created", "status", "template", "to_email", "attempts", "sent_at")
+    list_filter = ("status", "template")
+    search_fields = ("to_email", "subject", "message_id")
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False
+    actions = ("retry",)
+    fields = (
+        "template",
+        "to_email",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "claimed_at",
+        "sent_at",
+        "last_error",
+        "message_id",
+        "ticket_link",
+        "created_at",
+        "body_text",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj):
+        return uk_time(obj.created_at)
+
+    @admin.display(description="Ticket")
+    def ticket_link(self, obj):
+        if obj.ticket_type_id is None:
+            return "-"
+        ticket = obj.ticket
+        if ticket is None:
+            return "-"
+        try:
+            url = reverse(
+                f"admin:{obj.ticket_type.app_label}_{obj.ticket_type.model}_change",
+                args=[ticket.pk],
+            )
+        except NoReverseMatch:
+            return str(ticket)
+        return format_html("<a href='{}'>{}</a>", url, ticket.number)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        """A message is never edited; change permission only unlocks the Retry action."""
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    @admin.action(
+        description="Retry delivery of selected dead-letter or pending messages",
+        permissions=["change"],
+    )
+    def retry(self, request, queryset):
+        retried = skipped = 0
+        for message in queryset:
+            if message.status not in RETRYABLE:
+                skipped += 1
+                continue
+            outbound_message_retry(message=message, actor=request.user)
+            retried += 1
+        if retried:
+            self.message_user(
+                request, f"{retried} message(s) queued for delivery again.", messages.SUCCESS
+            )
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} message(s) skipped: only dead-letter or pending messages are retried.",
+                messages.WARNING,
+            )

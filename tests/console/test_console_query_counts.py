@@ -1,0 +1,60 @@
+"""Console lists cost the same number of queries at any size (CONVENTIONS §7)."""
+
+import pytest
+from django.urls import reverse
+
+from cases.services import case_raise_incident
+from tests.factories.cases import CaseFactory
+
+
+def _cases(caller, count: int) -> list:
+    return [CaseFactory(caller=caller) for _ in range(count)]
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_case_changelist_query_count_is_constant(
+    agent_client, org_user, size, django_assert_num_queries
+):
+    """CONVENTIONS §7: the case list joins its organisation column and skips the full count."""
+    _cases(org_user, size)
+    # session, user, TOTP device (middleware), TOTP device (site permission), user
+    # permissions, group permissions, category filter choices, page count, TOTP device
+    # (each_context), page of cases joined with organisation.
+    with django_assert_num_queries(10):
+        response = agent_client.get(reverse("admin:cases_case_changelist"))
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == size
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_incident_changelist_query_count_is_constant(
+    agent_client, agent, org_user, resolver_group, size, django_assert_num_queries
+):
+    """CONVENTIONS §7: the incident list joins its resolver group and assignee."""
+    for case in _cases(org_user, size):
+        case_raise_incident(
+            case=case, actor=agent, assignment_group=resolver_group, impact=2, urgency=2
+        )
+    # session, user, TOTP device (middleware), TOTP device (site permission), user
+    # permissions, group permissions, resolver-group filter choices, category filter
+    # choices, page count, TOTP device (each_context), page of incidents joined with
+    # resolver group and assignee.
+    with django_assert_num_queries(11):
+        response = agent_client.get(reverse("admin:incidents_incident_changelist"))
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == size
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_triage_queue_query_count_is_constant(
+    agent_client, org_user, size, django_assert_num_queries
+):
+    """§4.1 queue: one count and one page, with organisation, category and caller joined."""
+    _cases(org_user, size)
+    # session, user, TOTP device (middleware), TOTP device (site permission), user
+    # permissions, group permissions, count of New cases, page of New cases with their
+    # organisation, category and caller, TOTP device (each_context).
+    with django_assert_num_queries(9):
+        response = agent_client.get(reverse("admin:cases_case_triage_queue"))
+    assert response.status_code == 200
+    assert len(response.context["rows"]) == size
