@@ -1,0 +1,100 @@
+"""`POST /api/v1/inbound-email/`: a mail gateway hands over one raw message (§10.2).
+
+The body is the whole RFC 822 message, sent as `message/rfc822` (or `text/plain`). Only
+staff or integration accounts holding `comms.add_inboundemail` may call it, with a token;
+who may *reply* is decided per message from its From address, as for every entry point.
+The answer is 202 with the outcome (`attached`, `new_case`, `refused`, `duplicate`, `error`);
+input that is not an email is 400 in the API's one error shape.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from tickets.errors import ValidationFailed
+
+from .inbound import InboundEmailUnreadable, inbound_email_max_bytes, inbound_email_process
+from .models import InboundEmail
+
+
+class RawEmailParser(BaseParser):
+    """The request body, unparsed, as bytes; refuses anything over the inbound size limit."""
+
+    media_type = "message/rfc822"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+        limit = inbound_email_max_bytes()
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:
+            raise ValidationFailed(
+                f"The message is larger than {limit / 1048576:.0f} MB.",
+                field_errors={"message": ["Too large."]},
+            )
+        return raw
+
+
+class PlainTextEmailParser(RawEmailParser):
+    media_type = "text/plain"
+
+
+class MayIngestEmail(BasePermission):
+    """Staff or integration accounts with `comms.add_inboundemail`; never a participant."""
+
+    message = "Only the mail gateway's integration account may hand over inbound email."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        is_participant = bool(user.organisation_id) and not user.is_staff
+        return user.has_perm("comms.add_inboundemail") and not is_participant
+
+
+class InboundEmailOutputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=InboundEmail.Status.choices)
+    reason = serializers.CharField(help_text="What was done, or why the message was refused.")
+    message_id = serializers.CharField()
+    inbound_email_id = serializers.IntegerField(allow_null=True)
+    ticket = serializers.CharField(
+        allow_null=True, help_text="The case the message replied to, when one was matched."
+    )
+    created_case = serializers.CharField(
+        allow_null=True, help_text="The follow-up case opened by a reply to a closed case."
+    )
+    journal_entry_id = serializers.IntegerField(allow_null=True)
+
+
+class InboundEmailApi(APIView):
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated, MayIngestEmail]
+    parser_classes = [RawEmailParser, PlainTextEmailParser]
+    throttle_classes = [UserRateThrottle]
+    OutputSerializer = InboundEmailOutputSerializer
+
+    @extend_schema(
+        operation_id="inbound_email_create",
+        summary="Hand over one inbound email (reply by email)",
+        request={"message/rfc822": OpenApiTypes.BINARY, "text/plain": OpenApiTypes.STR},
+        responses={
+            202: InboundEmailOutputSerializer,
+            400: OpenApiResponse(description="Not an email, or too large."),
+            401: OpenApiResponse(description="No or invalid token."),
+            403: OpenApiResponse(description="Not the mail gateway's integration account."),
+            415: OpenApiResponse(description="Send message/rfc822 or text/plain."),
+        },
+    )
+    def post(self, request):
+        raw = request.data
+        if not isinstance(raw, bytes | str):
+            # DRF skips the parser for an empty body and hands over an empty QueryDict.
+            raise InboundEmailUnreadable(
+                "The request body is empty: send the whole RFC 822 message as the body."
+            )
+        outcome = inbound_email_process(raw=raw, source=InboundEmail.Source.API)
+        return Response(
+            self.OutputSerializer(outcome.as_dict()).data, status=status.HTTP_202_ACCEPTED
+        )
