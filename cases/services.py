@@ -125,6 +125,9 @@ def case_create(
             author=actor,
         )
         notifications.case_raised(case)
+        from sla.services import ticket_sla_sync
+
+        ticket_sla_sync(ticket=case)
     return case
 
 
@@ -309,6 +312,9 @@ def case_convert_to_request(*, case: Case, actor, request_type: str) -> Case:
                 "updated_at",
             ]
         )
+        from sla.services import ticket_sla_sync
+
+        ticket_sla_sync(ticket=case)
         journal_entry_add(
             ticket=case,
             kind=JournalEntry.Kind.SYSTEM,

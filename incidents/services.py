@@ -65,6 +65,9 @@ def incident_create(
             author=actor,
         )
         notifications.incident_assigned(incident)
+        from sla.services import ticket_sla_sync
+
+        ticket_sla_sync(ticket=incident)
     return incident
 
 

@@ -148,6 +148,9 @@ def ticket_transition(
         raise ConcurrentUpdate(
             f"{locked.number} was changed by someone else; reload it and try again."
         ) from exc
+    from sla.services import ticket_sla_sync
+
+    ticket_sla_sync(ticket=locked)
     entry = f"State changed from {model.State(old_state).label} to {locked.get_state_display()}."
     if locked.state == model.State.ON_HOLD and locked.hold_reason:
         entry += f" Reason: {locked.get_hold_reason_display()}."
@@ -170,6 +173,9 @@ def ticket_classify(*, ticket: Ticket, impact: int, urgency: int, actor) -> Tick
     old = ticket.get_priority_display() if ticket.priority else "none"
     ticket.impact, ticket.urgency, ticket.priority = impact, urgency, priority
     ticket.save(update_fields=["impact", "urgency", "priority", "updated_at"])
+    from sla.services import ticket_sla_sync
+
+    ticket_sla_sync(ticket=ticket)
     journal_entry_add(
         ticket=ticket,
         kind=JournalEntry.Kind.SYSTEM,

@@ -1,0 +1,205 @@
+"""Reads of SLA clocks shared by the console, the portal and the API (DESIGN.md §3).
+
+`sla_timeline_for` is the explanation of every clock on a ticket (§3.10, §5.12): when it
+started, paused (and why), resumed, changed priority and stopped, with the working time counted
+in each segment. Participants get their case's clocks without desk-only details; the rule of
+who may see the ticket at all stays with `tickets.selectors.visible_tickets`.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from tickets.models import Ticket
+
+from .calendar import CALENDAR_CHOICES
+from .models import SLADefinition, TicketSLA, TicketSLAEvent
+from .services.machine import hold_label, stop_label
+
+ZERO = timedelta(0)
+_CALENDAR_LABELS = dict(CALENDAR_CHOICES)
+
+
+def format_working_time(value: timedelta | None) -> str:
+    """“45 h 00 min”: working time in hours, as the SLA tables count it (a business day is 9 h)."""
+    if value is None:
+        return "—"
+    sign = "-" if value < ZERO else ""
+    minutes = int(abs(value).total_seconds()) // 60
+    hours, minutes = divmod(minutes, 60)
+    return f"{sign}{hours} h {minutes:02d} min"
+
+
+@dataclass(frozen=True)
+class SegmentView:
+    kind: str
+    label: str
+    at: datetime
+    counted: timedelta
+    excluded: timedelta
+    elapsed: timedelta
+    detail: str
+    note: str
+
+    @property
+    def counted_display(self) -> str:
+        return format_working_time(self.counted)
+
+    @property
+    def excluded_display(self) -> str:
+        return format_working_time(self.excluded)
+
+    @property
+    def elapsed_display(self) -> str:
+        return format_working_time(self.elapsed)
+
+
+@dataclass(frozen=True)
+class ClockView:
+    clock: TicketSLA
+    name: str
+    description: str
+    target_type: str
+    target_type_label: str
+    calendar_label: str
+    phase: str
+    status: str
+    target: timedelta | None
+    started_at: datetime
+    deadline: datetime | None
+    stopped_at: datetime | None
+    elapsed: timedelta
+    paused_total: timedelta
+    remaining: timedelta | None
+    percent: int | None
+    at_risk: bool
+    breached: bool
+    cancelled: bool
+    internal: bool
+    events: tuple[SegmentView, ...]
+
+    @property
+    def target_display(self) -> str:
+        return format_working_time(self.target) if self.target else "Agreed per request"
+
+    @property
+    def elapsed_display(self) -> str:
+        return format_working_time(self.elapsed)
+
+    @property
+    def paused_display(self) -> str:
+        return format_working_time(self.paused_total)
+
+    @property
+    def remaining_display(self) -> str:
+        return format_working_time(self.remaining)
+
+
+def clocks_for(ticket: Ticket) -> QuerySet[TicketSLA]:
+    """A ticket's clocks with their definitions and events: two queries at any size."""
+    return (
+        TicketSLA.objects.filter(
+            ticket_type=ContentType.objects.get_for_model(ticket), ticket_id=ticket.pk
+        )
+        .select_related("definition")
+        .prefetch_related(Prefetch("events", queryset=TicketSLAEvent.objects.order_by("at", "id")))
+        .order_by("definition__sort_order", "id")
+    )
+
+
+def _status(
+    clock: TicketSLA, events: list[TicketSLAEvent], now: datetime, *, internal: bool
+) -> str:
+    breached = clock.is_breached_at(now)
+    if clock.cancelled:
+        return "Cancelled (replaced)" if internal else "Cancelled"
+    if clock.stopped_at is not None:
+        why = stop_label(clock.stop_reason, clock.target_type)
+        return f"{'Breached' if breached else 'Met'} — {why}"
+    if clock.is_paused:
+        reason = next((e.detail for e in reversed(events) if e.kind == "paused"), "")
+        return f"Paused — {reason.removeprefix('On Hold — ') or hold_label('on_hold')}"
+    if breached:
+        return "Running — breached"
+    if internal and clock.is_at_risk_at(now):
+        return "Running — at risk"
+    return "Running"
+
+
+def sla_timeline_for(
+    ticket: Ticket, *, for_participant: bool = False, now: datetime | None = None
+) -> list[ClockView]:
+    """Each clock on a ticket with its events and the working time counted per segment.
+
+    `for_participant=True` leaves out clocks the definition keeps internal (triage),
+    cancelled clocks, at-risk warnings and desk notes.
+    """
+    now = now or timezone.now()
+    internal = not for_participant
+    views: list[ClockView] = []
+    for clock in clocks_for(ticket):
+        definition = clock.definition
+        if for_participant and (clock.cancelled or not definition.visible_to_participants):
+            continue
+        events = list(clock.events.all())
+        views.append(
+            ClockView(
+                clock=clock,
+                name=definition.name,
+                description=definition.description,
+                target_type=clock.target_type,
+                target_type_label=SLADefinition.TargetType(clock.target_type).label,
+                calendar_label=_CALENDAR_LABELS.get(clock.calendar, clock.calendar),
+                phase="stopped"
+                if clock.stopped_at
+                else ("paused" if clock.is_paused else "running"),
+                status=_status(clock, events, now, internal=internal),
+                target=clock.target,
+                started_at=clock.started_at,
+                deadline=clock.projected_deadline(now),
+                stopped_at=clock.stopped_at,
+                elapsed=clock.elapsed_at(now),
+                paused_total=clock.paused_total,
+                remaining=clock.remaining_at(now),
+                percent=clock.percent_elapsed_at(now),
+                at_risk=internal and clock.is_at_risk_at(now),
+                breached=clock.is_breached_at(now),
+                cancelled=clock.cancelled,
+                internal=internal,
+                events=tuple(
+                    SegmentView(
+                        kind=event.kind,
+                        label=event.get_kind_display(),
+                        at=event.at,
+                        counted=event.counted,
+                        excluded=event.excluded,
+                        elapsed=event.elapsed,
+                        detail=event.detail,
+                        note=event.note if internal else "",
+                    )
+                    for event in events
+                ),
+            )
+        )
+    return views
+
+
+def case_target_resolution(case: Ticket, *, now: datetime | None = None) -> datetime | None:
+    """The target resolution date a participant sees once their case is prioritised (§3.8,
+    §7.2): the earliest deadline of its live resolution clocks, moved on while On Hold."""
+    if not case.priority:
+        return None
+    now = now or timezone.now()
+    clocks = TicketSLA.objects.filter(
+        ticket_type=ContentType.objects.get_for_model(case),
+        ticket_id=case.pk,
+        target_type=SLADefinition.TargetType.RESOLUTION,
+        cancelled=False,
+        target__isnull=False,
+        definition__visible_to_participants=True,
+    )
+    deadlines = [d for d in (clock.projected_deadline(now) for clock in clocks) if d is not None]
+    return min(deadlines, default=None)
