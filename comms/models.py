@@ -1,9 +1,12 @@
-"""The notification outbox: the record of every message, written with the event (§8)."""
+"""Communications (§8): the outbox, inbound email, distribution lists and the notification
+centre."""
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
+from django_fsm import FSMField, FSMModelMixin, transition
 
 
 class OutboundMessage(models.Model):
@@ -101,3 +104,216 @@ class InboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} from {self.from_address} ({self.get_status_display()})"
+
+
+def is_desk_agent(instance, user) -> bool:
+    """Membership requests are decided by the service desk, which also resolves their case."""
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.has_perm("cases.change_case")
+    )
+
+
+class DistributionList(models.Model):
+    """A list the desk sends to: the Major Incident comms list, CAB members… (§5.19, §5.21).
+
+    Each list has one delivery method for its recipient group (§5.19 "Communication
+    Methods"): email, SMS through the pluggable backend, or a portal notification.
+    """
+
+    class DeliveryMethod(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+        PORTAL = "portal", "Portal notification"
+
+    name = models.CharField(max_length=120, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    recipient_group = models.CharField(
+        max_length=120, help_text="Who the list is for, e.g. “Service users and stakeholders”."
+    )
+    delivery_method = models.CharField(
+        max_length=10, choices=DeliveryMethod.choices, default=DeliveryMethod.EMAIL
+    )
+    open_to_requests = models.BooleanField(
+        default=True,
+        help_text="Service users may ask in the portal to join or leave this list (§5.21).",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("send_distributionlist", "Can send to distribution lists")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DistributionListMember(models.Model):
+    """A portal user or a plain address on a list; a phone number carries its SMS (§5.19)."""
+
+    distribution_list = models.ForeignKey(
+        DistributionList, on_delete=models.CASCADE, related_name="members"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="distribution_list_memberships",
+    )
+    email = models.EmailField(null=True, blank=True)
+    phone = models.CharField(max_length=40, null=True, blank=True, help_text="For SMS lists.")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["distribution_list", "added_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(user__isnull=False, email__isnull=True)
+                    | models.Q(user__isnull=True, email__isnull=False)
+                ),
+                name="dlmember_user_xor_email",
+                violation_error_message="A member is either a portal user or a plain address.",
+            ),
+            models.UniqueConstraint(
+                fields=["distribution_list", "user"],
+                condition=models.Q(user__isnull=False),
+                name="dlmember_unique_user",
+            ),
+            models.UniqueConstraint(
+                fields=["distribution_list", "email"],
+                condition=models.Q(email__isnull=False),
+                name="dlmember_unique_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user or self.email} on {self.distribution_list_id}"
+
+
+class ListMembershipRequest(FSMModelMixin, models.Model):
+    """A service user's request to join or leave a list, carried by a service request (§5.21)."""
+
+    class Action(models.TextChoices):
+        ADD = "add", "Add me"
+        REMOVE = "remove", "Remove me"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    distribution_list = models.ForeignKey(
+        DistributionList, on_delete=models.PROTECT, related_name="membership_requests"
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="list_requests"
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    state = FSMField(default=State.PENDING, choices=State.choices, protected=True)
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["distribution_list", "requester"],
+                condition=models.Q(state="pending"),
+                name="listrequest_one_pending",
+                violation_error_message="You already have a request waiting for this list.",
+            ),
+        ]
+        indexes = [
+            # Serves the console's queue of pending requests, oldest first.
+            models.Index(fields=["state", "created_at"], name="listrequest_state"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_action_display()}: {self.distribution_list_id} ({self.get_state_display()})"
+        )
+
+    @transition(field=state, source=State.PENDING, target=State.APPROVED, permission=is_desk_agent)
+    def approve(self, *, by, note: str = "") -> None:
+        """The desk approves; the service changes the membership (§5.21)."""
+        self.decided_by = by
+        self.decided_at = timezone.now()
+        self.decision_note = note
+
+    @transition(field=state, source=State.PENDING, target=State.REJECTED, permission=is_desk_agent)
+    def reject(self, *, by, note: str) -> None:
+        """The desk declines, with the reason the requester reads on the case."""
+        self.decided_by = by
+        self.decided_at = timezone.now()
+        self.decision_note = note
+
+
+class Notification(models.Model):
+    """An entry in a user's notification centre: the bell in the portal and the console.
+
+    The title follows the email rule (§10.5.5): number, status and fixed words only, never
+    anything a user typed.
+    """
+
+    # A user's own inbox has no value without them; it is not an audit record.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    event = models.CharField(max_length=60)
+    title = models.CharField(max_length=200)
+    link = models.CharField(max_length=300, blank=True)
+    ticket_ref = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Serves the notification list: WHERE user_id=? ORDER BY created_at DESC.
+            models.Index(fields=["user", "-created_at"], name="notification_user_time"),
+            # Serves the bell: COUNT(*) WHERE user_id=? AND read_at IS NULL.
+            models.Index(fields=["user", "read_at"], name="notification_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """Whether a user receives an optional notification by email; the portal entry always
+    exists, and mandatory events ignore this (see `comms.centre.EVENTS`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    event = models.CharField(max_length=60)
+    email_enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["user", "event"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event"], name="notificationpref_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.event}: {'email' if self.email_enabled else 'portal only'}"

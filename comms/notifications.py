@@ -1,13 +1,45 @@
-"""Who is told what, in one place (§3.1, §5.17, §10.2, §10.3, Appendix G).
+"""Who is told what, in one place (§3.1, §5.17, §7.3, §10.2, §10.3, Appendix G).
 
-Every email about a ticket carries its number, its status and a link to the portal — never
-the description, comments or anything a user typed (§10.5.5). Work notes never leave the desk.
+The matrix (event → template → recipients):
+
+To the raiser (a portal notification, and the email unless an optional one is switched off):
+  case raised ........................ case_acknowledged
+  status change ...................... case_status_changed (optional)
+  desk comment ....................... case_comment_added (optional)
+  On Hold — Awaiting Caller .......... case_information_requested
+  resolved ........................... case_resolved (invitation to confirm or reject)
+  resolved by re-routing ............. case_rerouted (the other desk's contacts)
+  auto-close reminder ................ case_resolution_reminder (optional)
+  closed ............................. case_closed
+To the desk:
+  case raised ........................ case_new_alert → service management mailbox
+  caller comment ..................... case_caller_replied → assignee, else the mailbox
+  caller rejects a resolution ........ case_resolution_rejected → assignee, else the mailbox
+  triage not done in 15 / 30 minutes . case_triage_overdue → service management mailbox
+  incident assigned / reassigned ..... incident_assigned / incident_reassigned → the group's
+                                       mailbox, else each member; members always get the
+                                       portal notification
+  ticket assigned to a person ........ ticket_assigned_to_person → that person
+  SLA at risk / breached ............. sla_at_risk / sla_breached → the assignee, else the
+                                       group, plus the service management mailbox
+
+Every email about a ticket carries its number, its status and a link to the portal — never the
+description, comments, work notes or anything a user typed (§10.5.5); the outbox refuses a
+message that would contain an MPAN all the same. Each function runs inside the caller's
+transaction: rows are written now, delivery happens after commit.
 """
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
+from .centre import notification_deliver
 from .services import outbound_message_queue
+
+UK_TIME = ZoneInfo("Europe/London")
 
 
 def _ticket_context(ticket, *, link: str) -> dict:
@@ -27,29 +59,86 @@ def _console_link(ticket) -> str:
     return reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[ticket.pk])
 
 
-def _to_caller(case, template: str, **extra) -> None:
-    if case.caller and case.caller.email:
-        outbound_message_queue(
-            template=template,
-            to_email=case.caller.email,
-            context={**_ticket_context(case, link=_case_link(case)), **extra},
-            ticket=case,
+def _uk(moment: datetime) -> str:
+    return timezone.localtime(moment, UK_TIME).strftime("%d %b %Y %H:%M")
+
+
+class _Recipients:
+    """Collects one event's recipients so nobody gets the same message twice."""
+
+    def __init__(self, *, template: str, context: dict, link: str, ticket) -> None:
+        self.template, self.context, self.link, self.ticket = template, context, link, ticket
+        self._emailed: set[str] = set()
+        self._told: set[int] = set()
+
+    def user(self, user, *, email: bool = True) -> None:
+        if user is None or user.pk in self._told:
+            return
+        self._told.add(user.pk)
+        if email and user.email:
+            if user.email.lower() in self._emailed:
+                email = False
+            self._emailed.add(user.email.lower())
+        notification_deliver(
+            user=user,
+            event=self.template,
+            context=self.context,
+            link=self.link,
+            ticket=self.ticket,
+            email=email,
         )
+
+    def mailbox(self, address: str) -> None:
+        if not address or address.lower() in self._emailed:
+            return
+        self._emailed.add(address.lower())
+        outbound_message_queue(
+            template=self.template, to_email=address, context=self.context, ticket=self.ticket
+        )
+
+    def group(self, group) -> None:
+        """A resolver group: its shared mailbox if it has one, else each member by email;
+        every active member gets the portal notification either way."""
+        if group is None:
+            return
+        self.mailbox(group.email)
+        for member in group.members.filter(is_active=True).order_by("pk"):
+            self.user(member, email=not group.email)
+
+
+def _to_caller(case, template: str, **extra) -> None:
+    link = _case_link(case)
+    recipients = _Recipients(
+        template=template,
+        context={**_ticket_context(case, link=link), **extra},
+        link=link,
+        ticket=case,
+    )
+    recipients.user(case.caller)
+
+
+def _to_desk(ticket, template: str, **extra) -> _Recipients:
+    link = _console_link(ticket)
+    return _Recipients(
+        template=template,
+        context={**_ticket_context(ticket, link=link), **extra},
+        link=link,
+        ticket=ticket,
+    )
+
+
+# --- to the raiser ---------------------------------------------------------------------------
 
 
 def case_raised(case) -> None:
     """Acknowledgement to the raiser (§3.1) and an alert to service management (§5.17)."""
     _to_caller(case, "case_acknowledged")
-    outbound_message_queue(
-        template="case_new_alert",
-        to_email=settings.SERVICE_MANAGEMENT_EMAIL,
-        context=_ticket_context(case, link=_console_link(case)),
-        ticket=case,
-    )
+    _to_desk(case, "case_new_alert").mailbox(settings.SERVICE_MANAGEMENT_EMAIL)
 
 
 def case_status_changed(case, *, old_state: str) -> None:
-    """The caller hears of every status change (§10.2); resolution invites confirmation (§10.3)."""
+    """The caller hears of every status change (§10.2); resolution invites confirmation and
+    closure is confirmed (§10.3). A rejected resolution also tells whoever works the case."""
     State = type(case).State
     if case.state == old_state:
         return
@@ -66,31 +155,103 @@ def case_status_changed(case, *, old_state: str) -> None:
         _to_caller(case, "case_information_requested")
     else:
         _to_caller(case, "case_status_changed", old_status=State(old_state).label)
+    if old_state == State.RESOLVED and case.state == State.IN_PROGRESS:
+        _case_worker(case, "case_resolution_rejected")
 
 
 def case_comment_added(case, *, by_desk: bool, author=None) -> None:
-    """A desk comment tells the caller; a caller's comment tells whoever works the case."""
+    """A desk comment tells the caller (§10.2); a caller's comment tells whoever works the
+    case, else service management (Appendix G). Work notes never come here."""
     if by_desk:
         _to_caller(case, "case_comment_added")
         return
-    recipient = case.assigned_to.email if case.assigned_to_id else settings.SERVICE_MANAGEMENT_EMAIL
-    outbound_message_queue(
-        template="case_caller_replied",
-        to_email=recipient,
-        context=_ticket_context(case, link=_console_link(case)),
-        ticket=case,
+    _case_worker(case, "case_caller_replied")
+
+
+def _case_worker(case, template: str) -> None:
+    recipients = _to_desk(case, template)
+    if case.assigned_to_id:
+        recipients.user(case.assigned_to)
+    else:
+        recipients.mailbox(settings.SERVICE_MANAGEMENT_EMAIL)
+
+
+def case_resolution_reminder(case, days_left: int) -> None:
+    """Reminder from the auto-close sweep: confirm or reject before the case closes (§10.3)."""
+    _to_caller(case, "case_resolution_reminder", days_left=days_left)
+
+
+# --- to the desk -----------------------------------------------------------------------------
+
+
+def triage_overdue(case, minutes: int) -> None:
+    """First-line triage is due within 15 minutes (§4.1); service management hears at 15 and
+    at 30 minutes of a case still untriaged."""
+    _to_desk(case, "case_triage_overdue", minutes=minutes).mailbox(
+        settings.SERVICE_MANAGEMENT_EMAIL
     )
 
 
 def incident_assigned(incident) -> None:
-    """The resolver group (its mailbox, else its members) hears of a new assignment (§5.17)."""
+    """The resolver group hears of a new assignment (§5.17 "Resolver Assignment Notification")."""
     group = incident.assignment_group
     if group is None:
         return
-    context = _ticket_context(incident, link=_console_link(incident))
-    context["group"] = group.name
-    recipients = [group.email] if group.email else [m.email for m in group.members.all() if m.email]
-    for email in recipients:
-        outbound_message_queue(
-            template="incident_assigned", to_email=email, context=context, ticket=incident
-        )
+    _to_desk(incident, "incident_assigned", group=group.name).group(group)
+
+
+def incident_reassigned(incident, old_group=None) -> None:
+    """The incident moved between resolver groups (Appendix G); the new group is told."""
+    group = incident.assignment_group
+    if group is None:
+        return
+    if old_group is None:
+        incident_assigned(incident)
+        return
+    _to_desk(incident, "incident_reassigned", group=group.name, old_group=old_group.name).group(
+        group
+    )
+
+
+def ticket_assigned_to_person(ticket) -> None:
+    """The person a ticket is assigned to is told, in the portal and by email."""
+    if not ticket.assigned_to_id:
+        return
+    _to_desk(ticket, "ticket_assigned_to_person").user(ticket.assigned_to)
+
+
+def _sla_alert(ticket, template: str, target_label: str, deadline: datetime) -> None:
+    recipients = _to_desk(ticket, template, target=target_label, deadline=_uk(deadline))
+    if ticket.assigned_to_id:
+        recipients.user(ticket.assigned_to)
+    elif ticket.assignment_group_id:
+        recipients.group(ticket.assignment_group)
+    recipients.mailbox(settings.SERVICE_MANAGEMENT_EMAIL)
+
+
+def sla_at_risk(ticket, target_label: str, deadline: datetime) -> None:
+    """An SLA target is close to its deadline: the assignee (else the assignment group) and
+    the desk lead are warned."""
+    _sla_alert(ticket, "sla_at_risk", target_label, deadline)
+
+
+def sla_breached(ticket, target_label: str, deadline: datetime) -> None:
+    """An SLA target has passed its deadline: the assignee (else the assignment group) and
+    the desk lead are told."""
+    _sla_alert(ticket, "sla_breached", target_label, deadline)
+
+
+# --- about an account ------------------------------------------------------------------------
+
+
+def account_security_notice(user, *, change: str) -> None:
+    """A security-relevant change to an account (a second factor added or removed, a
+    password changed); mandatory, so it cannot be switched off. `change` is fixed wording
+    chosen by the caller, never user input."""
+    link = reverse("account_change_password")
+    context = {
+        "change": change,
+        "link": f"{settings.PORTAL_BASE_URL}{link}",
+        "portal_base_url": settings.PORTAL_BASE_URL,
+    }
+    notification_deliver(user=user, event="account_security", context=context, link=link)

@@ -1,0 +1,163 @@
+"""Distribution lists and membership requests in the agent console (§5.19, §5.21).
+
+The desk sees the lists and the queue of requests; the Approve and Reject actions call
+`comms.lists`, which changes the membership and resolves the linked service request. Imported
+by `comms/admin.py`, which registers these on import.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from tickets.admin import uk_time
+from tickets.errors import DomainError
+
+from .lists import distribution_list_approve, distribution_list_reject
+from .models import DistributionList, DistributionListMember, ListMembershipRequest, is_desk_agent
+
+
+class DeskCanViewMixin:
+    """Desk agents read lists and requests without a comms model permission of their own:
+    deciding requests is desk work, checked again by the services."""
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or is_desk_agent(None, request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or is_desk_agent(None, request.user)
+
+
+class DistributionListMemberInline(admin.TabularInline):
+    model = DistributionListMember
+    fields = ("user", "email", "phone", "added_at")
+    readonly_fields = ("added_at",)
+    raw_id_fields = ("user",)
+    extra = 0
+
+
+@admin.register(DistributionList)
+class DistributionListAdmin(DeskCanViewMixin, admin.ModelAdmin):
+    list_display = (
+        "name",
+        "recipient_group",
+        "delivery_method",
+        "open_to_requests",
+        "active",
+        "member_count",
+    )
+    list_filter = ("delivery_method", "active", "open_to_requests")
+    search_fields = ("name", "recipient_group")
+    inlines = (DistributionListMemberInline,)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("members"))
+
+    @admin.display(description="Members", ordering="member_count")
+    def member_count(self, obj):
+        return obj.member_count
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The requester reads this on their service request.",
+    )
+
+
+@admin.register(ListMembershipRequest)
+class ListMembershipRequestAdmin(DeskCanViewMixin, admin.ModelAdmin):
+    list_display = (
+        "created",
+        "requester",
+        "action",
+        "distribution_list",
+        "state",
+        "case_link",
+        "decided_by",
+    )
+    list_filter = ("state", "action", "distribution_list")
+    list_select_related = ("requester", "distribution_list", "case", "decided_by")
+    search_fields = ("requester__email", "case__number")
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False
+    actions = ("approve_selected", "reject_selected")
+    fields = (
+        "distribution_list",
+        "requester",
+        "action",
+        "state",
+        "case_link",
+        "created",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False  # raised from the portal, which also raises the service request
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decided through the actions, never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj):
+        return uk_time(obj.created_at)
+
+    @admin.display(description="Service request")
+    def case_link(self, obj):
+        if obj.case_id is None:
+            return "-"
+        url = reverse("admin:cases_case_change", args=[obj.case_id])
+        return format_html('<a href="{}">{}</a>', url, obj.case.number)
+
+    def _decide(self, request, queryset, decide) -> None:
+        done, refused = 0, []
+        for membership_request in queryset:
+            try:
+                decide(membership_request)
+            except DomainError as refusal:
+                refused.append(f"{membership_request.requester}: {refusal.message}")
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{done} request{'s' if done != 1 else ''} decided.")
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
+
+    @admin.action(description="Approve selected requests")
+    def approve_selected(self, request, queryset):
+        self._decide(
+            request,
+            queryset,
+            lambda item: distribution_list_approve(membership_request=item, actor=request.user),
+        )
+
+    @admin.action(description="Reject selected requests (with a reason)")
+    def reject_selected(self, request, queryset):
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._decide(
+                request,
+                queryset,
+                lambda item: distribution_list_reject(
+                    membership_request=item, actor=request.user, reason=reason
+                ),
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reject list membership requests",
+            "queryset": queryset,
+            "form": form,
+            "opts": self.model._meta,
+            "cancel_url": request.get_full_path(),
+        }
+        return TemplateResponse(request, "comms/admin/reject_membership.html", context)

@@ -1,0 +1,224 @@
+"""The notification centre: the bell, the list of a user's notifications and their email
+preferences (§5.17, §7.3 "real time automated notifications", §10.2).
+
+Every message to a person goes through `notification_deliver`: it writes the portal
+notification and, unless the person has switched that optional event off, queues the email
+through the outbox. Mandatory events (acknowledgement, request for information, resolution,
+closure, security, assignments and SLA alerts) are always emailed.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from tickets.errors import TicketNotFound, ValidationFailed
+
+from .models import Notification, NotificationPreference
+from .mpan import contains_mpan
+from .services import outbound_message_queue
+
+# Shown instead of a title that would carry an MPAN; the link still leads to the detail.
+SAFE_TITLE = "There is an update for you in the portal"
+
+
+@dataclass(frozen=True)
+class Event:
+    key: str
+    label: str
+    mandatory: bool
+    staff_only: bool = False
+
+
+# Event keys are the email template names, so a preference, a notification and an outbox row
+# about the same event share one name.
+EVENTS: dict[str, Event] = {
+    event.key: event
+    for event in (
+        # To the raiser (§3.1, §10.2, §10.3).
+        Event("case_acknowledged", "We have received your case", mandatory=True),
+        Event("case_status_changed", "A case's status changes", mandatory=False),
+        Event("case_comment_added", "The service desk comments on a case", mandatory=False),
+        Event("case_information_requested", "We need more information", mandatory=True),
+        Event("case_resolved", "A case is resolved (confirm or reject)", mandatory=True),
+        Event("case_rerouted", "A case is re-routed to another desk", mandatory=True),
+        Event("case_resolution_reminder", "Reminder: a resolved case closes soon", mandatory=False),
+        Event("case_closed", "A case is closed", mandatory=True),
+        Event("account_security", "Security of your account", mandatory=True),
+        Event("distribution_list_update", "Messages to a list you are on", mandatory=True),
+        # To desk staff (§5.17, Appendix G).
+        Event(
+            "case_caller_replied", "A caller replies on your case", mandatory=False, staff_only=True
+        ),
+        Event(
+            "case_resolution_rejected",
+            "A caller rejects a resolution",
+            mandatory=True,
+            staff_only=True,
+        ),
+        Event(
+            "ticket_assigned_to_person",
+            "A ticket is assigned to you",
+            mandatory=True,
+            staff_only=True,
+        ),
+        Event(
+            "incident_assigned",
+            "An incident is assigned to your group",
+            mandatory=True,
+            staff_only=True,
+        ),
+        Event(
+            "incident_reassigned",
+            "An incident moves to your group",
+            mandatory=True,
+            staff_only=True,
+        ),
+        Event("sla_at_risk", "An SLA target is at risk", mandatory=True, staff_only=True),
+        Event("sla_breached", "An SLA target is breached", mandatory=True, staff_only=True),
+    )
+}
+
+
+def _event(key: str) -> Event:
+    try:
+        return EVENTS[key]
+    except KeyError:
+        raise ValueError(f"unknown notification event {key!r}") from None
+
+
+def notification_email_wanted(*, user, event: str) -> bool:
+    """True if `user` gets `event` by email: always for mandatory events, else their choice."""
+    if _event(event).mandatory:
+        return True
+    preference = (
+        NotificationPreference.objects.filter(user=user, event=event)
+        .values_list("email_enabled", flat=True)
+        .first()
+    )
+    return True if preference is None else preference
+
+
+def notification_deliver(
+    *,
+    user,
+    event: str,
+    context: dict,
+    link: str,
+    ticket=None,
+    email: bool = True,
+) -> Notification | None:
+    """Tell one person about one event: a portal notification and, if wanted, the email.
+
+    `link` is the path the notification opens (the email carries the absolute form in its
+    context). `email=False` writes only the portal entry (e.g. a group member whose group is
+    emailed at its shared mailbox). Inactive users are told nothing.
+    """
+    if user is None or not user.is_active:
+        return None
+    subject = " ".join(render_to_string(f"comms/email/{event}.subject.txt", context).split())
+    title = SAFE_TITLE if contains_mpan(subject) else subject[:200]
+    notification = Notification.objects.create(
+        user=user,
+        event=event,
+        title=title,
+        link=link,
+        ticket_ref=getattr(ticket, "number", "") or "",
+    )
+    if email and user.email and notification_email_wanted(user=user, event=event):
+        outbound_message_queue(template=event, to_email=user.email, context=context, ticket=ticket)
+    return notification
+
+
+# --- selectors -------------------------------------------------------------------------------
+
+
+def notification_list_for(user) -> QuerySet:
+    """The user's notifications, newest first; one query per page (plus the count)."""
+    if not (user and user.is_authenticated):
+        return Notification.objects.none()
+    return Notification.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def notification_unread_count_for(user) -> int:
+    """How many of the user's notifications are unread: one indexed COUNT."""
+    if not (user and user.is_authenticated):
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+@dataclass(frozen=True)
+class PreferenceRow:
+    event: Event
+    email_enabled: bool
+
+
+def notification_preferences_for(user) -> list[PreferenceRow]:
+    """Every event the user can receive, with whether it is emailed; staff see desk events."""
+    chosen = dict(
+        NotificationPreference.objects.filter(user=user).values_list("event", "email_enabled")
+    )
+    return [
+        PreferenceRow(
+            event=event, email_enabled=True if event.mandatory else chosen.get(event.key, True)
+        )
+        for event in EVENTS.values()
+        if user.is_staff or not event.staff_only
+    ]
+
+
+# --- services --------------------------------------------------------------------------------
+
+
+def notification_open(*, user, notification_id: int) -> Notification:
+    """Mark one of the user's notifications read and return it; another's is not found."""
+    notification = Notification.objects.filter(pk=notification_id, user=user).first()
+    if notification is None:
+        raise TicketNotFound("There is no such notification for you.")
+    if notification.read_at is None:
+        # Conditional, so a double click records the first opening only.
+        now = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+        notification.read_at = now
+    return notification
+
+
+def notification_mark_all_read(*, user) -> int:
+    """Mark every unread notification of the user read; returns how many changed."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+def notification_preference_set(*, user, event: str, email_enabled: bool) -> NotificationPreference:
+    """Switch the email for an optional event on or off; mandatory events cannot be."""
+    definition = EVENTS.get(event)
+    if definition is None or (definition.staff_only and not user.is_staff):
+        raise ValidationFailed(
+            "That is not a notification you receive.", field_errors={"event": ["Unknown event."]}
+        )
+    if definition.mandatory and not email_enabled:
+        raise ValidationFailed(
+            f"“{definition.label}” is always emailed; it cannot be switched off.",
+            field_errors={event: ["This notification is mandatory."]},
+        )
+    with transaction.atomic():
+        preference, _ = NotificationPreference.objects.update_or_create(
+            user=user, event=event, defaults={"email_enabled": email_enabled}
+        )
+    return preference
+
+
+def notification_preferences_update(*, user, email_enabled: dict[str, bool]) -> list[str]:
+    """Save the preferences page in one transaction; returns the events that changed."""
+    current = {row.event.key: row.email_enabled for row in notification_preferences_for(user)}
+    changed = []
+    with transaction.atomic():
+        for key, wanted in email_enabled.items():
+            if current.get(key) is None or current[key] == wanted:
+                continue
+            notification_preference_set(user=user, event=key, email_enabled=wanted)
+            changed.append(key)
+    return changed

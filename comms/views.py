@@ -1,0 +1,165 @@
+"""Portal pages of communications (namespace `comms`): the notification centre, email
+preferences, and asking to join or leave a distribution list (§5.21, §7.3, §10.2).
+
+Views collect input and show results; the rules live in `comms.centre` and `comms.lists`.
+A refused action is shown as a message or a form error, never a 500.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.views import portal_nav_context
+from tickets.errors import DomainError, TicketNotFound
+
+from .centre import (
+    notification_list_for,
+    notification_mark_all_read,
+    notification_open,
+    notification_preferences_for,
+    notification_preferences_update,
+)
+from .lists import distribution_list_request_membership, distribution_lists_for
+from .models import ListMembershipRequest
+
+NOTIFICATIONS_PER_PAGE = 25
+
+
+def _page(request, template: str, context: dict, *, current: str = "", status: int = 200):
+    context = {**portal_nav_context(request.user), "nav_current": current, **context}
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_GET
+def notification_list(request):
+    """The user's notifications, newest first, unread ones marked."""
+    paginator = Paginator(notification_list_for(request.user), NOTIFICATIONS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "notifications": page.object_list,
+    }
+    return _page(request, "comms/notification_list.html", context, current="notifications")
+
+
+@login_required
+@require_GET
+def notification_open_view(request, pk: int):
+    """Opening a notification marks it read and goes to what it is about."""
+    try:
+        notification = notification_open(user=request.user, notification_id=pk)
+    except TicketNotFound as exc:
+        raise Http404(exc.message) from exc
+    link = notification.link
+    if link and url_has_allowed_host_and_scheme(
+        link, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(link)
+    return redirect("comms:notification_list")
+
+
+@login_required
+@require_POST
+def notification_mark_all_read_view(request):
+    count = notification_mark_all_read(user=request.user)
+    if count:
+        messages.success(
+            request, f"{count} notification{'s' if count != 1 else ''} marked as read."
+        )
+    return redirect("comms:notification_list")
+
+
+class PreferencesForm(forms.Form):
+    """One checkbox per optional event; mandatory events are shown but cannot be unticked."""
+
+    def __init__(self, *args, rows, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        for row in rows:
+            self.fields[row.event.key] = forms.BooleanField(
+                label=row.event.label,
+                required=False,
+                initial=row.email_enabled,
+                disabled=row.event.mandatory,
+                help_text="Always emailed." if row.event.mandatory else "",
+            )
+
+    def email_choices(self) -> dict[str, bool]:
+        return {
+            row.event.key: self.cleaned_data[row.event.key]
+            for row in self.rows
+            if not row.event.mandatory
+        }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_preferences(request):
+    """Choose which optional notifications also arrive by email; mandatory ones always do."""
+    rows = notification_preferences_for(request.user)
+    status = 200
+    if request.method == "POST":
+        form = PreferencesForm(request.POST, rows=rows)
+        if form.is_valid():
+            try:
+                notification_preferences_update(
+                    user=request.user, email_enabled=form.email_choices()
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, "Your notification preferences are saved.")
+                return redirect("comms:notification_preferences")
+        status = 400
+    else:
+        form = PreferencesForm(rows=rows)
+    return _page(
+        request,
+        "comms/notification_preferences.html",
+        {"form": form},
+        current="notifications",
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def distribution_list_index(request):
+    """The lists a user can join or leave, with where each of their requests stands (§5.21)."""
+    context = {
+        "lists": distribution_lists_for(request.user),
+        "Action": ListMembershipRequest.Action,
+        "attached": bool(request.user.organisation_id),
+    }
+    return _page(request, "comms/distribution_lists.html", context, current="lists")
+
+
+@login_required
+@require_POST
+def distribution_list_request(request, pk: int):
+    """Ask to be added or removed: raises a service request for the desk to approve."""
+    distribution_list = distribution_lists_for(request.user).filter(pk=pk).first()
+    if distribution_list is None:
+        raise Http404("There is no such list that you can join.")
+    try:
+        membership_request = distribution_list_request_membership(
+            actor=request.user,
+            distribution_list=distribution_list,
+            action=request.POST.get("action", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Your request is raised as {membership_request.case.number}. The service desk will "
+            "approve it and you will hear through the case.",
+        )
+    return redirect("comms:list_index")

@@ -1,0 +1,345 @@
+"""No email can carry an MPAN, whatever a user typed (§10.5.5).
+
+Every template under comms/templates/comms/email is rendered through the real notification
+functions with an MPAN (valid check digit; contiguous, grouped and 21-digit forms) planted in
+every field a user can type. None may appear in any message or portal notification. Where
+reference data the templates do show (a desk's name, a resolver group's name, a list's
+name) holds one, the outbox refuses the message and records why. The form and API fields
+meant for MPANs are tested at the end.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django import forms
+from django.urls import include, path
+from django.utils import timezone
+from rest_framework import serializers
+
+import comms
+from accounts import roles
+from accounts.models import ServiceDesk
+from cases.models import Case
+from cases.services import (
+    case_comment_add,
+    case_create,
+    case_raise_incident,
+    case_reject_resolution,
+    case_reroute,
+    case_transition,
+)
+from comms import notifications
+from comms.centre import SAFE_TITLE
+from comms.lists import MAJOR_INCIDENT_COMMS, distribution_list_send
+from comms.models import DistributionList, Notification, OutboundMessage
+from comms.mpan import contains_mpan, find_mpans
+from comms.mpan_fields import MpanFormField, MpanSerializerField
+from comms.services import outbound_message_queue
+from incidents.services import incident_assign
+from mhhs_portal.urls import urlpatterns as root_urlpatterns
+from tests.factories.accounts import OrganisationFactory, ResolverGroupFactory, UserFactory
+from tests.factories.cases import category
+
+# The comms pages are routed here until the root URLconf includes them.
+urlpatterns = [
+    *root_urlpatterns,
+    *(
+        []
+        if any(getattr(p, "namespace", None) == "comms" for p in root_urlpatterns)
+        else [path("", include("comms.urls"))]
+    ),
+]
+pytestmark = pytest.mark.urls(__name__)
+
+EMAIL_DIR = Path(comms.__file__).parent / "templates" / "comms" / "email"
+EMAIL_TEMPLATES = sorted(
+    path.name.removesuffix(".subject.txt") for path in EMAIL_DIR.glob("*.subject.txt")
+)
+CORE = "1234567890126"
+MPAN_FORMS = [
+    CORE,
+    "12 3456 7890 126",
+    "1234-5678-9012-6",
+    "01 801 100 1234567890126",
+    "S 01 801 100 12 3456 7890 126",
+]
+
+
+def test_the_planted_values_are_mpans():
+    """The test data itself: every planted form is read as the same valid core."""
+    for written in MPAN_FORMS:
+        assert find_mpans(f"meter {written} is stuck") == [CORE]
+
+
+def _assert_clean(messages, notices):
+    assert messages, "nothing was rendered"
+    for message in messages:
+        assert message.status != OutboundMessage.Status.REFUSED, (
+            message.template,
+            message.last_error,
+        )
+        assert not contains_mpan(message.subject, message.body_text, message.body_html), (
+            message.template
+        )
+    for notice in notices:
+        assert not contains_mpan(notice.title, notice.link), notice.event
+
+
+def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_capture):
+    """Run every notification the portal sends, with `mpan` in everything a user typed."""
+    typed = f"Meter {mpan} stopped; MPAN {mpan}"
+    url = f"https://portal.example.com/meters/{CORE}?mpan={CORE}"
+    first_group, second_group = groups
+
+    def raise_case(**overrides):
+        fields = {
+            "actor": caller,
+            "organisation": caller.organisation,
+            "category": category(),
+            "short_description": typed[:160],
+            "description": typed,
+            "party_id": CORE,
+            "unregistered_organisation_name": f"Trading as {mpan}",
+            "market_participant_id": CORE,
+            "cra_market_role": CORE,
+            "related_url": url,
+        }
+        fields.update(overrides)
+        return case_create(**fields)
+
+    with django_capture(execute=True):
+        case = raise_case()
+        case_comment_add(case=case, actor=agent, body=typed)
+        case = case_transition(case=case, actor=agent, name="start", note=typed)
+        case = case_transition(
+            case=case, actor=agent, name="hold", reason=Case.HoldReason.AWAITING_CALLER, note=typed
+        )
+        case_comment_add(case=case, actor=caller, body=typed)
+        case.refresh_from_db()
+        case = case_transition(case=case, actor=agent, name="resolve", notes=typed)
+        notifications.case_resolution_reminder(case, 1)
+        case = case_reject_resolution(case=case, actor=caller, reason=typed)
+        case = case_transition(case=case, actor=agent, name="resolve", notes=typed)
+        case = case_transition(case=case, actor=caller, name="close")
+
+        rerouted = raise_case(no_party_id=True, party_id="")
+        case_reroute(case=rerouted, actor=agent, desk=ServiceDesk.objects.first(), note=typed)
+
+        source = raise_case()
+        notifications.triage_overdue(source, 15)
+        incident = case_raise_incident(
+            case=source, actor=agent, assignment_group=first_group, impact=2, urgency=2
+        )
+        incident = incident_assign(
+            incident=incident, actor=agent, assignment_group=second_group, assigned_to=resolver
+        )
+        notifications.incident_reassigned(incident, first_group)
+        notifications.ticket_assigned_to_person(incident)
+        deadline = timezone.now() + timedelta(minutes=30)
+        notifications.sla_at_risk(incident, "Resolution", deadline)
+        notifications.sla_breached(incident, "Resolution", deadline)
+        notifications.account_security_notice(caller, change="an authenticator app was added")
+
+        mi_list = DistributionList.objects.get(name=MAJOR_INCIDENT_COMMS)
+        mi_list.members.create(user=caller)
+        mi_list.members.create(email="plain.address@example.com")
+        distribution_list_send(
+            distribution_list=mi_list, actor=None, kind="update", ticket=incident
+        )
+
+
+@pytest.fixture
+def planted_people(parent_org, agent):
+    """People and organisations whose names are typed by users; filled per MPAN form."""
+
+    def build(mpan):
+        org = OrganisationFactory(name=f"Supplier {mpan} Ltd", parent=parent_org, party_id=CORE)
+        caller = UserFactory(
+            email="meter.reader@example.com",
+            full_name=f"Reader {mpan}",
+            phone=mpan,
+            organisation=org,
+            roles=[roles.SERVICE_USER],
+        )
+        resolver = UserFactory(
+            email="res.olver@mhhs.example",
+            full_name=f"Resolver {mpan}",
+            is_staff=True,
+            roles=[roles.RESOLVER],
+        )
+        agent.full_name = f"Agent {mpan}"
+        agent.save()
+        groups = (
+            ResolverGroupFactory(name="DIP Technical Support", email="dip@mhhs.example"),
+            ResolverGroupFactory(name="Settlement Resolvers", email="", members=[resolver]),
+        )
+        return caller, resolver, groups
+
+    return build
+
+
+@pytest.mark.parametrize("mpan", MPAN_FORMS)
+def test_no_template_emails_an_mpan_a_user_typed(
+    mpan, planted_people, agent, django_capture_on_commit_callbacks, mailoutbox
+):
+    """§10.5.5: subject, description, comments, notes, names, organisation, party ID, URL —
+    none reaches any email or notification, in any written form of the MPAN."""
+    caller, resolver, groups = planted_people(mpan)
+    _drive_every_template(
+        mpan=mpan,
+        caller=caller,
+        agent=agent,
+        resolver=resolver,
+        groups=groups,
+        django_capture=django_capture_on_commit_callbacks,
+    )
+    messages = list(OutboundMessage.objects.all())
+    assert sorted({m.template for m in messages}) == EMAIL_TEMPLATES, "every template rendered"
+    _assert_clean(messages, Notification.objects.all())
+    assert len(mailoutbox) == len(messages)
+    for sent in mailoutbox:
+        bodies = [sent.subject, sent.body, *(alt[0] for alt in sent.alternatives)]
+        assert not contains_mpan(*bodies)
+
+
+@pytest.mark.parametrize("mpan", [CORE, "01 801 100 12 3456 7890 126"])
+def test_reference_data_holding_an_mpan_is_refused_by_the_outbox(
+    mpan, org_user, agent, django_capture_on_commit_callbacks, mailoutbox
+):
+    """§10.5.5: where a template does show reference data (a desk, a resolver group, a
+    list), an MPAN in it makes the outbox refuse the message, record why and never send it;
+    the portal notification gets a neutral title."""
+    desk = ServiceDesk.objects.create(
+        name=f"Meter desk {mpan}", owner="Owner", query_types="Meters", phone=mpan
+    )
+    group = ResolverGroupFactory(name=f"Resolvers {mpan}", email="grp@mhhs.example")
+    mi_list = DistributionList.objects.create(name=f"List {mpan}", recipient_group="All")
+    mi_list.members.create(user=org_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        case = case_create(
+            actor=org_user,
+            organisation=org_user.organisation,
+            category=category(),
+            short_description="Meter stuck",
+            description="Meter stuck",
+            party_id="NPSU",
+        )
+        case_reroute(case=case, actor=agent, desk=desk)
+        other = case_create(
+            actor=org_user,
+            organisation=org_user.organisation,
+            category=category(),
+            short_description="Meter stuck",
+            description="Meter stuck",
+            party_id="NPSU",
+        )
+        case_raise_incident(case=other, actor=agent, assignment_group=group, impact=3, urgency=3)
+        distribution_list_send(distribution_list=mi_list, actor=None, kind="initial")
+    refused = OutboundMessage.objects.filter(status=OutboundMessage.Status.REFUSED)
+    assert sorted(refused.values_list("template", flat=True)) == [
+        "case_rerouted",
+        "distribution_list_update",
+        "incident_assigned",
+    ]
+    for message in refused:
+        assert "MPAN" in message.last_error and "§10.5.5" in message.last_error
+    for sent in mailoutbox:
+        assert not contains_mpan(sent.subject, sent.body)
+    assert refused.count() + len(mailoutbox) == OutboundMessage.objects.count()
+    titles = Notification.objects.filter(event__in=["case_rerouted", "distribution_list_update"])
+    assert {n.title for n in titles} == {SAFE_TITLE}
+
+
+def _hostile_context(mpan: str) -> dict:
+    """Every variable any email template uses, each holding an MPAN."""
+    return {
+        "number": mpan,
+        "status": mpan,
+        "old_status": mpan,
+        "link": f"https://portal.example.com/{mpan}",
+        "group": mpan,
+        "old_group": mpan,
+        "desk_name": mpan,
+        "desk_contacts": [mpan],
+        "days_left": mpan,
+        "minutes": mpan,
+        "target": mpan,
+        "deadline": mpan,
+        "kind": mpan,
+        "list_name": mpan,
+        "change": mpan,
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("template", EMAIL_TEMPLATES)
+@pytest.mark.parametrize("mpan", MPAN_FORMS)
+def test_outbox_refuses_any_template_that_would_carry_an_mpan(template, mpan, mailoutbox):
+    """§10.5.5: the outbox is the last line — any template with an MPAN in its output is
+    stored as refused, with the reason, and never delivered."""
+    message = outbound_message_queue(
+        template=template, to_email="x@example.com", context=_hostile_context(mpan)
+    )
+    assert message.status == OutboundMessage.Status.REFUSED, template
+    assert "MPAN" in message.last_error
+    assert mailoutbox == []
+
+
+# --- the second half of the guard: fields meant for MPANs ------------------------------------
+
+
+class MeterForm(forms.Form):
+    mpan = MpanFormField()
+    second_mpan = MpanFormField(required=False)
+
+
+class MeterSerializer(serializers.Serializer):
+    mpan = MpanSerializerField()
+    second_mpan = MpanSerializerField(required=False, allow_blank=True)
+
+
+@pytest.mark.parametrize(
+    ("written", "digits"),
+    [
+        (CORE, CORE),
+        ("12 3456 7890 126", CORE),
+        ("1234-5678-9012-6", CORE),
+        ("01 801 100 1234567890126", "01801100" + CORE),
+        ("S 01 801 100 / 12 3456 7890 126", "01801100" + CORE),
+    ],
+)
+def test_mpan_fields_accept_valid_mpans_as_digits(written, digits):
+    """§10.5.5: a valid core or full MPAN, however grouped, is stored as its digits."""
+    form = MeterForm(data={"mpan": written})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["mpan"] == digits and form.cleaned_data["second_mpan"] == ""
+    serializer = MeterSerializer(data={"mpan": written})
+    assert serializer.is_valid(), serializer.errors
+    assert serializer.validated_data["mpan"] == digits
+
+
+@pytest.mark.parametrize(
+    ("written", "says"),
+    [
+        ("1234567890127", "check digit should be 6"),
+        ("123456789012", "it has 12 digits"),
+        ("12345678901a6", "use only digits"),
+        ("99 801 100 1234567890126", "profile class 99"),
+    ],
+)
+def test_mpan_fields_reject_invalid_mpans_with_a_clear_message(written, says):
+    """§10.5.5: a wrong check digit, length, character or profile class is refused."""
+    form = MeterForm(data={"mpan": written})
+    assert not form.is_valid()
+    assert says in form.errors["mpan"][0]
+    serializer = MeterSerializer(data={"mpan": written})
+    assert not serializer.is_valid()
+    assert says in str(serializer.errors["mpan"][0])
+
+
+def test_mpan_form_field_is_required_and_numeric_on_phones():
+    form = MeterForm(data={})
+    assert not form.is_valid() and form.errors["mpan"] == ["Enter the MPAN."]
+    html = str(form["mpan"])
+    assert 'inputmode="numeric"' in html and 'autocomplete="off"' in html
