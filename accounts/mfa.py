@@ -9,7 +9,13 @@ from allauth.mfa.utils import is_mfa_enabled
 
 
 def has_totp(user) -> bool:
-    return is_mfa_enabled(user, [Authenticator.Type.TOTP])
+    """Whether the user has TOTP set up; remembered on the user object, which lives for one
+    request, so the middleware, the console check and its pages ask the database once."""
+    cached = getattr(user, "_has_totp", None)
+    if cached is None:
+        cached = is_mfa_enabled(user, [Authenticator.Type.TOTP])
+        user._has_totp = cached
+    return cached
 
 
 def session_passed_mfa(request) -> bool:

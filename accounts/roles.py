@@ -14,10 +14,12 @@ CHANGE_MANAGER = "Change manager"
 CAB_MEMBER = "CAB member"
 KNOWLEDGE_MANAGER = "Knowledge manager"
 SERVICE_MANAGER = "Service manager"
+INTEGRATION = "Integration account"
 
 _CASE_READ = ["cases.view_case", "cases.view_all_case"]
 _INCIDENT_READ = ["incidents.view_incident", "incidents.view_all_incident"]
 _JOURNAL = ["tickets.view_journalentry", "tickets.add_journalentry", "tickets.view_attachment"]
+_LISTS_READ = ["comms.view_distributionlist", "comms.view_listmembershiprequest"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SERVICE_USER: ["cases.add_case", "cases.view_case"],
@@ -38,6 +40,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_resolvergroup",
         "tickets.view_category",
         "comms.view_outboundmessage",
+        "comms.view_inboundemail",
+        *_LISTS_READ,
+        "sla.view_ticketsla",
     ],
     RESOLVER: [
         "incidents.view_incident",
@@ -47,6 +52,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.work_group_case",
         *_JOURNAL,
         "accounts.view_resolvergroup",
+        "sla.view_ticketsla",
     ],
     INCIDENT_MANAGER: [
         *_INCIDENT_READ,
@@ -58,6 +64,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_resolvergroup",
         "accounts.view_servicedesk",
         "comms.view_outboundmessage",
+        *_LISTS_READ,
+        "comms.send_distributionlist",
+        "sla.view_ticketsla",
     ],
     PROBLEM_MANAGER: [*_INCIDENT_READ, *_CASE_READ, *_JOURNAL],
     CHANGE_MANAGER: [*_INCIDENT_READ, *_CASE_READ, *_JOURNAL],
@@ -86,20 +95,41 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.change_user",
         "comms.view_outboundmessage",
         "comms.change_outboundmessage",
+        "comms.view_inboundemail",
+        *_LISTS_READ,
+        "comms.add_distributionlist",
+        "comms.change_distributionlist",
+        "comms.send_distributionlist",
+        "sla.view_sladefinition",
+        "sla.add_sladefinition",
+        "sla.change_sladefinition",
+        "sla.view_ticketsla",
     ],
+    # A mail gateway or another desk's system posting inbound email over the API (§10.2).
+    INTEGRATION: ["comms.add_inboundemail", "cases.view_case"],
 }
 
-STAFF_ROLES = [role for role in ROLE_PERMISSIONS if role not in (SERVICE_USER, ORGANISATION_ADMIN)]
+STAFF_ROLES = [
+    role for role in ROLE_PERMISSIONS if role not in (SERVICE_USER, ORGANISATION_ADMIN, INTEGRATION)
+]
 
 
-def sync_role_permissions(group_model, permission_model) -> None:
-    """Create each role group and give it exactly its permissions (idempotent)."""
+def sync_role_permissions(group_model, permission_model, *, only_existing: bool = False) -> None:
+    """Create each role group and give it exactly its permissions (idempotent).
+
+    `only_existing` skips permissions of models that a later migration creates.
+    """
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=role)
         wanted = []
         for dotted in perms:
             app_label, codename = dotted.split(".")
-            wanted.append(
-                permission_model.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+            found = permission_model.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if found is None:
+                if only_existing:
+                    continue
+                raise LookupError(f"role {role!r} names a permission that does not exist: {dotted}")
+            wanted.append(found)
         group.permissions.set(wanted)

@@ -137,6 +137,12 @@ def case_comment_add(*, case: Case, actor, body: str, work_note: bool = False) -
     A caller's comment on a case On Hold — Awaiting Caller puts it back In Progress (§5.12).
     """
     by_desk = _is_desk(actor)
+    if actor is not None and actor.is_staff and not by_desk:
+        # A resolver's words reach the caller through the desk (Appendix G), and must not
+        # count as the caller's reply.
+        raise ActionNotPermitted(
+            "Only the service desk comments on cases; add a work note on the incident instead."
+        )
     if work_note and not by_desk:
         raise ActionNotPermitted("Only the service desk can add work notes.")
     if case.state in (Case.State.CLOSED, Case.State.CANCELLED):

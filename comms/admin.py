@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from tickets.admin import uk_time
 
-from .models import OutboundMessage
+from .models import InboundEmail, OutboundMessage
 from .services import outbound_message_retry
 
 # The outbox service re-queues only these (a dead letter, or one still waiting).
@@ -92,3 +92,27 @@ class OutboundMessageAdmin(admin.ModelAdmin):
                 f"{skipped} message(s) skipped: only dead-letter or pending messages are retried.",
                 messages.WARNING,
             )
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    """Replies by email as received (§10.2): what was attached, opened a case, or refused and why.
+    Read-only: the record is the audit of what came in."""
+
+    list_display = ("received_at", "from_address", "subject", "status", "source", "reason")
+    list_filter = ("status", "source")
+    search_fields = ("from_address", "subject", "message_id")
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+from . import admin_lists  # noqa: E402, F401  (registers distribution lists and requests)

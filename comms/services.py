@@ -7,8 +7,8 @@ sweep that makes a broker or mail-server outage lose nothing.
 """
 
 import logging
+import uuid
 from datetime import timedelta
-from email.utils import make_msgid
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -58,7 +58,8 @@ def outbound_message_queue(
         subject=subject[:255],
         body_text=text,
         body_html=html,
-        message_id=make_msgid(domain=getattr(settings, "EMAIL_MESSAGE_ID_DOMAIN", "mhhs.example")),
+        # Random, not clock-based: unique even when tests freeze time and seed `random`.
+        message_id=f"<{uuid.uuid4().hex}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>",
     )
     if ticket is not None:
         message.ticket_type = ContentType.objects.get_for_model(ticket)

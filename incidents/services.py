@@ -80,8 +80,22 @@ def incident_assign(*, incident: Incident, actor, assignment_group, assigned_to=
             f"{assigned_to} is not a member of {assignment_group}.",
             field_errors={"assigned_to": ["Choose a member of the group."]},
         )
+    if assignment_group is None:
+        raise ValidationFailed(
+            "Choose a resolver group.", field_errors={"assignment_group": ["Required."]}
+        )
     with transaction.atomic():
+        # Lock the row: two people reassigning at once are applied one after the other.
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        old_group = incident.assignment_group
         changed_group = incident.assignment_group_id != assignment_group.pk
+        changed_person = assigned_to is not None and incident.assigned_to_id != assigned_to.pk
+        if (
+            not changed_group
+            and not changed_person
+            and incident.assigned_to_id == getattr(assigned_to, "pk", None)
+        ):
+            return incident
         incident.assignment_group = assignment_group
         incident.assigned_to = assigned_to
         incident.save(update_fields=["assignment_group", "assigned_to", "updated_at"])
@@ -93,8 +107,12 @@ def incident_assign(*, incident: Incident, actor, assignment_group, assigned_to=
             + ".",
             author=actor,
         )
-        if changed_group:
+        if changed_group and old_group is not None:
+            notifications.incident_reassigned(incident, old_group)
+        elif changed_group:
             notifications.incident_assigned(incident)
+        if changed_person:
+            notifications.ticket_assigned_to_person(incident)
     return incident
 
 

@@ -118,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.views.portal_nav",
+                "comms.context_processors.notifications",
             ],
         },
     },
@@ -233,7 +234,15 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MHHS Service Desk <servicedesk@mhhs.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where the desk's own alerts go (new case, triage overdue) (§5.17).
+# Where SMS for distribution lists go; the default writes them to the log (§5.19).
+SMS_BACKEND = env_str("SMS_BACKEND", "comms.sms.LogSmsBackend")
 SERVICE_MANAGEMENT_EMAIL = env_str("SERVICE_MANAGEMENT_EMAIL", "service.management@mhhs.example")
+
+# Reply by email (§10.2): the mailbox the IMAP poller reads, e.g.
+# imaps://user:pass@host:993/INBOX; empty switches polling off (pipe and API still work).
+IMAP_URL = env_str("IMAP_URL", "")
+INBOUND_EMAIL_MAX_BYTES = env_int("INBOUND_EMAIL_MAX_BYTES", 4 * ATTACHMENT_MAX_BYTES)
+EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "mhhs.example")
 
 # Celery: filesystem broker under var/ by default, Redis by URL.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -246,6 +255,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 else:
@@ -260,7 +270,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Modules with tasks that autodiscovery (which looks for tasks.py) does not find.
+CELERY_IMPORTS = ["comms.inbound_tasks"]
 CELERY_BEAT_SCHEDULE = {
+    "inbound-email-poll-imap": {
+        "task": "comms.inbound_tasks.inbound_email_poll_imap_task",
+        "schedule": 60.0,
+    },
     "outbox-resend-pending": {
         "task": "comms.tasks.outbound_message_resend_pending_task",
         "schedule": 60.0,

@@ -6,9 +6,10 @@ import importlib
 from django.apps import apps
 
 SEEDS = [
-    ("accounts.migrations.0002_roles", "create_roles"),
+    ("accounts.migrations._role_sync", "sync_roles"),
     ("accounts.migrations.0003_service_desk_directory", "seed"),
     ("tickets.migrations.0002_categories_and_sequences", "seed"),
+    ("comms.migrations.0004_default_distribution_lists", "seed"),
 ]
 
 

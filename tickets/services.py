@@ -163,23 +163,28 @@ def ticket_transition(
 
 
 def ticket_classify(*, ticket: Ticket, impact: int, urgency: int, actor) -> Ticket:
-    """Set impact and urgency (desk only, §3.8) and the priority the matrix gives."""
+    """Set impact and urgency (desk only, §3.8) and the priority the matrix gives.
+
+    The row is locked like a transition's, so a classification and a transition at the same
+    moment are applied one after the other and the SLA sync sees both in order.
+    """
     try:
         priority = priority_for(impact, urgency)
     except ValueError as exc:
         raise ValidationFailed(str(exc), field_errors={"impact": [str(exc)]}) from exc
-    if (ticket.impact, ticket.urgency, ticket.priority) == (impact, urgency, priority):
-        return ticket
-    old = ticket.get_priority_display() if ticket.priority else "none"
-    ticket.impact, ticket.urgency, ticket.priority = impact, urgency, priority
-    ticket.save(update_fields=["impact", "urgency", "priority", "updated_at"])
+    locked = type(ticket).objects.select_for_update().get(pk=ticket.pk)
+    if (locked.impact, locked.urgency, locked.priority) == (impact, urgency, priority):
+        return locked
+    old = locked.get_priority_display() if locked.priority else "none"
+    locked.impact, locked.urgency, locked.priority = impact, urgency, priority
+    locked.save(update_fields=["impact", "urgency", "priority", "updated_at"])
     from sla.services import ticket_sla_sync
 
-    ticket_sla_sync(ticket=ticket)
+    ticket_sla_sync(ticket=locked)
     journal_entry_add(
-        ticket=ticket,
+        ticket=locked,
         kind=JournalEntry.Kind.SYSTEM,
-        body=f"Priority set to {ticket.get_priority_display()} (was {old}).",
+        body=f"Priority set to {locked.get_priority_display()} (was {old}).",
         author=actor,
     )
-    return ticket
+    return locked

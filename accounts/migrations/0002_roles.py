@@ -1,18 +1,8 @@
 """Create the roles of DESIGN.md §9 as groups with their permissions."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-
-def create_roles(apps, schema_editor):
-    from accounts.roles import sync_role_permissions
-
-    # Permissions are normally created after migrate; make sure they exist now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    sync_role_permissions(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+from accounts.migrations._role_sync import sync_roles_so_far as create_roles
 
 
 def remove_roles(apps, schema_editor):

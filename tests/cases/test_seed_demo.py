@@ -70,6 +70,8 @@ def test_seed_demo_has_a_user_for_every_role(db):
         assert members.exists(), role
         if role in roles.STAFF_ROLES:
             assert members.filter(is_staff=True).exists(), role
+        elif role == roles.INTEGRATION:
+            assert members.filter(is_staff=False, organisation__isnull=True).exists(), role
         else:
             assert members.filter(is_staff=False, organisation__isnull=False).exists(), role
     assert Group.objects.filter(name__in=roles.ROLE_PERMISSIONS).count() == len(

@@ -266,15 +266,16 @@ def test_lists_page_needs_sign_in(client):
 
 
 def test_lists_page_query_count_is_constant(org_user, django_assert_num_queries):
-    """CONVENTIONS §7: session, user, nav (organisation admin role), the annotated lists."""
+    """CONVENTIONS §7: session, user, nav (organisation admin role), unread notifications (nav),
+    the annotated lists."""
     for n in range(3):
         DistributionList.objects.create(name=f"Extra list {n}", recipient_group="All")
     client = login_client(org_user)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         client.get(reverse("comms:list_index"))
     for n in range(3, 20):
         DistributionList.objects.create(name=f"Extra list {n}", recipient_group="All")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         client.get(reverse("comms:list_index"))
 
 
@@ -318,15 +319,15 @@ def test_console_reject_action_asks_for_a_reason(org_user, agent, mi_list):
 def test_console_request_queue_query_count_is_constant(
     size, org, mi_list, agent_client, django_assert_num_queries
 ):
-    """CONVENTIONS §7: session, user, TOTP device (middleware, console guard and the page's
-    own guard), permissions (user, group), the list filter's choices, the count, and the page
-    with requester, list, case and decider joined."""
+    """CONVENTIONS §7: session, user, TOTP device (asked once per request), permissions (user,
+    group), the list filter's choices, the count, the page with requester, list, case and
+    decider joined, and the unread notifications of the console's bell."""
     for n in range(size):
         requester = UserFactory(email=f"requester{n}@example.com", organisation=org)
         _ask(requester, mi_list)
     url = reverse("admin:comms_listmembershiprequest_changelist")
     agent_client.get(url)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = agent_client.get(url)
     assert response.status_code == 200 and "Approve selected requests" in response.text
 
@@ -411,8 +412,9 @@ def test_sms_list_texts_after_commit_through_the_backend(
     assert list(OutboundMessage.objects.values_list("to_email", flat=True)) == [sibling_user.email]
 
 
-def test_only_permitted_staff_send_to_lists(org_user, incident_manager, mi_list):
-    for actor in (org_user, incident_manager):
+def test_only_permitted_staff_send_to_lists(org_user, cab_member, mi_list):
+    """Sending is for the Major Incident Manager and service managers (§5.11 step 8)."""
+    for actor in (org_user, cab_member):
         with pytest.raises(ActionNotPermitted):
             distribution_list_send(distribution_list=mi_list, actor=actor, kind="update")
 

@@ -147,10 +147,10 @@ def test_list_page_needs_sign_in(client):
 
 @pytest.mark.parametrize("size", [2, 20])
 def test_list_page_query_count_is_constant(org_user, size, django_assert_num_queries):
-    """CONVENTIONS §7: session, user, nav (organisation admin role), count, page."""
+    """CONVENTIONS §7: session, user, nav (organisation admin role), unread (nav), count, page."""
     _notify(org_user, size)
     client = login_client(org_user)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get(reverse("comms:notification_list"))
     assert response.status_code == 200
 

@@ -17,10 +17,10 @@ def test_case_changelist_query_count_is_constant(
 ):
     """CONVENTIONS §7: the case list joins its organisation column and skips the full count."""
     _cases(org_user, size)
-    # session, user, TOTP device (middleware), TOTP device (site permission), user
-    # permissions, group permissions, category filter choices, page count, TOTP device
-    # (each_context), page of cases joined with organisation.
-    with django_assert_num_queries(10):
+    # session, user, TOTP device (asked once per request), user permissions, group
+    # permissions, category filter choices, page count, page of cases joined with organisation,
+    # unread notifications (the bell).
+    with django_assert_num_queries(9):
         response = agent_client.get(reverse("admin:cases_case_changelist"))
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == size
@@ -35,11 +35,10 @@ def test_incident_changelist_query_count_is_constant(
         case_raise_incident(
             case=case, actor=agent, assignment_group=resolver_group, impact=2, urgency=2
         )
-    # session, user, TOTP device (middleware), TOTP device (site permission), user
-    # permissions, group permissions, resolver-group filter choices, category filter
-    # choices, page count, TOTP device (each_context), page of incidents joined with
-    # resolver group and assignee.
-    with django_assert_num_queries(11):
+    # session, user, TOTP device (asked once per request), user permissions, group
+    # permissions, resolver-group filter choices, category filter choices, page count, page
+    # of incidents joined with resolver group and assignee, unread notifications (the bell).
+    with django_assert_num_queries(10):
         response = agent_client.get(reverse("admin:incidents_incident_changelist"))
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == size
@@ -51,10 +50,10 @@ def test_triage_queue_query_count_is_constant(
 ):
     """§4.1 queue: one count and one page, with organisation, category and caller joined."""
     _cases(org_user, size)
-    # session, user, TOTP device (middleware), TOTP device (site permission), user
-    # permissions, group permissions, count of New cases, page of New cases with their
-    # organisation, category and caller, TOTP device (each_context).
-    with django_assert_num_queries(9):
+    # session, user, TOTP device (asked once per request), user permissions, group
+    # permissions, count of New cases, page of New cases with their organisation, category
+    # and caller, unread notifications (the bell).
+    with django_assert_num_queries(8):
         response = agent_client.get(reverse("admin:cases_case_triage_queue"))
     assert response.status_code == 200
     assert len(response.context["rows"]) == size

@@ -51,6 +51,8 @@ STAFF = [
     ("kim.knowledge@mhhs.example", "Kim Knowledge", roles.KNOWLEDGE_MANAGER),
 ]
 
+INTEGRATION_EMAIL = "mail.gateway@mhhs.example"
+
 # (email, full name, organisation, extra role beyond Service user)
 PARTICIPANTS = [
     (
@@ -126,6 +128,11 @@ class Command(BaseCommand):
                     user=user, organisation=orgs[org_name], actor=service_manager
                 )
             users[email] = user
+        # The account a mail server's pipe or another desk's system uses for inbound email
+        # (§10.2): a token, no organisation, no console.
+        users[INTEGRATION_EMAIL] = self._user(
+            email=INTEGRATION_EMAIL, full_name="Mail gateway", is_staff=False, role=roles.INTEGRATION
+        )
         return users
 
     def _resolver_groups(self, users: dict[str, User]) -> dict[str, ResolverGroup]:
