@@ -50,3 +50,13 @@ lint: install var/secret_key
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+
+# SLA benchmark (DESIGN.md §3): seeds N open tickets with their clocks (default 1,000,000) in
+# a PostgreSQL database, created and migrated if needed, and prints the time of one sweep and
+# of a transition's clock work. DATABASE_URL picks the database; BENCH_ARGS="--tickets 100000"
+# for a quicker run.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mhhs_bench
+BENCH_ARGS ?=
+.PHONY: bench
+bench: install var/secret_key
+	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(PY) manage.py sla_bench --setup $(BENCH_ARGS)
