@@ -25,6 +25,7 @@ from django.utils.safestring import mark_safe
 from tickets.models import Ticket
 from tickets.selectors import can_view_all, visible_tickets
 
+from .calendar import LONDON
 from .models import SLADefinition, TicketSLA
 from .selectors import format_working_time, sla_timeline_for
 
@@ -34,8 +35,6 @@ UK_FORMAT = "%d %b %Y %H:%M"
 def uk_time(value: datetime | None) -> str:
     if value is None:
         return "-"
-    from .calendar import LONDON
-
     return timezone.localtime(value, LONDON).strftime(UK_FORMAT)
 
 

@@ -11,7 +11,8 @@ clocks, no at-risk warnings, no desk notes); service-desk staff get every clock.
 from datetime import timedelta
 
 from django.urls import path
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -30,6 +31,7 @@ from .models import SLADefinition, TicketSLAEvent
 from .selectors import sla_timeline_for
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class WorkingSecondsField(serializers.Field):
     """A working-time duration in whole seconds (a business day is 9 hours, 32 400 s)."""
 

@@ -98,15 +98,16 @@ class SweepResult:
 
 
 # Flag → (the stored instant compared with now, the SET list). The WHERE repeats the predicate
-# of the partial index serving it, so the planner reads only the due rows of that index.
+# of the partial index serving it in literals (not parameters, which a generic plan could not
+# match against the index predicate), so the planner reads only the due rows of that index.
 _FLAGS = {
     "breached": (
         "deadline",
         # `breached_at` is the instant the target passed, as the engine and the replay record
         # it; a breached clock is past its at-risk share too.
-        "breached = %s, breached_at = deadline, at_risk = %s, updated_at = %s",
+        "breached = TRUE, breached_at = deadline, at_risk = TRUE, updated_at = %s",
     ),
-    "at_risk": ("at_risk_at", "at_risk = %s, updated_at = %s"),
+    "at_risk": ("at_risk_at", "at_risk = TRUE, updated_at = %s"),
 }
 
 
@@ -120,7 +121,7 @@ def _flag_sql(flag: str, *, batch: int) -> str:
     return (
         f"UPDATE {table} SET {assignments} WHERE id IN ("  # noqa: S608 - names from model meta, values bound
         f"SELECT id FROM {table} WHERE stopped_at IS NULL AND paused_since IS NULL "
-        f"AND {flag} = %s AND {instant} {compare} %s "
+        f"AND {flag} = FALSE AND {instant} {compare} %s "
         f"ORDER BY {instant} LIMIT {int(batch)}{lock}"
         f") RETURNING id"
     )
@@ -128,8 +129,7 @@ def _flag_sql(flag: str, *, batch: int) -> str:
 
 def _flag_params(flag: str, now: datetime) -> list:
     stamp = db_datetime(now)
-    assignments = [True, True, stamp] if flag == "breached" else [True, stamp]
-    return [*assignments, False, stamp]
+    return [stamp, stamp]
 
 
 def _tickets_by_ref(refs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], object]:
