@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import views as account_views
 from accounts.selectors import organisations_for_user
 from accounts.views import portal_nav_context
+from sla.selectors import case_target_resolution, sla_timeline_for
 from tickets.errors import DomainError, TicketNotFound, ValidationFailed
 from tickets.selectors import attachment_get_for, attachments_for, journal_for
 
@@ -158,6 +159,10 @@ def _render_detail(request, case: Case, *, status: int = 200, **forms):
         "attachment_form": forms.get("attachment_form") or CaseAttachmentForm(),
         "reject_form": forms.get("reject_form") or CaseRejectForm(),
         "form_errors": [form for form in forms.values() if form.errors],
+        # §3.8/§3.10: once the desk has prioritised it, the participant sees the target date
+        # and their clocks (without the desk's internal ones).
+        "target_resolution": case_target_resolution(case),
+        "sla_clocks": sla_timeline_for(case, for_participant=True),
     }
     return _page(request, "cases/case_detail.html", context, current="case_list", status=status)
 

@@ -234,6 +234,9 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MHHS Service Desk <servicedesk@mhhs.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where the desk's own alerts go (new case, triage overdue) (§5.17).
+# §10.3 auto-close: reminders after these many calendar days, closure after AUTO_CLOSE_DAYS.
+AUTO_CLOSE_REMINDER_DAYS = env_str("AUTO_CLOSE_REMINDER_DAYS", "2,4")
+AUTO_CLOSE_DAYS = env_int("AUTO_CLOSE_DAYS", 5)
 # Where SMS for distribution lists go; the default writes them to the log (§5.19).
 SMS_BACKEND = env_str("SMS_BACKEND", "comms.sms.LogSmsBackend")
 SERVICE_MANAGEMENT_EMAIL = env_str("SERVICE_MANAGEMENT_EMAIL", "service.management@mhhs.example")
@@ -273,6 +276,15 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Modules with tasks that autodiscovery (which looks for tasks.py) does not find.
 CELERY_IMPORTS = ["comms.inbound_tasks"]
 CELERY_BEAT_SCHEDULE = {
+    # SLA at-risk and breach (§3), the 15-minute triage check (§4.1) and the 5-day auto-close
+    # (§10.3); `expires` keeps minute ticks from piling up while no worker runs.
+    "sla-sweep": {"task": "sla.tasks.sla_sweep_task", "schedule": 60.0, "options": {"expires": 55}},
+    "sla-triage-check": {
+        "task": "sla.tasks.case_triage_check_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "case-auto-close": {"task": "sla.tasks.case_auto_close_task", "schedule": 900.0},
     "inbound-email-poll-imap": {
         "task": "comms.inbound_tasks.inbound_email_poll_imap_task",
         "schedule": 60.0,

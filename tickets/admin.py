@@ -20,6 +20,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from sla.selectors import sla_timeline_for
+
 from .errors import DomainError
 from .models import Category, Ticket
 from .selectors import journal_for, visible_tickets
@@ -250,6 +252,7 @@ class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
         return {
             "transitions": self.transition_buttons(request, obj),
             "journal": list(journal_for(obj, include_work_notes=True)),
+            "sla_clocks": sla_timeline_for(obj),
         }
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
