@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from incidents.models import Incident
+from sla.admin import TicketSlaStatusFilter
 from tickets.admin import TicketAdmin, uk_time
 from tickets.models import TicketLink
 from tickets.selectors import attachments_for
@@ -68,12 +69,13 @@ class CaseAdmin(TicketAdmin):
         "state",
         "priority",
         "triage_outcome",
+        "time_to_breach",
         "opened",
     )
     list_display_links = ("number", "short_description")
     # The organisation column is joined; search on caller email adds its own join.
     list_select_related = ("organisation",)
-    list_filter = ("state", "triage_outcome", "category", "priority")
+    list_filter = ("state", TicketSlaStatusFilter, "triage_outcome", "category", "priority")
     search_fields = ("number", "short_description", "caller__email")
     ordering = ("-opened_at",)
     detail_select_related = (

@@ -9,13 +9,14 @@ from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ResolverGroup, ServiceDesk
+from sla.selectors import with_triage_deadline
 from tickets.admin import add_domain_error, error_fits_form, uk_time
 from tickets.errors import DomainError
 from tickets.priority import Impact, Urgency, priority_for
@@ -54,10 +55,12 @@ def triage_queue(model_admin, request):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     now = timezone.now()
+    # Sorted by the triage clock's deadline (§4.1: 15 minutes from raising); cases that have
+    # no triage clock (not raised in the portal) follow in the order they were raised.
     queue = (
-        _new_cases(request.user)
+        with_triage_deadline(_new_cases(request.user))
         .select_related("organisation", "category", "caller")
-        .order_by("opened_at", "pk")
+        .order_by(F("triage_deadline").asc(nulls_last=True), "opened_at", "pk")
     )
     page = Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
     rows = []
@@ -69,6 +72,7 @@ def triage_queue(model_admin, request):
                 "opened": uk_time(case.opened_at),
                 "minutes": int(waited.total_seconds() // 60),
                 "overdue": waited > TRIAGE_TARGET,
+                "triage_deadline": uk_time(case.triage_deadline),
                 "triage_url": reverse("admin:cases_case_triage", args=[case.pk]),
                 "change_url": reverse("admin:cases_case_change", args=[case.pk]),
             }

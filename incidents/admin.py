@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from sla.admin import TicketSlaStatusFilter
 from tickets.admin import TicketAdmin, uk_time
 
 from . import admin_views
@@ -50,11 +51,12 @@ class IncidentAdmin(TicketAdmin):
         "priority",
         "assignment_group",
         "assigned_to",
+        "time_to_breach",
         "opened",
     )
     list_display_links = ("number", "short_description")
     list_select_related = ("assignment_group", "assigned_to")
-    list_filter = ("state", "priority", "assignment_group", "category")
+    list_filter = ("state", TicketSlaStatusFilter, "priority", "assignment_group", "category")
     search_fields = ("number", "short_description")
     ordering = ("-opened_at",)
     detail_select_related = (

@@ -362,3 +362,48 @@ class TicketSLAAdmin(admin.ModelAdmin):
         clocks = [view for view in sla_timeline_for(ticket) if view.clock.pk == obj.pk]
         # The partial escapes everything it shows.
         return mark_safe(render_to_string("sla/_clock_timeline.html", {"sla_clocks": clocks}))  # noqa: S308
+
+
+# --- SLA columns and filter for the ticket lists ------------------------------------------------
+
+
+class TicketSlaStatusFilter(admin.SimpleListFilter):
+    """Filter a ticket list by its clocks; needs the list annotated by `with_sla_summary`."""
+
+    title = "SLA"
+    parameter_name = "sla"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("breached", "Breached"),
+            ("at_risk", "At risk"),
+            ("paused", "Paused (On Hold)"),
+            ("on_track", "On track"),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "breached":
+            return queryset.filter(sla_breached=True)
+        if value == "at_risk":
+            return queryset.filter(sla_at_risk=True, sla_breached=False)
+        if value == "paused":
+            return queryset.filter(sla_paused=True)
+        if value == "on_track":
+            return queryset.filter(
+                sla_breached=False, sla_at_risk=False, sla_deadline__isnull=False
+            )
+        return queryset
+
+
+def ticket_time_to_breach(ticket, now: datetime) -> str:
+    """The list column: time left to the nearest running deadline, "breached", or "paused"."""
+    if getattr(ticket, "sla_breached", False):
+        return "breached"
+    deadline = getattr(ticket, "sla_deadline", None)
+    if deadline is None:
+        return "paused" if getattr(ticket, "sla_paused", False) else "-"
+    left = deadline - now
+    if left < timedelta(0):
+        return f"due {_span(-left)} ago"
+    return _span(left) + (" (at risk)" if getattr(ticket, "sla_at_risk", False) else "")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from tickets.models import Ticket
@@ -203,3 +203,43 @@ def case_target_resolution(case: Ticket, *, now: datetime | None = None) -> date
     )
     deadlines = [d for d in (clock.projected_deadline(now) for clock in clocks) if d is not None]
     return min(deadlines, default=None)
+
+
+def _clocks_of_outer_ticket(queryset: QuerySet) -> QuerySet:
+    """Live clocks of the ticket in the outer query; the content type is matched by name inside
+    the subquery, so no separate content-type lookup is made."""
+    meta = queryset.model._meta
+    return TicketSLA.objects.filter(
+        ticket_type__app_label=meta.app_label,
+        ticket_type__model=meta.model_name,
+        ticket_id=OuterRef("pk"),
+        cancelled=False,
+    )
+
+
+def with_sla_summary(queryset: QuerySet) -> QuerySet:
+    """Annotate tickets for the console lists: `sla_deadline`, the nearest deadline of a running
+    response or resolution clock, and whether any clock is breached, at risk or paused.
+    Subqueries of the page's own query: the list costs the same at any size."""
+    live = _clocks_of_outer_ticket(queryset)
+    working = live.filter(stopped_at__isnull=True, target_type__in=["response", "resolution"])
+    return queryset.annotate(
+        sla_deadline=Subquery(
+            working.filter(paused_since__isnull=True, deadline__isnull=False)
+            .order_by("deadline")
+            .values("deadline")[:1]
+        ),
+        sla_breached=Exists(live.filter(breached=True)),
+        sla_at_risk=Exists(working.filter(at_risk=True, breached=False)),
+        sla_paused=Exists(working.filter(paused_since__isnull=False)),
+    )
+
+
+def with_triage_deadline(queryset: QuerySet) -> QuerySet:
+    """Annotate cases with the deadline of their 15-minute first-line triage clock (§4.1)."""
+    live = _clocks_of_outer_ticket(queryset)
+    return queryset.annotate(
+        triage_deadline=Subquery(
+            live.filter(target_type="triage").order_by("id").values("deadline")[:1]
+        )
+    )

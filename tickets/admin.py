@@ -20,7 +20,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from sla.selectors import sla_timeline_for
+from sla.admin import ticket_time_to_breach
+from sla.selectors import sla_timeline_for, with_sla_summary
 
 from .errors import DomainError
 from .models import Category, Ticket
@@ -169,7 +170,8 @@ class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
     # --- who sees what: the one visibility selector (§10.4) ---
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+        # Clock summary as subqueries of the list's own query: time to breach and the SLA filter.
+        queryset = with_sla_summary(super().get_queryset(request))
         return visible_tickets(
             queryset,
             user=request.user,
@@ -222,6 +224,10 @@ class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
     @admin.display(description="Priority")
     def priority_label(self, obj):
         return obj.get_priority_display() if obj.priority else "-"
+
+    @admin.display(description="Time to breach", ordering="sla_deadline")
+    def time_to_breach(self, obj):
+        return ticket_time_to_breach(obj, timezone.now())
 
     @admin.display(description="Opened (UK time)", ordering="opened_at")
     def opened(self, obj):
