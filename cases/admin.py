@@ -54,6 +54,7 @@ PARTICIPANT_FIELDS = (
     "short_description",
     "description",
     "related_url",
+    "mpan",
     "attachment_links",
 )
 

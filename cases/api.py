@@ -16,6 +16,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Organisation
+from comms.mpan_fields import MpanSerializerField
 from incidents.models import Incident
 from tickets.api_common import (
     AttachmentInputSerializer,
@@ -153,6 +154,7 @@ class CaseDetailSerializer(StaffOnlyFieldsMixin, CaseSummarySerializer):
     market_participant_id = serializers.CharField(read_only=True)
     cra_market_role = serializers.CharField(read_only=True)
     related_url = serializers.CharField(read_only=True)
+    mpan = serializers.CharField(read_only=True)
     impact = serializers.ChoiceField(choices=Impact.choices, read_only=True, allow_null=True)
     urgency = serializers.ChoiceField(choices=Urgency.choices, read_only=True, allow_null=True)
     request_type = EnumField(
@@ -275,6 +277,7 @@ class CaseListApi(TicketListApiView):
             allow_blank=True,
             help_text="URL of a related page or document (http or https).",
         )
+        mpan = MpanSerializerField(required=False, default="", allow_blank=True)
 
         def to_internal_value(self, data):
             sent = [name for name in DESK_ONLY_FIELDS if isinstance(data, Mapping) and name in data]

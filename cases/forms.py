@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import Organisation
 from accounts.selectors import organisations_for_user
+from comms.mpan_fields import MpanFormField
 from tickets.attachments import validate_upload
 from tickets.errors import DomainError, ValidationFailed
 from tickets.models import Category
@@ -137,6 +138,14 @@ class CaseCreateForm(DomainErrorFormMixin, forms.Form):
         assume_scheme="https",
         error_messages={"invalid": "Enter a full web address starting with https://."},
     )
+    mpan = MpanFormField(
+        label="MPAN (if the case concerns one)",
+        required=False,
+        help_text=(
+            "The 13-digit MPAN core or the 21-digit full MPAN. Put MPANs here, never in email "
+            "(§10.5.5): emails from the desk only carry the case number and a link."
+        ),
+    )
     attachments = MultipleFileField(
         label="Attachments",
         required=False,
@@ -168,6 +177,7 @@ class CaseCreateForm(DomainErrorFormMixin, forms.Form):
             "market_participant_id": data["market_participant_id"],
             "cra_market_role": data["cra_market_role"],
             "related_url": data["related_url"],
+            "mpan": data["mpan"],
             "uploads": data["attachments"],
         }
 

@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from comms.mpan import mpan_validator
 from tickets.models import Ticket
 
 
@@ -38,6 +39,14 @@ class Case(Ticket):
     market_participant_id = models.CharField("Market Participant ID", max_length=20, blank=True)
     cra_market_role = models.CharField("CRA market role", max_length=30, blank=True)
     related_url = models.URLField("URL of related page or document", max_length=500, blank=True)
+    # §10.5.5: an MPAN is shared by putting it on the case, never in email; stored as digits.
+    mpan = models.CharField(
+        "MPAN",
+        max_length=21,
+        blank=True,
+        validators=[mpan_validator],
+        help_text="The 13-digit MPAN core or the 21-digit full MPAN, if the case concerns one.",
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
 
     # Triage (§4.1).

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import Organisation, ServiceDesk
 from accounts.selectors import organisations_for_user
 from comms import notifications
+from comms.mpan import validate_mpan
 from tickets.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
 from tickets.models import Category, JournalEntry
 from tickets.priority import Priority
@@ -52,6 +53,7 @@ def case_create(
     market_participant_id: str = "",
     cra_market_role: str = "",
     related_url: str = "",
+    mpan: str = "",
     uploads=(),
     channel: str = Case.Channel.PORTAL,
 ) -> Case:
@@ -94,6 +96,12 @@ def case_create(
             URLValidator(schemes=["http", "https"])(related_url)
         except ValidationError:
             errors["related_url"] = ["Enter a full web address starting with https://."]
+    mpan = (mpan or "").strip()
+    if mpan:
+        try:
+            mpan = validate_mpan(mpan)
+        except ValidationError as exc:
+            errors["mpan"] = list(exc.messages)
     if errors:
         raise ValidationFailed(
             "The case could not be raised; check the highlighted fields.", field_errors=errors
@@ -114,6 +122,7 @@ def case_create(
             market_participant_id=(market_participant_id or "").strip(),
             cra_market_role=(cra_market_role or "").strip(),
             related_url=related_url,
+            mpan=mpan,
             channel=channel,
         )
         for upload in uploads:
