@@ -7,6 +7,7 @@ sweep that makes a broker or mail-server outage lose nothing.
 """
 
 import logging
+import time
 import uuid
 from datetime import timedelta
 
@@ -27,6 +28,11 @@ MAX_ATTEMPTS = getattr(settings, "OUTBOX_MAX_ATTEMPTS", 8)
 # A row left in "sending" this long had its worker die mid-send; it may be claimed again.
 CLAIM_TIMEOUT = timedelta(minutes=5)
 RESEND_BATCH = 500
+# After a publish fails, further publishes to that broker are skipped for this long and their
+# rows wait for the sweep: a request queuing many messages during an outage waits for the
+# broker's connect timeout once, not once per message (a 50-member list would take minutes).
+BROKER_PAUSE_SECONDS = 10.0
+_broker_failed_at: dict[str, float] = {}
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -81,15 +87,34 @@ def outbound_message_enqueue(*, message_pk: int) -> bool:
     """Ask a worker to deliver; if the broker is down, the resend sweep picks it up later."""
     from .tasks import outbound_message_deliver_task
 
+    conf = outbound_message_deliver_task.app.conf
+    failed_at = _broker_failed_at.get(conf.broker_write_url)
+    if (
+        not conf.task_always_eager
+        and failed_at is not None
+        and time.monotonic() - failed_at < BROKER_PAUSE_SECONDS
+    ):
+        logger.info("broker down; outbound message %s waits for the resend sweep", message_pk)
+        return False
+    return _publish(message_pk)
+
+
+def _publish(message_pk: int) -> bool:
+    """Publish one delivery task, remembering a broker failure for `outbound_message_enqueue`."""
+    from .tasks import outbound_message_deliver_task
+
+    broker = outbound_message_deliver_task.app.conf.broker_write_url
     try:
         outbound_message_deliver_task.delay(message_pk)
     except Exception:  # noqa: BLE001 - any broker failure; the row stays pending
+        _broker_failed_at[broker] = time.monotonic()
         logger.warning(
             "could not queue outbound message %s; the resend sweep will retry",
             message_pk,
             exc_info=True,
         )
         return False
+    _broker_failed_at.pop(broker, None)
     return True
 
 
@@ -154,8 +179,10 @@ def outbound_message_resend_pending() -> int:
     )
     queued = 0
     for pk in list(due):
-        if not outbound_message_enqueue(message_pk=pk):
-            break  # the broker is down: stop, the next sweep tries again
+        # The sweep always tries the broker (it is what notices the broker is back), and
+        # stops at the first failure: the next sweep tries again.
+        if not _publish(pk):
+            break
         queued += 1
     return queued
 
