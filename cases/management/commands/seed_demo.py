@@ -131,7 +131,10 @@ class Command(BaseCommand):
         # The account a mail server's pipe or another desk's system uses for inbound email
         # (§10.2): a token, no organisation, no console.
         users[INTEGRATION_EMAIL] = self._user(
-            email=INTEGRATION_EMAIL, full_name="Mail gateway", is_staff=False, role=roles.INTEGRATION
+            email=INTEGRATION_EMAIL,
+            full_name="Mail gateway",
+            is_staff=False,
+            role=roles.INTEGRATION,
         )
         return users
 
