@@ -14,6 +14,7 @@ from tickets.models import Category, JournalEntry
 from tickets.priority import Priority
 from tickets.services import (
     attachment_add,
+    attachment_check,
     journal_entry_add,
     ticket_classify,
     ticket_link,
@@ -96,6 +97,14 @@ def case_create(
             URLValidator(schemes=["http", "https"])(related_url)
         except ValidationError:
             errors["related_url"] = ["Enter a full web address starting with https://."]
+    uploads = list(uploads)
+    # Every file is checked before anything is stored, so a bad third file cannot leave the
+    # first two on disk behind a case that was never raised.
+    for upload in uploads:
+        try:
+            attachment_check(upload)
+        except ValidationFailed as exc:
+            errors.setdefault("attachments", []).append(exc.message)
     mpan = (mpan or "").strip()
     if mpan:
         try:

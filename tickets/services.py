@@ -68,13 +68,18 @@ def journal_entry_add(*, ticket: Ticket, kind: str, body: str, author=None) -> J
     )
 
 
-def attachment_add(*, ticket: Ticket, upload: UploadedFile, uploaded_by=None) -> Attachment:
-    """Validate an upload by size and sniffed content, then store it under a random name."""
+def attachment_check(upload: UploadedFile) -> tuple[str, str]:
+    """Validate an upload by size and sniffed content; returns (clean name, MIME type)."""
     name = (upload.name or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
     upload.seek(0)
     head = upload.read(64 * 1024)
     upload.seek(0)
-    mime = validate_upload(name=name, size=upload.size or 0, head=head)
+    return name, validate_upload(name=name, size=upload.size or 0, head=head)
+
+
+def attachment_add(*, ticket: Ticket, upload: UploadedFile, uploaded_by=None) -> Attachment:
+    """Validate an upload by size and sniffed content, then store it under a random name."""
+    name, mime = attachment_check(upload)
     attachment = Attachment(
         ticket_type=ContentType.objects.get_for_model(ticket),
         ticket_id=ticket.pk,

@@ -100,3 +100,24 @@ def test_upload_path_components_are_dropped_from_the_name(case, org_user):
     )
     assert attachment.original_name == "passwd.txt"
     assert ".." not in attachment.file.name
+
+
+def test_a_bad_file_among_several_stores_none_of_them(org_user, settings, tmp_path):
+    """Every upload is checked before any is stored: no orphan files behind a refused case."""
+    from cases.services import case_create
+    from tests.factories.cases import category
+
+    settings.MEDIA_ROOT = tmp_path
+    uploads = [text_upload(name="first.log"), SimpleUploadedFile("second.exe", EXE_BYTES)]
+    with pytest.raises(ValidationFailed) as error:
+        case_create(
+            actor=org_user,
+            organisation=org_user.organisation,
+            category=category(),
+            short_description="Two files",
+            description="One is bad",
+            party_id="NPSU",
+            uploads=uploads,
+        )
+    assert "second.exe" in error.value.field_errors["attachments"][0]
+    assert not any(tmp_path.rglob("*.*")), "nothing was written to storage"
