@@ -1,7 +1,8 @@
 """Incidents in the agent console: resolver groups' work (§5, Appendix G).
 
-Every field is read-only; the lifecycle moves through buttons (`incident_transition`) and
-reassignment through its own form (`incident_assign`).
+Every field is read-only; the lifecycle moves through buttons (`incident_transition`),
+reassignment through its own form (`incident_assign`), and the page's classification and
+work-note forms post to small views (`incident_classify`, `incident_work_note_add`).
 """
 
 from django.contrib import admin
@@ -10,10 +11,11 @@ from django.utils.html import format_html, format_html_join
 
 from sla.admin import TicketSlaStatusFilter
 from tickets.admin import TicketAdmin, uk_time
+from tickets.priority import Impact
 
 from . import admin_views
 from .models import Incident
-from .services import incident_transition, linked_cases
+from .services import FINISHED_STATES, incident_transition, linked_cases
 
 INCIDENT_FIELDS = (
     "number",
@@ -144,6 +146,17 @@ class IncidentAdmin(TicketAdmin):
         context = super().ticket_context(request, obj)
         if self.has_change_permission(request, obj):
             context["assign_url"] = self._url("assign", obj.pk)
+            if obj.state not in FINISHED_STATES:
+                context.update(
+                    classify_form=admin_views.ClassifyForm(
+                        initial={"impact": obj.impact, "urgency": obj.urgency}
+                    ),
+                    classify_url=self._url("classify", obj.pk),
+                    matrix_impacts=[impact.label for impact in Impact],
+                    matrix=admin_views.priority_matrix(),
+                    work_note_form=admin_views.WorkNoteForm(),
+                    work_note_url=self._url("work_note", obj.pk),
+                )
         return context
 
     def run_transition(self, request, obj, *, name, expected_state, note, **arguments):
@@ -159,9 +172,25 @@ class IncidentAdmin(TicketAdmin):
     def assign_view(self, request, object_id):
         return admin_views.incident_assign_view(self, request, object_id)
 
+    def classify_view(self, request, object_id):
+        return admin_views.incident_classify_view(self, request, object_id)
+
+    def work_note_view(self, request, object_id):
+        return admin_views.incident_work_note_view(self, request, object_id)
+
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
+            path(
+                "<path:object_id>/classify/",
+                self.admin_site.admin_view(self.classify_view),
+                name=f"{prefix}_classify",
+            ),
+            path(
+                "<path:object_id>/work-note/",
+                self.admin_site.admin_view(self.work_note_view),
+                name=f"{prefix}_work_note",
+            ),
             path(
                 "<path:object_id>/assign/",
                 self.admin_site.admin_view(self.assign_view),

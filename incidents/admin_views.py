@@ -1,5 +1,6 @@
-"""Console view for incidents: reassignment between resolver groups (Appendix G) through
-`incident_assign`; refusals come back on the form."""
+"""Console views for incidents: reassignment between resolver groups (Appendix G) through
+`incident_assign`, re-prioritisation through `incident_classify` (§3.8) and work notes through
+`incident_work_note_add`. Refusals come back on the form or as messages, never as a 500."""
 
 from django import forms
 from django.contrib import messages
@@ -12,8 +13,9 @@ from django.urls import reverse
 from accounts.models import ResolverGroup
 from tickets.admin import add_domain_error, error_fits_form
 from tickets.errors import DomainError
+from tickets.priority import Impact, Urgency, priority_for
 
-from .services import incident_assign
+from .services import incident_assign, incident_classify, incident_work_note_add
 
 
 class AssignForm(forms.Form):
@@ -76,3 +78,93 @@ def incident_assign_view(model_admin, request, object_id):
         "has_view_permission": True,
     }
     return TemplateResponse(request, "admin/incidents/incident/assign.html", context)
+
+
+class ClassifyForm(forms.Form):
+    """Impact and urgency; the priority follows by the §3.8 matrix."""
+
+    impact = forms.TypedChoiceField(choices=Impact.choices, coerce=int, label="Impact")
+    urgency = forms.TypedChoiceField(choices=Urgency.choices, coerce=int, label="Urgency")
+
+
+class WorkNoteForm(forms.Form):
+    """A resolver's technical note: it stays with the desk (Appendix G)."""
+
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, label="Work note"
+    )
+
+
+def priority_matrix() -> list[dict]:
+    """The §3.8 matrix as rows, read from the one matrix in the kernel."""
+    return [
+        {"urgency": urgency.label, "cells": [priority_for(i, urgency).label for i in Impact]}
+        for urgency in Urgency
+    ]
+
+
+def _form_error_text(form: forms.Form) -> str:
+    return " ".join(
+        f"{form.fields[name].label if name in form.fields else ''}: {message}".lstrip(": ")
+        for name, errors in form.errors.items()
+        for message in errors
+    )
+
+
+def incident_classify_view(model_admin, request, object_id):
+    """Set impact and urgency through `incident_classify` and go back to the incident."""
+    incident = model_admin.get_object(request, unquote(object_id))
+    if incident is None:
+        return model_admin._get_obj_does_not_exist_redirect(request, model_admin.opts, object_id)
+    change_url = reverse("admin:incidents_incident_change", args=[incident.pk])
+    if request.method != "POST":
+        return HttpResponseRedirect(change_url)
+    form = ClassifyForm(request.POST)
+    if not form.is_valid():
+        model_admin.message_user(
+            request, f"Choose impact and urgency. {_form_error_text(form)}", messages.ERROR
+        )
+        return HttpResponseRedirect(f"{change_url}#classify")
+    old_priority = incident.priority
+    try:
+        incident = incident_classify(
+            incident=incident,
+            actor=request.user,
+            impact=form.cleaned_data["impact"],
+            urgency=form.cleaned_data["urgency"],
+        )
+    except DomainError as error:
+        model_admin.message_user(request, error.message, messages.ERROR)
+    else:
+        if incident.priority == old_priority:
+            text = f"{incident.number} stays at {incident.get_priority_display()}."
+        else:
+            text = (
+                f"{incident.number} is now {incident.get_priority_display()}; "
+                "its SLA clocks follow the new priority."
+            )
+        model_admin.message_user(request, text, messages.SUCCESS)
+    return HttpResponseRedirect(f"{change_url}#classify")
+
+
+def incident_work_note_view(model_admin, request, object_id):
+    """Add a work note through `incident_work_note_add` and go back to the journal."""
+    incident = model_admin.get_object(request, unquote(object_id))
+    if incident is None:
+        return model_admin._get_obj_does_not_exist_redirect(request, model_admin.opts, object_id)
+    change_url = reverse("admin:incidents_incident_change", args=[incident.pk])
+    if request.method != "POST":
+        return HttpResponseRedirect(change_url)
+    form = WorkNoteForm(request.POST)
+    form.is_valid()
+    try:
+        incident_work_note_add(
+            incident=incident, actor=request.user, body=form.cleaned_data.get("body", "")
+        )
+    except DomainError as error:
+        model_admin.message_user(request, error.message, messages.ERROR)
+    else:
+        model_admin.message_user(
+            request, "Work note added; it stays with the desk.", messages.SUCCESS
+        )
+    return HttpResponseRedirect(f"{change_url}#journal")

@@ -2,13 +2,15 @@
 
 Incidents are the technical teams' records: participants never see them (they hear through
 their case), resolvers see their own groups' incidents, the desk sees all. That is the
-visibility selector's rule; every write is `incidents.services.incident_transition`.
+visibility selector's rule; every write is a service of `incidents.services`: lifecycle
+(`incident_transition`), re-prioritisation (`incident_classify`, §3.8) and work notes
+(`incident_work_note_add`, staff only; they never leave the desk).
 """
 
 from django.urls import path
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from tickets.api_common import (
@@ -17,6 +19,7 @@ from tickets.api_common import (
     CategoryRefSerializer,
     HoldInputSerializer,
     HoldReasonField,
+    JournalEntrySerializer,
     OrganisationRefSerializer,
     ResolveInputSerializer,
     ResolverGroupRefSerializer,
@@ -30,10 +33,14 @@ from tickets.api_common import (
     UserRefSerializer,
     available_actions,
     error_responses,
+    is_desk_user,
     ticket_get_visible,
     visible_queryset,
 )
+from tickets.errors import ActionNotPermitted
+from tickets.models import JournalEntry
 from tickets.priority import Impact, Priority, Urgency
+from tickets.selectors import journal_for
 
 from . import services
 from .models import Incident
@@ -201,6 +208,78 @@ class IncidentCancelApi(IncidentTransitionApi):
     InputSerializer = CancelInputSerializer
 
 
+@extend_schema_serializer(component_name="IncidentClassify")
+class IncidentClassifyInputSerializer(serializers.Serializer):
+    impact = serializers.ChoiceField(choices=Impact.choices, help_text="1 high, 2 medium, 3 low.")
+    urgency = serializers.ChoiceField(choices=Urgency.choices, help_text="1 high, 2 medium, 3 low.")
+
+
+class IncidentClassifyApi(TicketApiView):
+    """Re-prioritise: impact and urgency give the priority by the §3.8 matrix; a new priority
+    cancels the SLA clock and starts its replacement. Not on closed or cancelled incidents."""
+
+    api_tag = "incidents"
+    InputSerializer = IncidentClassifyInputSerializer
+    OutputSerializer = IncidentDetailSerializer
+
+    @extend_schema(
+        operation_id="incidents_classify",
+        request=IncidentClassifyInputSerializer,
+        responses={200: IncidentDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, number: str):
+        incident = _incident_get(user=request.user, number=number)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.incident_classify(
+            incident=incident, actor=request.user, **serializer.validated_data
+        )
+        incident = _incident_get(user=request.user, number=number)
+        return Response(self.OutputSerializer(incident, context={"request": request}).data)
+
+
+@extend_schema_serializer(component_name="WorkNoteCreate")
+class WorkNoteInputSerializer(serializers.Serializer):
+    body = serializers.CharField(
+        help_text="The technical note. It stays with the desk and resolver groups (Appendix G)."
+    )
+
+
+class IncidentWorkNoteListApi(TicketApiView):
+    """The incident's work notes, and adding one: staff only; work notes are never emailed."""
+
+    api_tag = "incidents"
+    InputSerializer = WorkNoteInputSerializer
+    OutputSerializer = JournalEntrySerializer
+
+    @extend_schema(
+        operation_id="incidents_work_notes_list",
+        responses={200: JournalEntrySerializer(many=True), **error_responses(401, 403, 404)},
+    )
+    def get(self, request, number: str):
+        incident = _incident_get(user=request.user, number=number)
+        if not is_desk_user(request.user):
+            raise ActionNotPermitted("Work notes are for the service desk and resolver groups.")
+        entries = journal_for(incident, include_work_notes=True).filter(
+            kind=JournalEntry.Kind.WORK_NOTE
+        )
+        return Response(self.OutputSerializer(entries, many=True).data)
+
+    @extend_schema(
+        operation_id="incidents_work_notes_create",
+        request=WorkNoteInputSerializer,
+        responses={201: JournalEntrySerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, number: str):
+        incident = _incident_get(user=request.user, number=number)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = services.incident_work_note_add(
+            incident=incident, actor=request.user, **serializer.validated_data
+        )
+        return Response(self.OutputSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
 urlpatterns = [
     path("incidents/", IncidentListApi.as_view(), name="incident_list"),
     path("incidents/<str:number>/", IncidentDetailApi.as_view(), name="incident_detail"),
@@ -209,4 +288,12 @@ urlpatterns = [
     path("incidents/<str:number>/resume/", IncidentResumeApi.as_view(), name="incident_resume"),
     path("incidents/<str:number>/resolve/", IncidentResolveApi.as_view(), name="incident_resolve"),
     path("incidents/<str:number>/cancel/", IncidentCancelApi.as_view(), name="incident_cancel"),
+    path(
+        "incidents/<str:number>/classify/", IncidentClassifyApi.as_view(), name="incident_classify"
+    ),
+    path(
+        "incidents/<str:number>/work-notes/",
+        IncidentWorkNoteListApi.as_view(),
+        name="incident_work_notes",
+    ),
 ]

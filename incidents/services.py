@@ -1,13 +1,25 @@
-"""Writes on incidents: creation from triage, assignment, transitions and the case cascade."""
+"""Writes on incidents: creation from triage, assignment, classification, work notes,
+transitions and the case cascade."""
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
 from comms import notifications
-from tickets.errors import ActionNotPermitted, ValidationFailed
+from tickets.errors import (
+    ActionNotPermitted,
+    TicketNotFound,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from tickets.models import JournalEntry, TicketLink
 from tickets.priority import priority_for
-from tickets.services import journal_entry_add, ticket_number_allocate, ticket_transition
+from tickets.selectors import visible_tickets
+from tickets.services import (
+    journal_entry_add,
+    ticket_classify,
+    ticket_number_allocate,
+    ticket_transition,
+)
 
 from .models import Incident
 
@@ -114,6 +126,63 @@ def incident_assign(*, incident: Incident, actor, assignment_group, assigned_to=
         if changed_person:
             notifications.ticket_assigned_to_person(incident)
     return incident
+
+
+# Closed and cancelled incidents are finished records: nothing is added to them (§5.12, §5.13).
+FINISHED_STATES = (Incident.State.CLOSED, Incident.State.CANCELLED)
+
+
+def _require_incident_worker(actor, incident: Incident, action: str) -> None:
+    """Staff holding `incidents.change_incident` who may see the incident (§10.4): the desk,
+    incident managers, and resolvers of the group it is assigned to."""
+    if not (
+        actor and actor.is_active and actor.is_staff and actor.has_perm("incidents.change_incident")
+    ):
+        raise ActionNotPermitted(f"You are not allowed to {action} incidents.")
+    visible = visible_tickets(
+        Incident.objects.filter(pk=incident.pk), user=actor, participants_may_see=False
+    )
+    if not visible.exists():
+        raise TicketNotFound(f"There is no incident {incident.number}, or you may not see it.")
+
+
+def _lock_open_incident(incident: Incident, action: str) -> Incident:
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    if locked.state in FINISHED_STATES:
+        raise TransitionNotAllowed(
+            f"You can't {action} {locked.number}: it is {locked.get_state_display()}."
+        )
+    return locked
+
+
+def incident_classify(*, incident: Incident, actor, impact: int, urgency: int) -> Incident:
+    """Re-prioritise an incident from impact and urgency by the §3.8 matrix.
+
+    The kernel's `ticket_classify` journals the change and syncs the SLA clocks, so a new
+    priority cancels the old resolution clock and starts its replacement (§3.8, §3.10).
+    """
+    _require_incident_worker(actor, incident, "re-prioritise")
+    with transaction.atomic():
+        locked = _lock_open_incident(incident, "re-prioritise")
+        return ticket_classify(ticket=locked, impact=impact, urgency=urgency, actor=actor)
+
+
+def incident_work_note_add(*, incident: Incident, actor, body: str) -> JournalEntry:
+    """A resolver's technical note on the incident (Appendix G).
+
+    Work notes never leave the desk: no notification and no email are queued for them.
+    """
+    _require_incident_worker(actor, incident, "add work notes to")
+    if not (body or "").strip():
+        raise ValidationFailed(
+            "Write the work note before adding it.",
+            field_errors={"body": ["This field is required."]},
+        )
+    with transaction.atomic():
+        locked = _lock_open_incident(incident, "add a work note to")
+        return journal_entry_add(
+            ticket=locked, kind=JournalEntry.Kind.WORK_NOTE, body=body, author=actor
+        )
 
 
 def linked_cases(incident: Incident):
