@@ -376,9 +376,11 @@ def case_raise_incident(*, case: Case, actor, assignment_group, impact: int, urg
         _mark_triaged(case, actor=actor, outcome=Case.TriageOutcome.INCIDENT)
         case.save(update_fields=["triage_outcome", "triaged_at", "triaged_by", "updated_at"])
         ticket_classify(ticket=case, impact=impact, urgency=urgency, actor=actor)
+        # Which incident and resolver group work it is the desk's business (Appendix G: the
+        # case carries no technical communication between resolver teams): a work note.
         journal_entry_add(
             ticket=case,
-            kind=JournalEntry.Kind.SYSTEM,
+            kind=JournalEntry.Kind.WORK_NOTE,
             body=f"Incident {incident.number} raised and assigned to {incident.assignment_group}.",
             author=actor,
         )

@@ -121,3 +121,16 @@ def test_a_closed_case_cannot_be_triaged(case, agent):
     )
     with pytest.raises(TransitionNotAllowed):
         case_convert_to_request(case=case, actor=agent, request_type=Case.RequestType.STANDARD)
+
+
+def test_the_participant_timeline_does_not_name_the_incident_or_resolver_group(
+    case, agent, resolver_group
+):
+    """Appendix G: the case carries no technical communication between resolver teams."""
+    incident = case_raise_incident(
+        case=case, actor=agent, assignment_group=resolver_group, impact=2, urgency=2
+    )
+    visible = " ".join(journal_for(case, include_work_notes=False).values_list("body", flat=True))
+    assert incident.number not in visible and resolver_group.name not in visible
+    desk_only = " ".join(journal_for(case, include_work_notes=True).values_list("body", flat=True))
+    assert incident.number in desk_only
