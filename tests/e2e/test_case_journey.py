@@ -2,57 +2,11 @@
 a case with an attachment, an agent signs in with TOTP, triages it to an incident and resolves
 it, the participant confirms, and the case is Closed (§3.2, §4.1, §10.3, §10.5.2)."""
 
-import os
 import re
-import shutil
-
-import pytest
 
 from cases.models import Case
 from incidents.models import Incident
-from tests.conftest import totp_now
-from tests.factories.accounts import DEMO_PASSWORD
-
-CHROMIUM = os.environ.get("PLAYWRIGHT_CHROMIUM", "/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM),
-        reason="Debian chromium is not installed (apt-get install chromium)",
-    ),
-]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-    # itself (not by the server) are safe here.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-def _sign_in(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.locator("form:has(input[name=login]) [type=submit]").first.click()
+from tests.e2e.browser import sign_in, sign_in_with_totp
 
 
 def test_participant_case_is_triaged_to_an_incident_resolved_and_closed(
@@ -64,7 +18,7 @@ def test_participant_case_is_triaged_to_an_incident_resolved_and_closed(
 
     # 1. The participant signs in and raises a case with an attachment; the number is shown.
     participant = browser.new_context().new_page()
-    _sign_in(participant, base, org_user.email)
+    sign_in(participant, base, org_user.email)
     participant.goto(f"{base}/cases/new/")
     participant.fill("input[name=party_id]", "NPSU")
     participant.select_option("select[name=category]", label="Market Systems")
@@ -81,10 +35,7 @@ def test_participant_case_is_triaged_to_an_incident_resolved_and_closed(
 
     # 2. The agent signs in with a TOTP code and triages the case to an incident.
     console = browser.new_context().new_page()
-    _sign_in(console, base, agent.email)
-    console.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-    console.fill("input[name=code]", totp_now())
-    console.locator("form:has(input[name=code]) [type=submit]").first.click()
+    sign_in_with_totp(console, base, agent.email)
     console.goto(f"{base}/admin/cases/case/triage/")
     assert number in console.content()
     console.goto(f"{base}/admin/cases/case/{case.pk}/triage/")

@@ -2,59 +2,14 @@
 service user asks to join the Major Incident comms list, an agent signs in with TOTP and
 approves the request in the console, and the user is on the list (§5.19, §5.21, §10.5.2)."""
 
-import os
 import re
-import shutil
 
-import pytest
 from django.urls import reverse
 
 from cases.models import Case
 from comms.lists import MAJOR_INCIDENT_COMMS
 from comms.models import DistributionList, DistributionListMember, ListMembershipRequest
-from tests.conftest import totp_now
-from tests.factories.accounts import DEMO_PASSWORD
-
-CHROMIUM = os.environ.get("PLAYWRIGHT_CHROMIUM", "/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM),
-        reason="Debian chromium is not installed (apt-get install chromium)",
-    ),
-]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-    # itself (not by the server) are safe here.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-def _sign_in(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.locator("form:has(input[name=login]) [type=submit]").first.click()
+from tests.e2e.browser import sign_in, sign_in_with_totp
 
 
 def _list_row(page):
@@ -72,7 +27,7 @@ def test_service_user_joins_the_major_incident_list_once_an_agent_approves(
     # 1. The service user opens the lists page and asks to join; a service request is raised.
     portal = browser.new_context().new_page()
     portal.set_default_timeout(10_000)
-    _sign_in(portal, base, org_user.email)
+    sign_in(portal, base, org_user.email)
     portal.wait_for_url(re.compile(r"^(?!.*/accounts/login/)"))
     portal.goto(lists_url)
     row = _list_row(portal)
@@ -92,10 +47,7 @@ def test_service_user_joins_the_major_incident_list_once_an_agent_approves(
     # 2. The agent signs in with a TOTP code and approves the request in the console.
     console = browser.new_context().new_page()
     console.set_default_timeout(10_000)
-    _sign_in(console, base, agent.email)
-    console.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-    console.fill("input[name=code]", totp_now())
-    console.locator("form:has(input[name=code]) [type=submit]").first.click()
+    sign_in_with_totp(console, base, agent.email)
     console.wait_for_url(re.compile(r"^(?!.*/accounts/2fa/authenticate/)"))
     console.goto(f"{base}{reverse('admin:comms_listmembershiprequest_changelist')}")
     request_row = console.locator("#result_list tbody tr", has_text=number)
