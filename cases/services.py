@@ -205,25 +205,6 @@ def case_transition(
     *, case: Case, actor, name: str, expected_state: str | None = None, note: str = "", **arguments
 ) -> Case:
     """Run a lifecycle transition on a case and tell the caller (§10.2)."""
-    if name == "resolve" and not (arguments.get("notes") or "").strip():
-        raise ValidationFailed(
-            "Write resolution notes before resolving.",
-            field_errors={"notes": ["Resolution notes are required."]},
-        )
-    if name == "hold" and arguments.get("reason") not in Case.HoldReason.values:
-        raise ValidationFailed(
-            "Choose why the case is on hold.", field_errors={"reason": ["Choose a hold reason."]}
-        )
-    if name == "cancel" and arguments.get("reason") not in Case.CancelReason.values:
-        raise ValidationFailed(
-            "Choose why the case is cancelled.",
-            field_errors={"reason": ["Choose a cancel reason."]},
-        )
-    if name == "reject_resolution" and not note.strip():
-        raise ValidationFailed(
-            "Tell us what is still wrong.",
-            field_errors={"note": ["Say why the resolution did not work."]},
-        )
     with transaction.atomic():
         result = ticket_transition(
             ticket=case,

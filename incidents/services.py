@@ -213,19 +213,6 @@ def incident_transition(
     from cases.models import Case
     from cases.services import case_transition
 
-    if name == "resolve" and not (arguments.get("notes") or "").strip():
-        raise ValidationFailed(
-            "Write resolution notes before resolving.",
-            field_errors={"notes": ["Resolution notes are required."]},
-        )
-    if name == "hold" and arguments.get("reason") not in Incident.HoldReason.values:
-        raise ValidationFailed(
-            "Choose a hold reason.", field_errors={"reason": ["Choose a hold reason."]}
-        )
-    if name == "cancel" and arguments.get("reason") not in Incident.CancelReason.values:
-        raise ValidationFailed(
-            "Choose a cancel reason.", field_errors={"reason": ["Choose a cancel reason."]}
-        )
     with transaction.atomic():
         result = ticket_transition(
             ticket=incident,

@@ -104,6 +104,30 @@ def ticket_link(*, from_ticket: Ticket, to_ticket: Ticket, kind: str) -> TicketL
     return link
 
 
+def _check_transition_arguments(model, name: str, note: str, arguments: dict) -> None:
+    """What each transition needs before it can run, the same for every ticket type:
+    resolution notes (§10.3), a §5.12 hold reason, a cancel reason, and the caller's reason
+    for rejecting a resolution."""
+    if name == "resolve" and not (arguments.get("notes") or "").strip():
+        raise ValidationFailed(
+            "Write resolution notes before resolving.",
+            field_errors={"notes": ["Resolution notes are required."]},
+        )
+    if name == "hold" and arguments.get("reason") not in model.HoldReason.values:
+        raise ValidationFailed(
+            "Choose why it is on hold.", field_errors={"reason": ["Choose a hold reason."]}
+        )
+    if name == "cancel" and arguments.get("reason") not in model.CancelReason.values:
+        raise ValidationFailed(
+            "Choose why it is cancelled.", field_errors={"reason": ["Choose a cancel reason."]}
+        )
+    if name == "reject_resolution" and not note.strip():
+        raise ValidationFailed(
+            "Tell us what is still wrong.",
+            field_errors={"note": ["Say why the resolution did not work."]},
+        )
+
+
 @dataclass(frozen=True)
 class TransitionResult:
     ticket: Ticket
@@ -129,6 +153,7 @@ def ticket_transition(
     if name not in TRANSITION_LABELS:
         raise TransitionNotAllowed(f"“{name}” is not an action tickets have.")
     model = type(ticket)
+    _check_transition_arguments(model, name, note, arguments)
     locked = model.objects.select_for_update().get(pk=ticket.pk)
     label = TRANSITION_LABELS[name]
     # Somebody else moved it between our read and this lock: don't act on a stale screen.
