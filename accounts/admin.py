@@ -19,7 +19,7 @@ from .services import organisation_save, user_attach_to_organisation
 
 # Only a superuser grants roles, staff status or superuser status: anyone else who may edit
 # users could otherwise raise their own privileges.
-PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+PRIVILEGE_FIELDS = ("kind", "is_staff", "is_superuser", "groups", "user_permissions")
 
 
 @admin.register(Organisation)
@@ -90,9 +90,9 @@ class UserAdmin(ServiceFormAdminMixin, DjangoUserAdmin):
 
     form = ConsoleUserChangeForm
     add_form = ConsoleUserCreationForm
-    list_display = ("email", "full_name", "organisation", "is_staff", "is_active", "last_login")
+    list_display = ("email", "full_name", "organisation", "kind", "is_active", "last_login")
     list_select_related = ("organisation",)
-    list_filter = ("is_staff", "is_active", "groups")
+    list_filter = ("kind", "is_staff", "is_active", "groups")
     search_fields = ("email", "full_name")
     ordering = ("email",)
     autocomplete_fields = ("organisation",)

@@ -60,19 +60,39 @@ class UserManager(BaseUserManager):
 
     def create_user(self, email: str, password: str | None = None, **extra):
         extra.setdefault("is_staff", False)
+        extra.setdefault("kind", User.Kind.STAFF if extra["is_staff"] else User.Kind.PARTICIPANT)
         extra.setdefault("is_superuser", False)
         return self._create(email, password, **extra)
 
     def create_superuser(self, email: str, password: str | None = None, **extra):
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
+        extra.setdefault("kind", User.Kind.STAFF)
         return self._create(email, password, **extra)
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """A person who signs in with their email address (§10.1)."""
+    """A person (or another system) that signs in with an email address (§10.1).
+
+    `kind` says what sort of account it is, and the services that attach, detach and grant
+    act on it: an organisation admin attaches participants only; desk staff (`is_staff`,
+    console with two-factor, §10.5.2) and integration accounts (a mail gateway or another
+    desk's system, token only) are made by the desk.
+    """
+
+    class Kind(models.TextChoices):
+        PARTICIPANT = "participant", "Participant"
+        STAFF = "staff", "Desk staff"
+        INTEGRATION = "integration", "Integration"
 
     email = models.EmailField(unique=True)
+    kind = models.CharField(
+        max_length=20,
+        choices=Kind.choices,
+        default=Kind.PARTICIPANT,
+        help_text="Participant (portal), desk staff (console, two-factor) or integration "
+        "(another system, API tokens only).",
+    )
     full_name = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     organisation = models.ForeignKey(
@@ -97,9 +117,27 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
+        constraints = [
+            # Only desk staff may enter the console; a participant or an integration account
+            # with is_staff would bypass every rule that keys on the kind.
+            models.CheckConstraint(
+                condition=models.Q(is_staff=False) | models.Q(kind="staff"),
+                name="user_is_staff_only_for_staff_kind",
+                violation_error_message="Only a desk-staff account may have console access: "
+                "set its kind to Desk staff, or untick staff status.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+    @property
+    def is_participant(self) -> bool:
+        return self.kind == self.Kind.PARTICIPANT
+
+    @property
+    def is_integration(self) -> bool:
+        return self.kind == self.Kind.INTEGRATION
 
     def get_full_name(self) -> str:
         return self.full_name or self.email

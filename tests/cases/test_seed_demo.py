@@ -69,11 +69,15 @@ def test_seed_demo_has_a_user_for_every_role(db):
         members = User.objects.filter(groups__name=role)
         assert members.exists(), role
         if role in roles.STAFF_ROLES:
-            assert members.filter(is_staff=True).exists(), role
+            assert members.filter(is_staff=True, kind=User.Kind.STAFF).exists(), role
         elif role == roles.INTEGRATION:
-            assert members.filter(is_staff=False, organisation__isnull=True).exists(), role
+            assert members.filter(
+                is_staff=False, organisation__isnull=True, kind=User.Kind.INTEGRATION
+            ).exists(), role
         else:
-            assert members.filter(is_staff=False, organisation__isnull=False).exists(), role
+            assert members.filter(
+                is_staff=False, organisation__isnull=False, kind=User.Kind.PARTICIPANT
+            ).exists(), role
     assert Group.objects.filter(name__in=roles.ROLE_PERMISSIONS).count() == len(
         roles.ROLE_PERMISSIONS
     )

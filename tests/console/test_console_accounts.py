@@ -97,3 +97,35 @@ def test_agent_cannot_change_staff_accounts_or_passwords(agent_client, resolver,
     assert list(staff_page.context["adminform"].form.fields) == []
     password = agent_client.get(reverse("admin:auth_user_password_change", args=[org_user.pk]))
     assert password.status_code == 403
+
+
+def test_console_refuses_staff_status_on_a_participant_account_on_the_form(org_user):
+    """Only a desk-staff account may have console access (§10.5.2): a superuser who ticks
+    "staff" on a participant without changing its kind gets a form error, not a 500."""
+    root = UserFactory(email="root@mhhs.example", is_staff=True, is_superuser=True)
+    TOTP.activate(root, TOTP_SECRET)
+    client = mfa_client(root)
+    url = reverse("admin:accounts_user_change", args=[org_user.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and name not in {"password", "groups", "user_permissions"}
+    }
+    data.update(
+        {
+            "organisation": org_user.organisation_id,
+            "last_login_0": "",
+            "last_login_1": "",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "09:00:00",
+            "is_active": "on",
+            "is_staff": "on",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "Only a desk-staff account may have console access" in str(errors), errors
+    org_user.refresh_from_db()
+    assert org_user.is_staff is False

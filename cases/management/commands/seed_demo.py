@@ -102,12 +102,19 @@ class Command(BaseCommand):
             orgs[name] = org
         return orgs
 
-    def _user(self, *, email: str, full_name: str, is_staff: bool, role: str) -> User:
+    def _user(
+        self, *, email: str, full_name: str, is_staff: bool, role: str, kind: str | None = None
+    ) -> User:
         """A demo account with a verified address (allauth requires one to sign in, §10.1)."""
         user = User.objects.filter(email=email).first()
         if user is None:
+            extra = {"kind": kind} if kind else {}
             user = User.objects.create_user(
-                email=email, password=DEMO_PASSWORD, full_name=full_name, is_staff=is_staff
+                email=email,
+                password=DEMO_PASSWORD,
+                full_name=full_name,
+                is_staff=is_staff,
+                **extra,
             )
             EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
         user.groups.add(Group.objects.get(name=role))
@@ -135,6 +142,7 @@ class Command(BaseCommand):
             full_name="Mail gateway",
             is_staff=False,
             role=roles.INTEGRATION,
+            kind=User.Kind.INTEGRATION,
         )
         return users
 
