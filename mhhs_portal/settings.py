@@ -92,6 +92,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "mhhs_portal.middleware.RejectHostileInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -194,14 +195,35 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[MHHS Service Desk] "
 ACCOUNT_ALLOW_REGISTRATION = env_bool("ACCOUNT_ALLOW_REGISTRATION", True)
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
-# Failed sign-ins are throttled per address and per client (§10.5.2).
+# Sign-in throttling (§10.5.2). Failed passwords and TOTP codes are limited per account ("key")
+# and per client address ("ip"). The per-account rate comes first: allauth checks the rates in
+# order and stops at the first one exhausted, so attempts on a locked account no longer count
+# against the address, and one attacker hammering one account cannot lock out everybody else
+# behind the same office NAT. The per-address rate is loose for the same reason; it stops one
+# address spraying many accounts. "login" counts every sign-in POST, right or wrong, per address:
+# only a flood guard, so it is loose too (allauth's default of 30/m/ip locked out an office).
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env_str("LOGIN_FAILED_RATE", "10/m/ip,5/5m/key"),
+    "login_failed": env_str("LOGIN_FAILED_RATE", "5/5m/key,30/m/ip,300/h/ip"),
+    "login": env_str("LOGIN_RATE", "300/m/ip"),
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "MHHS Service Desk"
 MFA_TOTP_PERIOD = 30
 MFA_TOTP_DIGITS = 6
+# Accept the code of the step before or after the current one (one 30-second step of clock
+# drift, or a code typed as it rolled over); a code is still accepted only once.
+MFA_TOTP_TOLERANCE = 1
+# Enrolment keeps one pending secret for the session and continues to `next` (accounts/mfa.py).
+MFA_FORMS = {"activate_totp": "accounts.mfa.EnrolmentTOTPForm"}
+
+# Client addresses behind a reverse proxy. X-Forwarded-For can be written by anyone, so it is
+# read only when TRUSTED_PROXY_COUNT says how many proxies of ours append to it (0: ignore the
+# header and use the connecting address). Sign-in throttling (allauth) and API throttling (DRF's
+# NUM_PROXIES, set after REST_FRAMEWORK below) both use it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -324,9 +346,28 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]",
 }
 
+# API throttling counts per client address the same way as sign-in throttling (see
+# TRUSTED_PROXY_COUNT); DRF's default would believe any X-Forwarded-For.
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+# HTTPS. SECURE_COOKIES=1 says the portal is served over HTTPS: cookies are marked Secure, plain
+# HTTP is redirected, and browsers are told to use HTTPS only (HSTS, one year), so that
+# `manage.py check --deploy` is clean. Each part has its own variable to override it. With
+# nothing set (`make run` on http://127.0.0.1) none of this is on. Behind a proxy that ends TLS,
+# SECURE_PROXY_SSL_HEADER names the header it sets (X-Forwarded-Proto), or the redirect loops.
+SECURE_COOKIES = env_bool("SECURE_COOKIES", False)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SECURE_COOKIES)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if SECURE_COOKIES else 0)
+# HSTS set by the portal's host covers only that host's own subdomains; preload is a declaration
+# that takes effect only if the apex domain is submitted to the browsers' preload list.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
+_proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER", "").strip()
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
