@@ -14,7 +14,7 @@ from django.utils.html import format_html
 
 from tickets.admin import ServiceFormAdminMixin
 
-from .models import Organisation, ResolverGroup, ServiceDesk, User
+from .models import Organisation, ResolverGroup, SecurityEvent, ServiceDesk, User
 from .services import organisation_save, user_attach_to_organisation
 
 # Only a superuser grants roles, staff status or superuser status: anyone else who may edit
@@ -215,3 +215,39 @@ class ServiceDeskAdmin(admin.ModelAdmin):
             },
         ),
     )
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """The security event log (§10.5.3, §12), for service managers (`view_securityevent`).
+
+    Never editable: no add, change or delete for anyone, superusers included, so the log can be
+    trusted as a record of who did what.
+    """
+
+    list_display = ("occurred_at", "kind", "subject", "email", "actor", "ip_address", "detail")
+    list_select_related = ("actor", "subject")
+    list_filter = ("kind", "occurred_at", ("actor", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("email", "subject__email", "actor__email")
+    ordering = ("-occurred_at", "-pk")
+    show_full_result_count = False
+    fields = (
+        "occurred_at",
+        "kind",
+        "subject",
+        "email",
+        "actor",
+        "ip_address",
+        "user_agent",
+        "detail",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

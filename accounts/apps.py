@@ -13,3 +13,7 @@ class AccountsConfig(AppConfig):
         authenticator_added.connect(
             record_totp_activation, dispatch_uid="accounts.record_totp_activation"
         )
+
+        from . import signals
+
+        signals.connect()

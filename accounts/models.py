@@ -209,3 +209,63 @@ class ServiceDesk(models.Model):
         if self.out_of_hours_contact:
             lines.append(f"Out of hours: {self.out_of_hours_contact}")
         return lines
+
+
+class SecurityEvent(models.Model):
+    """One entry of the security event log (§10.5.3, §12): who did what to which account, when
+    and from where. Written only by `accounts.audit.security_event_record`; the console shows it
+    to service managers and lets nobody add, change or delete an entry."""
+
+    class Kind(models.TextChoices):
+        SIGN_IN_SUCCEEDED = "sign_in_succeeded", "Sign-in succeeded"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        MFA_ENABLED = "mfa_enabled", "Two-factor set up"
+        MFA_REMOVED = "mfa_removed", "Two-factor removed"
+        TOKEN_CREATED = "token_created", "API token created"
+        TOKEN_REVOKED = "token_revoked", "API token revoked"
+        ROLE_CHANGED = "role_changed", "Role changed"
+        ACCOUNT_ATTACHED = "account_attached", "Account attached to an organisation"
+        ACCOUNT_DETACHED = "account_detached", "Account detached from an organisation"
+        ACCOUNT_DEACTIVATED = "account_deactivated", "Account deactivated"
+        ADMIN_APPOINTED = "admin_appointed", "Organisation admin appointed"
+
+    USER_AGENT_MAX = 300
+
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="security_events_done",
+        help_text="Who did it; empty for a failed sign-in or the system.",
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="security_events",
+        help_text="The account it was done to.",
+    )
+    # A CharField, not an EmailField: a failed sign-in records whatever was typed.
+    email = models.CharField(
+        max_length=254, blank=True, help_text="The address typed, for a failed sign-in."
+    )
+    ip_address = models.GenericIPAddressField("Address", null=True, blank=True)
+    user_agent = models.CharField(max_length=USER_AGENT_MAX, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [
+            # Serves the console's filter by kind, newest first.
+            models.Index(fields=["kind", "-occurred_at"], name="secevent_kind_time"),
+            # Serves "everything that happened to this account", newest first.
+            models.Index(fields=["subject", "-occurred_at"], name="secevent_subject_time"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.subject or self.email or "unknown account"
+        return f"{self.get_kind_display()}: {who} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"

@@ -93,6 +93,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_resolvergroup",
         "accounts.view_user",
         "accounts.change_user",
+        "accounts.view_securityevent",
         "comms.view_outboundmessage",
         "comms.change_outboundmessage",
         "comms.view_inboundemail",
