@@ -1,11 +1,23 @@
 """Multi-factor authentication is mandatory for every staff role (§10.5.2)."""
 
+import time
+
+from allauth.account import app_settings as account_settings
 from allauth.account.internal.flows.login import (
     AUTHENTICATION_METHODS_SESSION_KEY,
+    get_authentication_records,
     record_authentication,
 )
+from allauth.account.utils import get_next_redirect_url
+from allauth.core import context
 from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.forms import ActivateTOTPForm
+from allauth.mfa.totp.internal import auth as totp_auth
+from allauth.mfa.totp.views import ActivateTOTPView
 from allauth.mfa.utils import is_mfa_enabled
+from django.contrib import messages
+from django.urls import reverse
+from django.utils.html import format_html
 
 
 def has_totp(user) -> bool:
@@ -24,8 +36,66 @@ def session_passed_mfa(request) -> bool:
     return any(record.get("method") == "mfa" for record in records)
 
 
+def is_first_enrolment_after_sign_in(request) -> bool:
+    """True when a user with no second factor yet signed in with their password within the
+    reauthentication window. allauth asks for the password again before any authenticator is
+    added; for the first one, straight after signing in, that sign-in is the proof, and staff
+    sent to set up TOTP (§10.5.2) should land on the set-up page, not a second password form."""
+    if request is None or not request.user.is_authenticated or is_mfa_enabled(request.user):
+        return False
+    signed_in = [
+        record["at"]
+        for record in get_authentication_records(request, request.user)
+        if record.get("method") == "password"
+    ]
+    return (
+        bool(signed_in) and time.time() - signed_in[-1] < account_settings.REAUTHENTICATION_TIMEOUT
+    )
+
+
 def record_totp_activation(sender, request, user, authenticator, **kwargs) -> None:
     """Activating TOTP proves the second factor (a valid code was entered), so the session
     that did it counts as MFA-authenticated; otherwise a new agent would sign in twice."""
     if request is not None and authenticator.type == Authenticator.Type.TOTP:
         record_authentication(request, user, "mfa", id=authenticator.pk, type=authenticator.type)
+
+
+class EnrolmentTOTPForm(ActivateTOTPForm):
+    """TOTP set-up (§10.5.2) that keeps one pending secret for the session.
+
+    allauth issues a new secret on every GET of the enrolment page, so any second load (a
+    refresh, the browser's favicon request redirected there, a failed attempt followed by a
+    reload) silently replaced the secret behind the QR code on screen and the code from the app
+    was refused. The pending secret now lives until TOTP is activated (allauth then removes it)
+    or the session ends, so the QR code the person scanned stays the right one.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        pending = context.request.session.get(totp_auth.SECRET_SESSION_KEY)
+        super().__init__(*args, **kwargs)
+        if pending:
+            self.secret = context.request.session[totp_auth.SECRET_SESSION_KEY] = pending
+
+
+class EnrolmentTOTPView(ActivateTOTPView):
+    """The enrolment page staff are sent to (§10.5.2); once TOTP is active they continue to the
+    page they were going to (`next`, checked to be on this site). Recovery codes are generated
+    as before and offered in a message instead of a page of their own that led nowhere."""
+
+    form_class = EnrolmentTOTPForm
+
+    def get_success_url(self) -> str:
+        return get_next_redirect_url(self.request) or reverse("mfa_index")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if self.did_generate_recovery_codes:
+            messages.info(
+                self.request,
+                format_html(
+                    "Two-factor authentication is set up. Recovery codes let you sign in if you "
+                    'lose your phone: <a href="{}">view and keep them somewhere safe</a>.',
+                    reverse("mfa_view_recovery_codes"),
+                ),
+            )
+        return response

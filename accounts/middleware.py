@@ -1,12 +1,18 @@
 """Staff may not use the portal or console until they have set up TOTP (§10.5.2)."""
 
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 
 from .mfa import has_totp
 
-EXEMPT_PREFIXES = ("/accounts/", "/static/", "/api/", "/healthz")
+# Sign-in and enrolment pages, the API (which answers for itself), and what a browser fetches
+# on its own while showing the enrolment page: static assets and /favicon.ico. Redirecting
+# those to the enrolment page would load it again behind the person's back.
+EXEMPT_PREFIXES = ("/accounts/", settings.STATIC_URL, "/favicon.ico", "/api/", "/healthz")
 
 
 class StaffMfaRequiredMiddleware:
@@ -27,5 +33,7 @@ class StaffMfaRequiredMiddleware:
                 "Desk staff must use two-factor authentication. Scan the code with Microsoft "
                 "Authenticator (or any TOTP app) and enter the code it shows to continue.",
             )
-            return redirect(f"{reverse('mfa_activate_totp')}?next={request.path}")
+            # After enrolment the person continues to the page they asked for.
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('mfa_activate_totp')}?{query}")
         return self.get_response(request)

@@ -1,10 +1,24 @@
 """URL map: portal pages, sign-in, the agent console, the API and its documentation."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.mfa import EnrolmentTOTPView
+
 urlpatterns = [
+    # Browsers ask for /favicon.ico on their own (pages also link static/favicon.svg).
+    path(
+        "favicon.ico",
+        serve,
+        {"path": "favicon.ico", "document_root": settings.BASE_DIR / "static"},
+        name="favicon",
+    ),
+    # allauth's TOTP set-up page, in front of allauth's own: a stable pending secret, and `next`
+    # after enrolment (§10.5.2).
+    path("accounts/2fa/totp/activate/", EnrolmentTOTPView.as_view(), name="mfa_activate_totp"),
     path("", include("cases.urls")),
     path("", include("comms.urls")),
     path("accounts/", include("allauth.urls")),
