@@ -1,8 +1,10 @@
 """Settings read the environment through helpers that refuse values they cannot parse, and
 start-up stops with a clear message when something essential is missing (CONVENTIONS.md §4)."""
 
+import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +118,125 @@ def test_env_example_lists_every_variable_settings_read():
     listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", example, flags=re.MULTILINE))
     assert read, "no env_* calls found in settings.py"
     assert read - listed == set()
+
+
+# Variables that decide the HTTPS and proxy behaviour; removed from the environment the
+# subprocesses below inherit, so each test sets exactly what it is about.
+_SECURITY_VARIABLES = {
+    "DJANGO_DEBUG",
+    "ALLOWED_HOSTS",
+    "SECURE_COOKIES",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_PROXY_SSL_HEADER",
+    "TRUSTED_PROXY_COUNT",
+}
+
+
+def _run(tmp_path: Path, args: list[str], **overrides: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in _SECURITY_VARIABLES}
+    env.update({"VAR_DIR": str(tmp_path / "var"), "SECRET_KEY": "x", **overrides})
+    return subprocess.run(
+        [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def _settings(tmp_path: Path, names: list[str], **overrides: str) -> dict:
+    code = (
+        "import json, mhhs_portal.settings as s; "
+        f"print(json.dumps({{n: getattr(s, n, None) for n in {names!r}}}, default=list))"
+    )
+    result = _run(tmp_path, ["-c", code], **overrides)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_production_settings_pass_the_deployment_checks(tmp_path):
+    """README "Production settings": DEBUG off, a long random key, the host name and
+    SECURE_COOKIES=1 give a `check --deploy` with no warning at all (HSTS, HTTPS redirect,
+    Secure cookies)."""
+    result = _run(
+        tmp_path,
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        DJANGO_DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="servicedesk.example",
+        SECURE_COOKIES="1",
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output
+    assert "WARNING" not in output and "security.W" not in output
+
+
+def test_https_settings_follow_secure_cookies(tmp_path):
+    """SECURE_COOKIES=1 turns on Secure cookies, the HTTPS redirect and a year of HSTS."""
+    values = _settings(
+        tmp_path,
+        ["SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT"]
+        + ["SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD"],
+        SECURE_COOKIES="1",
+    )
+    assert values == {
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_HSTS_SECONDS": 31536000,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_HSTS_PRELOAD": True,
+    }
+
+
+def test_local_defaults_serve_plain_http(tmp_path):
+    """`make run` on http://127.0.0.1 sets none of the variables: no redirect, no HSTS."""
+    values = _settings(
+        tmp_path,
+        ["SESSION_COOKIE_SECURE", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"]
+        + ["SECURE_PROXY_SSL_HEADER", "TRUSTED_PROXY_COUNT", "ALLAUTH_TRUSTED_PROXY_COUNT"],
+        DJANGO_DEBUG="1",
+    )
+    assert values == {
+        "SESSION_COOKIE_SECURE": False,
+        "SECURE_SSL_REDIRECT": False,
+        "SECURE_HSTS_SECONDS": 0,
+        "SECURE_PROXY_SSL_HEADER": None,
+        "TRUSTED_PROXY_COUNT": 0,
+        "ALLAUTH_TRUSTED_PROXY_COUNT": 0,
+    }
+
+
+def test_each_https_part_can_be_set_on_its_own(tmp_path):
+    """Behind a TLS-terminating proxy: its header, and HSTS shortened while trying a new host."""
+    values = _settings(
+        tmp_path,
+        ["SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD"]
+        + ["SECURE_PROXY_SSL_HEADER"],
+        SECURE_COOKIES="1",
+        SECURE_HSTS_SECONDS="3600",
+        SECURE_HSTS_PRELOAD="0",
+        SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto",
+    )
+    assert values == {
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_HSTS_SECONDS": 3600,
+        "SECURE_HSTS_PRELOAD": False,
+        "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
+    }
+
+
+def test_trusted_proxy_count_sets_sign_in_and_api_throttling(tmp_path):
+    """§10.5.2: one variable says how many proxies' X-Forwarded-For entries are believed."""
+    values = _settings(
+        tmp_path, ["ALLAUTH_TRUSTED_PROXY_COUNT", "REST_FRAMEWORK"], TRUSTED_PROXY_COUNT="2"
+    )
+    assert values["ALLAUTH_TRUSTED_PROXY_COUNT"] == 2
+    assert values["REST_FRAMEWORK"]["NUM_PROXIES"] == 2
+
+
+@pytest.mark.parametrize("value", ["-1", "one"])
+def test_bad_trusted_proxy_count_stops_start_up(tmp_path, value):
+    result = _run(tmp_path, ["-c", "import mhhs_portal.settings"], TRUSTED_PROXY_COUNT=value)
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_COUNT must be" in result.stderr
