@@ -3,6 +3,7 @@
 Organisations are saved through `organisation_save` (it keeps the materialised path of the
 tree, §10.4) and users are attached to an organisation through `user_attach_to_organisation`
 (§10.1); refusals come back on the form. Roles, staff status and passwords are for superusers.
+Each record has a read-only History page (§10.5.3, §12); the security event log is read-only.
 """
 
 from django.contrib import admin
@@ -14,6 +15,7 @@ from django.utils.html import format_html
 
 from tickets.admin import ServiceFormAdminMixin
 
+from .admin_history import AuditedHistoryAdmin
 from .models import Organisation, ResolverGroup, SecurityEvent, ServiceDesk, User
 from .services import organisation_save, user_attach_to_organisation
 
@@ -23,7 +25,7 @@ PRIVILEGE_FIELDS = ("kind", "is_staff", "is_superuser", "groups", "user_permissi
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
+class OrganisationAdmin(ServiceFormAdminMixin, AuditedHistoryAdmin):
     """The organisation tree (§10.4), listed in tree order (the materialised path)."""
 
     list_display = (
@@ -85,7 +87,7 @@ class ConsoleUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(ServiceFormAdminMixin, DjangoUserAdmin):
+class UserAdmin(ServiceFormAdminMixin, AuditedHistoryAdmin, DjangoUserAdmin):
     """Users sign in with their email address; there is no username (§10.1)."""
 
     form = ConsoleUserChangeForm
@@ -168,7 +170,7 @@ class UserAdmin(ServiceFormAdminMixin, DjangoUserAdmin):
 
 
 @admin.register(ResolverGroup)
-class ResolverGroupAdmin(admin.ModelAdmin):
+class ResolverGroupAdmin(AuditedHistoryAdmin):
     """Teams that work incidents (§5.15, Appendix G)."""
 
     list_display = ("name", "email", "vendor", "member_count", "active")
@@ -193,7 +195,7 @@ class ResolverGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceDesk)
-class ServiceDeskAdmin(admin.ModelAdmin):
+class ServiceDeskAdmin(AuditedHistoryAdmin):
     """The directory of other desks used when re-routing a case (§3.11, §18.4, Appendix H)."""
 
     list_display = ("name", "owner", "email", "phone", "service_hours", "active")

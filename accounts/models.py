@@ -5,6 +5,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from .history import AuditHistory
+
 
 class Organisation(models.Model):
     """A market participant or one of its divisions; organisations form a tree (§10.4).
@@ -33,6 +35,9 @@ class Organisation(models.Model):
     )
     path = models.CharField(max_length=500, editable=False, default="", db_index=True)
     active = models.BooleanField(default=True)
+
+    # Who sees what follows the tree (§10.4), so every change is kept (§10.5.3, §12).
+    history = AuditHistory()
 
     class Meta:
         ordering = ["name"]
@@ -109,6 +114,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
+    # Kind, staff status, activity, organisation and roles decide what a person sees (§10.5.3).
+    # The password hash is never copied; a sign-in's last_login update writes no row.
+    history = AuditHistory(
+        excluded_fields=["password", "last_login"],
+        noise_fields=("last_login",),
+        m2m_fields=["groups", "user_permissions"],
+    )
+
     objects = UserManager()
 
     USERNAME_FIELD = "email"
@@ -163,6 +176,9 @@ class ResolverGroup(models.Model):
     )
     active = models.BooleanField(default=True)
 
+    # Membership decides which incidents a resolver works (§5.15, §10.5.3).
+    history = AuditHistory(m2m_fields=["members"])
+
     class Meta:
         ordering = ["name"]
 
@@ -186,6 +202,8 @@ class ServiceDesk(models.Model):
     service_hours = models.CharField(max_length=200, blank=True)
     out_of_hours_contact = models.CharField(max_length=300, blank=True)
     active = models.BooleanField(default=True)
+
+    history = AuditHistory()
 
     class Meta:
         ordering = ["name"]

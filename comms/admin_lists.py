@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.admin_history import AuditedHistoryAdmin
 from tickets.admin import uk_time
 from tickets.errors import DomainError
 
@@ -39,7 +40,10 @@ class DistributionListMemberInline(admin.TabularInline):
 
 
 @admin.register(DistributionList)
-class DistributionListAdmin(DeskCanViewMixin, admin.ModelAdmin):
+class DistributionListAdmin(DeskCanViewMixin, AuditedHistoryAdmin):
+    """Lists and their members; the list's History page shows changes to the list itself, and
+    "Distribution list membership history" every member added or removed (§5.21, §12)."""
+
     list_display = (
         "name",
         "recipient_group",
@@ -161,3 +165,44 @@ class ListMembershipRequestAdmin(DeskCanViewMixin, admin.ModelAdmin):
             "cancel_url": request.get_full_path(),
         }
         return TemplateResponse(request, "comms/admin/reject_membership.html", context)
+
+
+@admin.register(DistributionListMember.history.model)
+class DistributionListMemberHistoryAdmin(admin.ModelAdmin):
+    """Every member added to or removed from a list, by whom and when (§5.21, §12). Read-only;
+    visible to whoever may view distribution lists."""
+
+    list_display = ("history_date", "change", "distribution_list", "member", "history_user")
+    list_select_related = ("distribution_list", "user", "history_user")
+    list_filter = ("distribution_list", "history_type")
+    search_fields = ("email", "user__email")
+    ordering = ("-history_date", "-history_id")
+    show_full_result_count = False
+
+    @admin.display(description="Change", ordering="history_type")
+    def change(self, obj):
+        return {"+": "Added", "-": "Removed", "~": "Changed"}.get(obj.history_type, "")
+
+    @admin.display(description="Member")
+    def member(self, obj):
+        return obj.user.email if obj.user_id else obj.email
+
+    def _may_view_lists(self, request) -> bool:
+        return request.user.has_perm("comms.view_distributionlist") or is_desk_agent(
+            None, request.user
+        )
+
+    def has_module_permission(self, request):
+        return self._may_view_lists(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_view_lists(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -7,6 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
+from simple_history.models import HistoricalRecords
 
 
 class OutboundMessage(models.Model):
@@ -143,6 +144,9 @@ class DistributionList(models.Model):
     )
     active = models.BooleanField(default=True)
 
+    # Who receives incident and CAB communications (§5.19, §5.21): every change is kept (§12).
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
         permissions = [("send_distributionlist", "Can send to distribution lists")]
@@ -167,6 +171,11 @@ class DistributionListMember(models.Model):
     email = models.EmailField(null=True, blank=True)
     phone = models.CharField(max_length=40, null=True, blank=True, help_text="For SMS lists.")
     added_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords(
+        verbose_name="distribution list membership change",
+        verbose_name_plural="distribution list membership history",
+    )
 
     class Meta:
         ordering = ["distribution_list", "added_at", "id"]

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from accounts.admin_history import AuditedHistoryAdmin
 from tickets.models import Ticket
 from tickets.selectors import can_view_all, visible_tickets
 
@@ -109,8 +110,9 @@ class SLADefinitionForm(forms.ModelForm):
 
 
 @admin.register(SLADefinition)
-class SLADefinitionAdmin(admin.ModelAdmin):
-    """Service levels as data, editable by a service manager (DESIGN.md §3)."""
+class SLADefinitionAdmin(AuditedHistoryAdmin):
+    """Service levels as data, editable by a service manager (DESIGN.md §3); every change is
+    kept and shown on the History page (§12)."""
 
     form = SLADefinitionForm
     list_display = (

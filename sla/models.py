@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from cases.models import Case
 from tickets.models import Ticket, TicketRef
@@ -126,6 +127,9 @@ class SLADefinition(models.Model):
     sort_order = models.PositiveSmallIntegerField(default=100)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # The targets participants are promised (§3.10): every change is kept (§12).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["sort_order", "name"]

@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_history import AuditedHistoryAdmin
 from sla.admin import ticket_time_to_breach
 from sla.selectors import sla_timeline_for, with_sla_summary
 
@@ -340,8 +341,9 @@ class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
-    """Categories of §5.16 and §7.1 are data, "under constant review"."""
+class CategoryAdmin(AuditedHistoryAdmin):
+    """Categories of §5.16 and §7.1 are data, "under constant review"; every change is kept
+    and shown on the History page (§12)."""
 
     list_display = ("name", "is_service_request", "active", "sort_order")
     list_editable = ("sort_order",)

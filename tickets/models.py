@@ -35,6 +35,9 @@ class Category(models.Model):
     active = models.BooleanField(default=True)
     sort_order = models.PositiveSmallIntegerField(default=100)
 
+    # Categories route cases and pick service levels (§5.16, §7.1): every change is kept (§12).
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["sort_order", "name"]
         verbose_name_plural = "categories"
