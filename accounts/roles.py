@@ -105,6 +105,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "sla.add_sladefinition",
         "sla.change_sladefinition",
         "sla.view_ticketsla",
+        # Integration accounts' access tokens are issued and revoked in the console (§10.5.2).
+        "access.view_accesstoken",
+        "access.add_accesstoken",
+        "access.revoke_accesstoken",
     ],
     # A mail gateway or another desk's system posting inbound email over the API (§10.2).
     INTEGRATION: ["comms.add_inboundemail", "cases.view_case"],

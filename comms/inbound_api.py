@@ -1,7 +1,8 @@
 """`POST /api/v1/inbound-email/`: a mail gateway hands over one raw message (§10.2).
 
 The body is the whole RFC 822 message, sent as `message/rfc822` (or `text/plain`). Only
-staff or integration accounts holding `comms.add_inboundemail` may call it, with a token;
+staff or integration accounts holding `comms.add_inboundemail` may call it, with an access
+token scoped `inbound-email` and `write`;
 who may *reply* is decided per message from its From address, as for every entry point.
 The answer is 202 with the outcome (`attached`, `new_case`, `refused`, `duplicate`, `error`);
 input that is not an email is 400 in the API's one error shape.
@@ -10,13 +11,14 @@ input that is not an email is 400 in the API's one error shape.
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.parsers import BaseParser
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from access.authentication import AccessTokenAuthentication
+from access.permissions import ApiAccess
 from tickets.errors import ValidationFailed
 
 from .inbound import InboundEmailUnreadable, inbound_email_max_bytes, inbound_email_process
@@ -50,8 +52,7 @@ class MayIngestEmail(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        is_participant = bool(user.organisation_id) and not user.is_staff
-        return user.has_perm("comms.add_inboundemail") and not is_participant
+        return user.has_perm("comms.add_inboundemail") and not user.is_participant
 
 
 class InboundEmailOutputSerializer(serializers.Serializer):
@@ -69,8 +70,9 @@ class InboundEmailOutputSerializer(serializers.Serializer):
 
 
 class InboundEmailApi(APIView):
-    authentication_classes = [TokenAuthentication]
-    permission_classes = [IsAuthenticated, MayIngestEmail]
+    authentication_classes = [AccessTokenAuthentication]
+    permission_classes = [ApiAccess, MayIngestEmail]
+    token_scope = "inbound-email"
     parser_classes = [RawEmailParser, PlainTextEmailParser]
     throttle_classes = [UserRateThrottle]
     OutputSerializer = InboundEmailOutputSerializer

@@ -75,7 +75,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -83,6 +82,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "access",
     "tickets",
     "sla",
     "cases",
@@ -317,16 +317,18 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Every API endpoint authenticates by access token or by a session, and starts from
+# ApiAccess: staff need a second factor on either (§10.5.2), tokens act only within their scopes.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "access.authentication.AccessTokenAuthentication",
+        "access.authentication.TwoFactorSessionAuthentication",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["access.permissions.ApiAccess"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -344,7 +346,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]",
+    # The schema and its docs describe the API to anyone; they hold no data.
+    "SERVE_AUTHENTICATION": [],
 }
+# Access tokens (§10.5.2): lifetime offered by default on the account page, and the longest a
+# person's token may live; only integration accounts' tokens may never expire.
+API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90)
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
 
 # API throttling counts per client address the same way as sign-in throttling (see
 # TRUSTED_PROXY_COUNT); DRF's default would believe any X-Forwarded-For.

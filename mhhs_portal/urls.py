@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("comms.urls")),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
+    path("accounts/", include("access.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("mhhs_portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

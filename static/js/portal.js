@@ -78,6 +78,32 @@
     });
   }
 
+  /* Ask before a destructive action (revoking a token): forms carry their question in
+     data-confirm. Capturing runs it before the double-submit guard marks the form sent. */
+  function confirmDestructive() {
+    document.addEventListener(
+      "submit",
+      function (event) {
+        var question = event.target.getAttribute("data-confirm");
+        if (question && !window.confirm(question)) {
+          event.preventDefault();
+          event.stopImmediatePropagation();
+        }
+      },
+      true
+    );
+  }
+
+  /* A freshly created secret is shown once: focus it, selected, ready to copy. */
+  function focusNewSecret() {
+    var panel = document.querySelector("[data-focus-on-load]");
+    var input = panel && panel.querySelector("input[readonly]");
+    if (input) {
+      input.focus();
+      input.select();
+    }
+  }
+
   function ready(callback) {
     if (document.readyState === "loading") {
       document.addEventListener("DOMContentLoaded", callback);
@@ -90,6 +116,8 @@
     focusErrorSummary();
     linkPartyIdCheckbox();
     describeChosenFiles();
+    confirmDestructive();
     preventDoubleSubmit();
+    focusNewSecret();
   });
 })();

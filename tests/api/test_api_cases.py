@@ -10,12 +10,12 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from cases.models import Case
 from cases.services import case_comment_add, case_raise_incident, case_transition
 from comms.models import OutboundMessage
+from tests.factories.access import api_client
 from tests.factories.accounts import UserFactory
 from tests.factories.cases import PNG_BYTES, CaseFactory, category, text_upload
 from tickets.models import JournalEntry
@@ -24,10 +24,8 @@ CASES = "/api/v1/cases/"
 
 
 def api(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
+    """A client with an access token of `user` carrying every scope."""
+    return api_client(user)
 
 
 def case_url(case, suffix: str = "") -> str:
@@ -244,7 +242,7 @@ def test_list_without_credentials_is_401(tree_cases):
     """The API is for signed-in users and integrations with a token only."""
     response = APIClient().get(CASES)
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == "Token"
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert error(response)["code"] == "not_authenticated"
 
 
@@ -253,8 +251,8 @@ def test_case_list_query_count_is_constant(org_user, django_assert_num_queries, 
     """CONVENTIONS §7: the list costs the same number of queries at any size."""
     for _ in range(size):
         CaseFactory(caller=org_user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=org_user).key}")
+    client = api_client(org_user)
+    client.get(CASES, {"page_size": 1})  # the token's first use stamps last-used (once a minute)
     # 1 token joined with its user; 2-3 the user's permissions, direct and through groups
     # (for visible_tickets); 4 the page count; 5 the page rows with category, organisation
     # and caller joined. The organisation scope is a subquery of 4 and 5, not a query.
@@ -676,9 +674,8 @@ def test_other_organisation_actions_are_404(org_user, sibling_user, agent):
 
 
 def test_token_authentication_lists_and_raises_cases(org_user):
-    """Integrations authenticate with `Authorization: Token <key>`."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=org_user).key}")
+    """Integrations authenticate with `Authorization: Bearer <access token>` (§10.5.2)."""
+    client = api_client(org_user)
     assert client.post(CASES, payload(), format="json").status_code == 201
     assert client.get(CASES).json()["count"] == 1
 
@@ -686,7 +683,7 @@ def test_token_authentication_lists_and_raises_cases(org_user):
 def test_unknown_token_is_401(org_user):
     """A wrong token is refused, not treated as anonymous."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    client.credentials(HTTP_AUTHORIZATION="Bearer mhhs_000000000000_not-a-real-token")
     response = client.get(CASES)
     assert response.status_code == 401
     assert error(response)["code"] == "authentication_failed"

@@ -8,16 +8,15 @@ import pytest
 from rest_framework.test import APIClient
 
 from cases.services import case_transition
+from tests.factories.access import api_client
 from tests.factories.cases import CaseFactory, text_upload
 
 CASES = "/api/v1/cases/"
 
 
 def api(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
+    """A client with an access token of `user` carrying every scope."""
+    return api_client(user)
 
 
 def assert_error_shape(response, status: int, code: str) -> dict:
@@ -128,7 +127,7 @@ def test_missing_credentials_is_401_json(db):
     """Anonymous calls get 401 with the token scheme named."""
     response = APIClient().post(CASES, valid_case(), format="json")
     assert_error_shape(response, 401, "not_authenticated")
-    assert response["WWW-Authenticate"] == "Token"
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
 def test_attachment_sent_as_json_is_415(org_user):

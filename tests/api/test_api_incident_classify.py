@@ -12,6 +12,7 @@ from comms.models import OutboundMessage
 from incidents.models import Incident
 from incidents.services import incident_transition, incident_work_note_add
 from sla.models import TicketSLA
+from tests.factories.access import api_client
 from tests.factories.accounts import ResolverGroupFactory
 from tests.factories.cases import CaseFactory
 
@@ -19,10 +20,8 @@ INCIDENTS = "/api/v1/incidents/"
 
 
 def api(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
+    """A client with an access token of `user` carrying every scope."""
+    return api_client(user)
 
 
 def url(incident, suffix: str) -> str:

@@ -2,11 +2,11 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from cases.models import Case
 from comms.models import OutboundMessage
 from comms.mpan import contains_mpan
+from tests.factories.access import api_client
 from tests.factories.cases import CaseFactory, category
 from tickets.errors import ValidationFailed
 
@@ -49,8 +49,7 @@ def test_portal_form_validates_the_mpan_next_to_the_field(org_user, org_client):
 
 
 def test_api_refuses_an_invalid_mpan_with_400(org_user):
-    client = APIClient()
-    client.force_authenticate(org_user)
+    client = api_client(org_user)
     payload = {
         "category": "Market Systems",
         "short_description": "Wrong settlement for one meter",

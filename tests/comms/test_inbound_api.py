@@ -5,12 +5,13 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import include, path
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from cases.models import Case
 from comms.inbound_api import InboundEmailApi
 from comms.models import InboundEmail, OutboundMessage
+from tests.factories.access import api_client
 from tests.factories.accounts import UserFactory
 from tests.factories.cases import CaseFactory
 
@@ -27,15 +28,13 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
+    return api_client(user)
 
 
 @pytest.fixture
 def gateway(db):
     """The mail gateway's integration account: no organisation, not a participant."""
-    user = UserFactory(email="mail-gateway@mhhs.example")
+    user = UserFactory(email="mail-gateway@mhhs.example", kind=User.Kind.INTEGRATION)
     user.user_permissions.add(Permission.objects.get(codename="add_inboundemail"))
     return user
 
