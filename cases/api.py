@@ -9,13 +9,13 @@ from collections.abc import Mapping
 
 from django.contrib.contenttypes.models import ContentType
 from django.urls import path, reverse
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Organisation
+from accounts.selectors import organisations_for_user
 from comms.mpan_fields import MpanSerializerField
 from incidents.models import Incident
 from tickets.api_common import (
@@ -28,6 +28,7 @@ from tickets.api_common import (
     EnumField,
     HoldInputSerializer,
     HoldReasonField,
+    IdFilter,
     JournalEntrySerializer,
     OrganisationRefSerializer,
     ResolveInputSerializer,
@@ -47,6 +48,7 @@ from tickets.api_common import (
     ticket_get_visible,
     visible_queryset,
 )
+from tickets.limits import COMMENT_MAX_CHARS, DESCRIPTION_MAX_CHARS, ID_MAX, SUBJECT_MAX_CHARS
 from tickets.models import Category, TicketLink
 from tickets.priority import Impact, Priority, Urgency
 from tickets.selectors import attachments_for, journal_for
@@ -204,18 +206,26 @@ class CategoryField(serializers.Field):
     def to_internal_value(self, data):
         category = None
         if isinstance(data, int) and not isinstance(data, bool):
-            category = Category.objects.filter(pk=data).first()
+            if 1 <= data <= ID_MAX:
+                category = Category.objects.filter(pk=data).first()
         elif isinstance(data, str) and data.strip():
             value = data.strip()
+            if "\x00" in value:
+                raise serializers.ValidationError("Null characters are not allowed.")
             if value.isdigit():
-                category = Category.objects.filter(pk=int(value)).first()
-            else:
+                # Past 19 digits it is no id (and int() refuses thousands of digits).
+                if len(value) <= 19 and 1 <= int(value) <= ID_MAX:
+                    category = Category.objects.filter(pk=int(value)).first()
+            elif len(value) <= Category._meta.get_field("name").max_length:
                 category = Category.objects.filter(name__iexact=value).first()
         else:
             raise serializers.ValidationError("Give a category id or name.")
         if category is None:
             names = ", ".join(Category.objects.filter(active=True).values_list("name", flat=True))
-            raise serializers.ValidationError(f"Unknown category “{data}”. Choose one of: {names}.")
+            shown = str(data) if len(str(data)) <= 60 else str(data)[:60] + "…"
+            raise serializers.ValidationError(
+                f"Unknown category “{shown}”. Choose one of: {names}."
+            )
         return category
 
     def to_representation(self, value):
@@ -226,8 +236,8 @@ class CategoryField(serializers.Field):
 
 
 class CaseFilterSet(TicketFilterSet):
-    category = filters.NumberFilter(field_name="category_id", help_text="Category id.")
-    organisation = filters.NumberFilter(field_name="organisation_id", help_text="Organisation id.")
+    category = IdFilter(field_name="category_id", help_text="Category id.")
+    organisation = IdFilter(field_name="organisation_id", help_text="Organisation id.")
 
     class Meta:
         model = Case
@@ -248,12 +258,18 @@ class CaseListApi(TicketListApiView):
 
         organisation = serializers.IntegerField(
             required=False,
+            min_value=1,
+            max_value=ID_MAX,
             help_text="Organisation id: yours or one below it. Defaults to your organisation.",
         )
         category = CategoryField()
-        short_description = serializers.CharField(max_length=160, help_text="The subject.")
+        short_description = serializers.CharField(
+            max_length=SUBJECT_MAX_CHARS, help_text="The subject."
+        )
         description = serializers.CharField(
-            help_text="A full description, including steps already taken to resolve it."
+            max_length=DESCRIPTION_MAX_CHARS,
+            help_text="A full description, including steps already taken to resolve it. Attach "
+            "logs and documents as files.",
         )
         party_id = serializers.CharField(
             max_length=20, required=False, default="", allow_blank=True
@@ -289,10 +305,16 @@ class CaseListApi(TicketListApiView):
             return super().to_internal_value(data)
 
         def validate_organisation(self, value: int) -> Organisation:
-            organisation = Organisation.objects.filter(pk=value).first()
+            # An unknown id and another organisation's id are refused here, alike, before any
+            # other check: the same words, the same status and no other field's errors, so ids
+            # of other organisations cannot be probed (issue 7). Desk staff may raise for any
+            # organisation; the service still decides (§10.4).
+            user = self.context["request"].user
+            candidates = (
+                Organisation.objects.all() if user.is_staff else organisations_for_user(user)
+            )
+            organisation = candidates.filter(pk=value).first()
             if organisation is None:
-                # Same words as the service uses for an organisation that is not yours, so ids
-                # of other organisations cannot be probed.
                 raise serializers.ValidationError(
                     "You can only raise cases for your own organisation or those below it."
                 )
@@ -323,7 +345,7 @@ class CaseListApi(TicketListApiView):
         responses={201: CaseDetailSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         organisation = data.pop("organisation", None) or request.user.organisation
@@ -474,7 +496,9 @@ class CaseResolveApi(CaseTransitionApi):
 @extend_schema_serializer(component_name="RejectResolution")
 class RejectResolutionInputSerializer(TransitionInputSerializer):
     reason = serializers.CharField(
-        source="note", help_text="What is still wrong; added to the case as your comment."
+        source="note",
+        max_length=COMMENT_MAX_CHARS,
+        help_text="What is still wrong; added to the case as your comment.",
     )
 
 

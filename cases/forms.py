@@ -11,6 +11,7 @@ from accounts.selectors import organisations_for_user
 from comms.mpan_fields import MpanFormField
 from tickets.attachments import validate_upload
 from tickets.errors import DomainError, ValidationFailed
+from tickets.limits import COMMENT_MAX_CHARS, DESCRIPTION_MAX_CHARS, SUBJECT_MAX_CHARS
 from tickets.models import Category
 
 MAX_FILES_PER_UPLOAD = 10
@@ -115,7 +116,7 @@ class CaseCreateForm(DomainErrorFormMixin, forms.Form):
     )
     short_description = forms.CharField(
         label="Subject",
-        max_length=160,
+        max_length=SUBJECT_MAX_CHARS,
         help_text="A short description of the incident or request.",
         error_messages={
             "required": "Give the case a subject.",
@@ -124,12 +125,18 @@ class CaseCreateForm(DomainErrorFormMixin, forms.Form):
     )
     description = forms.CharField(
         label="Description",
+        max_length=DESCRIPTION_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=(
             "A full description of the incident or request, including any steps you have "
-            "already taken to resolve it. Do not include MPANs unless asked."
+            "already taken to resolve it. Do not include MPANs unless asked. Attach logs "
+            "and documents as files."
         ),
-        error_messages={"required": "Describe the issue or request."},
+        error_messages={
+            "required": "Describe the issue or request.",
+            "max_length": f"Keep the description to {DESCRIPTION_MAX_CHARS:,} characters or "
+            "fewer; attach logs and documents as files.",
+        },
     )
     related_url = forms.URLField(
         label="URL of related page or document",
@@ -187,7 +194,7 @@ class CaseCommentForm(DomainErrorFormMixin, forms.Form):
 
     body = forms.CharField(
         label="Add a comment",
-        max_length=20000,
+        max_length=COMMENT_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="The service desk sees this straight away and replies here and by email.",
         error_messages={"required": "Write your comment before adding it."},
@@ -213,7 +220,7 @@ class CaseRejectForm(DomainErrorFormMixin, forms.Form):
 
     reason = forms.CharField(
         label="What is still wrong?",
-        max_length=20000,
+        max_length=COMMENT_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Tell the desk why the resolution did not work; the case reopens.",
         error_messages={"required": "Say why the resolution did not work."},

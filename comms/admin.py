@@ -5,7 +5,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from tickets.admin import uk_time
+from tickets.errors import DomainError
 
+from .inbound import inbound_email_retry
 from .models import InboundEmail, OutboundMessage
 from .services import outbound_message_retry
 
@@ -97,22 +99,73 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 @admin.register(InboundEmail)
 class InboundEmailAdmin(admin.ModelAdmin):
     """Replies by email as received (§10.2): what was attached, opened a case, or refused and why.
-    Read-only: the record is the audit of what came in."""
+    Read-only: the record is the audit of what came in. A message that failed (issue 7) is kept
+    whole and can be processed again with the Retry action."""
 
-    list_display = ("received_at", "from_address", "subject", "status", "source", "reason")
+    list_display = (
+        "received_at",
+        "from_address",
+        "subject",
+        "status",
+        "source",
+        "attempts",
+        "reason",
+    )
     list_filter = ("status", "source")
     search_fields = ("from_address", "subject", "message_id")
     date_hierarchy = "received_at"
     show_full_result_count = False
+    actions = ("retry",)
+    exclude = ("raw_message",)
+    readonly_fields = ("raw_preview",)
+
+    @admin.display(description="Message as received (failed messages only)")
+    def raw_preview(self, obj):
+        raw = bytes(obj.raw_message or b"")
+        if not raw:
+            return "-"
+        text = raw[:20_000].decode("utf-8", "replace").replace("\x00", "\\0")
+        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", text)
+
+    def get_queryset(self, request):
+        # The list never needs the stored messages themselves.
+        return super().get_queryset(request).defer("raw_message")
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return False
+        """A record is never edited; change permission only unlocks the Retry action."""
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.action(
+        description="Retry processing of selected failed messages", permissions=["change"]
+    )
+    def retry(self, request, queryset):
+        done, refused = [], []
+        for record in queryset.filter(status=InboundEmail.Status.FAILED):
+            try:
+                outcome = inbound_email_retry(inbound_email=record, actor=request.user)
+            except DomainError as exc:
+                refused.append(exc.message)
+                continue
+            done.append(f"{record.message_id}: {outcome.status}")
+        skipped = queryset.exclude(status=InboundEmail.Status.FAILED).count()
+        if done:
+            self.message_user(request, "Retried: " + "; ".join(done), messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} message(s) skipped: only failed messages are retried.",
+                messages.WARNING,
+            )
 
 
 from . import admin_lists  # noqa: E402, F401  (registers distribution lists and requests)

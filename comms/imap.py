@@ -7,8 +7,13 @@ characters ("%40" for "@"). The default mailbox is INBOX.
 Each unseen message is fetched without marking it (BODY.PEEK), handed to
 `comms.inbound.inbound_email_process`, and only then flagged \\Seen, so a crash or a database
 outage leaves it unseen for the next poll; processing is idempotent on the Message-ID, so a
-message seen twice is acted on once. Input that is not an email is flagged \\Seen and
-\\Flagged for a person to look at.
+message seen twice is acted on once.
+
+A message that cannot be processed (not an email, a header or body nothing can read, a
+database error on that message) is a poison message: it is stored raw as a `failed`
+`InboundEmail` for the console's Retry action, flagged \\Seen and \\Flagged, and the poll
+carries on with the next message (issue 7). Only a database that is unavailable altogether
+stops the poll, leaving the rest unseen for the next one.
 """
 
 import contextlib
@@ -20,8 +25,9 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import InterfaceError, OperationalError
 
-from .inbound import InboundEmailUnreadable, inbound_email_process
+from .inbound import inbound_email_process, inbound_email_record_failure
 from .models import InboundEmail
 
 logger = logging.getLogger(__name__)
@@ -70,15 +76,15 @@ def imap_config_from_url(url: str) -> ImapConfig:
 class ImapPollResult:
     fetched: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
-    unreadable: int = 0
+    failed: int = 0
 
     def __str__(self) -> str:
         counts = ", ".join(f"{status} {count}" for status, count in sorted(self.outcomes.items()))
         text = f"{self.fetched} message(s) fetched"
         if counts:
             text += f": {counts}"
-        if self.unreadable:
-            text += f"; {self.unreadable} unreadable"
+        if self.failed:
+            text += f"; {self.failed} failed (kept for retry)"
         return text
 
 
@@ -111,6 +117,23 @@ def _quote_mailbox(name: str) -> str:
     return name if re.fullmatch(r"[A-Za-z0-9_./-]+", name) else '"' + name.replace('"', '\\"') + '"'
 
 
+def _keep_failed(uid, raw: bytes, exc: Exception) -> bool:
+    """Store a message that could not be processed; True once it is safely kept.
+
+    If even that fails it is left unseen (flagged only), so it is not lost and is tried again
+    next poll, after the other messages.
+    """
+    logger.warning("IMAP message %s could not be processed: %s", uid, exc)
+    try:
+        inbound_email_record_failure(raw=raw, source=InboundEmail.Source.IMAP, error=exc)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:  # noqa: BLE001 - logged; the message stays unseen for the next poll
+        logger.exception("IMAP message %s could not be kept as failed", uid)
+        return False
+    return True
+
+
 def inbound_email_poll_imap(*, url: str, limit: int = DEFAULT_BATCH) -> ImapPollResult:
     """Fetch up to `limit` unseen messages and process each; returns what became of them.
 
@@ -133,10 +156,11 @@ def inbound_email_poll_imap(*, url: str, limit: int = DEFAULT_BATCH) -> ImapPoll
             flags = "(\\Seen)"
             try:
                 outcome = inbound_email_process(raw=raw, source=InboundEmail.Source.IMAP)
-            except InboundEmailUnreadable as exc:
-                logger.warning("IMAP message %s is not an email: %s", uid, exc.message)
-                result.unreadable += 1
-                flags = "(\\Seen \\Flagged)"
+            except (OperationalError, InterfaceError):
+                raise  # the database is down: this and the rest stay unseen for the next poll
+            except Exception as exc:  # noqa: BLE001 - a poison message must not stop the poll
+                flags = "(\\Seen \\Flagged)" if _keep_failed(uid, raw, exc) else "(\\Flagged)"
+                result.failed += 1
             else:
                 result.outcomes[outcome.status] = result.outcomes.get(outcome.status, 0) + 1
             _check(client.uid("STORE", uid, "+FLAGS", flags), "STORE")

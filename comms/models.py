@@ -63,7 +63,10 @@ class InboundEmail(models.Model):
     Unique on `message_id`, so the same message delivered twice (mail server retry, IMAP
     re-poll, API re-post) is recorded and acted on once. Only headers, the outcome and the
     reason are kept: the body of a refused message is never stored; the body of an accepted
-    one lives in the journal entry it produced.
+    one lives in the journal entry it produced. A message that could not be processed at all
+    (`failed`: a header or body nothing could read, a database error) keeps its raw bytes in
+    `raw_message` until a retry from the console succeeds, so one bad message never blocks
+    the mailbox and is never lost (issue 7).
     """
 
     class Status(models.TextChoices):
@@ -72,6 +75,7 @@ class InboundEmail(models.Model):
         REFUSED = "refused", "Refused"
         DUPLICATE = "duplicate", "Duplicate"
         ERROR = "error", "Error"
+        FAILED = "failed", "Failed (kept for retry)"
 
     class Source(models.TextChoices):
         PIPE = "pipe", "Mail server pipe"
@@ -95,6 +99,10 @@ class InboundEmail(models.Model):
     journal_entry_id = models.PositiveBigIntegerField(null=True, blank=True)
     created_case_id = models.PositiveBigIntegerField(null=True, blank=True)
     raw_size = models.PositiveIntegerField(default=0)
+    raw_message = models.BinaryField(
+        blank=True, default=b"", help_text="The message as received; kept only while failed."
+    )
+    attempts = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-received_at", "-id"]

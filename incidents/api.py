@@ -19,6 +19,7 @@ from tickets.api_common import (
     CategoryRefSerializer,
     HoldInputSerializer,
     HoldReasonField,
+    IdFilter,
     JournalEntrySerializer,
     OrganisationRefSerializer,
     ResolveInputSerializer,
@@ -38,6 +39,7 @@ from tickets.api_common import (
     visible_queryset,
 )
 from tickets.errors import ActionNotPermitted
+from tickets.limits import COMMENT_MAX_CHARS
 from tickets.models import JournalEntry
 from tickets.priority import Impact, Priority, Urgency
 from tickets.selectors import journal_for
@@ -107,9 +109,7 @@ class IncidentFilterSet(TicketFilterSet):
     priority = filters.MultipleChoiceFilter(
         choices=Priority.choices, help_text="Repeat to match any of several priorities."
     )
-    assignment_group = filters.NumberFilter(
-        field_name="assignment_group_id", help_text="Resolver group id."
-    )
+    assignment_group = IdFilter(field_name="assignment_group_id", help_text="Resolver group id.")
 
     class Meta:
         model = Incident
@@ -241,7 +241,8 @@ class IncidentClassifyApi(TicketApiView):
 @extend_schema_serializer(component_name="WorkNoteCreate")
 class WorkNoteInputSerializer(serializers.Serializer):
     body = serializers.CharField(
-        help_text="The technical note. It stays with the desk and resolver groups (Appendix G)."
+        max_length=COMMENT_MAX_CHARS,
+        help_text="The technical note. It stays with the desk and resolver groups (Appendix G).",
     )
 
 

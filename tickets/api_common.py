@@ -7,9 +7,14 @@ every write is a service of the owning app; refusals are domain errors that
 `tickets.api_errors` turns into the one JSON error shape.
 """
 
+from datetime import UTC, timedelta
+
+from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field, extend_schema_serializer
@@ -21,6 +26,7 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from .errors import TicketNotFound
+from .limits import COMMENT_MAX_CHARS, ID_MAX, RESOLUTION_CODE_MAX_CHARS
 from .models import JournalEntry, Ticket
 from .selectors import visible_tickets
 
@@ -56,10 +62,58 @@ class TicketApiView(ApiPolicy, APIView):
 class TicketListApiView(ApiPolicy, GenericAPIView):
     """Base of list endpoints: django-filter `filterset_class` and page-number pagination."""
 
+    def get_serializer_class(self):
+        # DRF's OPTIONS answer describes the POST body through the view's serializer; list views
+        # name theirs `InputSerializer` / `OutputSerializer`, not `serializer_class`.
+        return getattr(self, "InputSerializer", None) or self.OutputSerializer
+
 
 class TicketPagination(PageNumberPagination):
+    """Page-number pagination whose bad `page` or `page_size` is a 400 naming the parameter."""
+
     page_size_query_param = "page_size"
     max_page_size = 100
+    invalid_page_message = "Give a page number from 1 to the last page."
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None:
+            try:
+                size = int(raw)
+            except ValueError:
+                size = 0
+            if size < 1:
+                raise serializers.ValidationError(
+                    {
+                        self.page_size_query_param: [
+                            f"Give a whole number from 1 to {self.max_page_size}."
+                        ]
+                    }
+                )
+            return min(size, self.max_page_size)
+        return self.page_size
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw not in self.last_page_strings:
+            try:
+                number = int(raw)
+            except ValueError:
+                number = 0
+            if not 1 <= number <= ID_MAX:
+                raise serializers.ValidationError(
+                    {self.page_query_param: [self.invalid_page_message]}
+                )
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
 
 
 # --- lookups ---------------------------------------------------------------------------------
@@ -260,7 +314,8 @@ class AttachmentSerializer(serializers.Serializer):
 @extend_schema_serializer(component_name="CommentCreate")
 class CommentInputSerializer(serializers.Serializer):
     body = serializers.CharField(
-        help_text="The comment. Customer-visible unless `work_note` is true."
+        max_length=COMMENT_MAX_CHARS,
+        help_text="The comment. Customer-visible unless `work_note` is true.",
     )
     work_note = serializers.BooleanField(
         default=False, help_text="Service-desk staff only: an internal note the caller never sees."
@@ -309,6 +364,8 @@ class HoldInputSerializer(TransitionInputSerializer):
     note = serializers.CharField(
         required=False,
         default="",
+        allow_blank=True,
+        max_length=COMMENT_MAX_CHARS,
         help_text="Optional comment the caller sees, e.g. what you need from them.",
     )
 
@@ -316,10 +373,15 @@ class HoldInputSerializer(TransitionInputSerializer):
 @extend_schema_serializer(component_name="Resolve")
 class ResolveInputSerializer(TransitionInputSerializer):
     notes = serializers.CharField(
-        help_text="Resolution notes; the caller is asked to confirm them (§10.3)."
+        max_length=COMMENT_MAX_CHARS,
+        help_text="Resolution notes; the caller is asked to confirm them (§10.3).",
     )
     code = serializers.CharField(
-        required=False, default="", max_length=40, help_text="Resolution code."
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=RESOLUTION_CODE_MAX_CHARS,
+        help_text="Resolution code.",
     )
 
 
@@ -373,19 +435,70 @@ class TicketTransitionApi(TicketApiView):
 # --- list filters ----------------------------------------------------------------------------
 
 
+# The widest UTC offsets in use (Kiribati +14:00, Baker Island -12:00); PostgreSQL refuses
+# offsets past ±15:59, and a date near year 1 or 9999 can leave the calendar once in UTC.
+MAX_UTC_OFFSET = timedelta(hours=14)
+
+
+class BoundedIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time whose offset is a real one and which stays in years 1–9999 in UTC."""
+
+    default_error_messages = {
+        "out_of_range": "Give a date-time between 0001-01-02 and 9999-12-30 with a UTC offset "
+        "no larger than ±14:00.",
+    }
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return value
+        offset = value.utcoffset()
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            raise DjangoValidationError(self.error_messages["out_of_range"], code="out_of_range")
+        try:
+            return value.astimezone(UTC) if offset is not None else value
+        except OverflowError as exc:
+            raise DjangoValidationError(
+                self.error_messages["out_of_range"], code="out_of_range"
+            ) from exc
+
+
+@extend_schema_field({"type": "string", "format": "date-time"})
+class BoundedIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
+
+
+class IdFormField(forms.IntegerField):
+    default_error_messages = {"invalid": "Give a whole-number id."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(**kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": ID_MAX})
+class IdFilter(filters.Filter):
+    """A related row by id: a whole number in the database's key range, else 400 naming it."""
+
+    field_class = IdFormField
+
+
 class TicketFilterSet(filters.FilterSet):
     """Filters every ticket list offers; types add their own fields."""
 
     state = filters.MultipleChoiceFilter(
         choices=Ticket.State.choices, help_text="Repeat to match any of several states."
     )
-    opened_after = filters.IsoDateTimeFilter(
+    opened_after = BoundedIsoDateTimeFilter(
         field_name="opened_at", lookup_expr="gte", help_text="ISO 8601 with a timezone."
     )
-    opened_before = filters.IsoDateTimeFilter(
+    opened_before = BoundedIsoDateTimeFilter(
         field_name="opened_at", lookup_expr="lt", help_text="ISO 8601 with a timezone."
     )
-    q = filters.CharFilter(method="filter_q", help_text="Text in the number or the subject.")
+    q = filters.CharFilter(
+        method="filter_q", max_length=160, help_text="Text in the number or the subject."
+    )
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()

@@ -67,7 +67,9 @@ Where each part lives:
 - `effects`: what an accepted reply does to the case, through the case services (§10.3,
   §10.5.5 for attachments).
 - `service`: `inbound_email_process`, the one entry point: refusal checks, idempotency on the
-  Message-ID, and the `InboundEmail` record of every outcome.
+  Message-ID, and the `InboundEmail` record of every outcome; `inbound_email_record_failure`
+  and `inbound_email_retry` for a message that cannot be processed (kept raw as `failed`, so it
+  never blocks the ones after it, and retried from the console).
 - `errors`: the two errors the rest share.
 
 Every public name is re-exported here; import from `comms.inbound`, not from the modules.
@@ -83,6 +85,8 @@ from .service import (
     InboundOutcome,
     inbound_email_max_bytes,
     inbound_email_process,
+    inbound_email_record_failure,
+    inbound_email_retry,
 )
 
 __all__ = [
@@ -100,6 +104,8 @@ __all__ = [
     "inbound_email_max_bytes",
     "inbound_email_parse",
     "inbound_email_process",
+    "inbound_email_record_failure",
+    "inbound_email_retry",
     "reply_text_extract",
     "resolution_decision",
     "sender_may_reply",

@@ -8,7 +8,8 @@ kept whole, as a .eml file); and the signals the service refuses on: automatic m
 (Auto-Submitted, X-Autoreply, Precedence, delivery reports) and `dmarc=fail` in
 Authentication-Results.
 Malformed headers and MIME trees are read leniently; only input that is not an email at all
-raises `InboundEmailUnreadable`.
+raises `InboundEmailUnreadable`. NUL characters, which no header or text may hold (PostgreSQL
+refuses them), are stripped from every header, the body and attachment names (issue 7).
 """
 
 import hashlib
@@ -67,15 +68,21 @@ def _message_ids(value: str) -> list[str]:
     return found
 
 
+def _without_nul(text: str) -> str:
+    return text.replace("\x00", "")
+
+
 def _header(message: EmailMessage, name: str) -> str:
-    """A header as text; a value the parser chokes on is read raw rather than failing."""
+    """A header as text, NULs removed; a value the parser chokes on is read raw rather than
+    failing."""
     try:
         values = message.get_all(name) or []
-        return " ".join(str(value) for value in values).strip()
+        text = " ".join(str(value) for value in values)
     except Exception:  # noqa: BLE001 - malformed header: fall back to its raw text
-        return " ".join(
+        text = " ".join(
             str(value) for key, value in message.raw_items() if key.lower() == name.lower()
-        ).strip()
+        )
+    return _without_nul(text).strip()
 
 
 def _part_text(part: EmailMessage) -> str:
@@ -101,8 +108,8 @@ def _body_text(part: EmailMessage | None) -> str:
         return ""
     text = _part_text(part)
     if part.get_content_subtype() == "html":
-        return html_to_text(text)
-    return text
+        text = html_to_text(text)
+    return _without_nul(text)
 
 
 # Detached signatures of signed mail are not files the sender meant to send.
@@ -111,6 +118,13 @@ _SKIPPED_TYPES = {
     "application/pkcs7-signature",
     "application/x-pkcs7-signature",
 }
+
+
+def _filename(part: EmailMessage) -> str | None:
+    try:
+        return _without_nul(part.get_filename() or "") or None
+    except Exception:  # noqa: BLE001 - a malformed filename parameter
+        return None
 
 
 def _attachments(message: EmailMessage, body: EmailMessage | None) -> list[EmailAttachment]:
@@ -128,7 +142,7 @@ def _attachments(message: EmailMessage, body: EmailMessage | None) -> list[Email
             except Exception:  # noqa: BLE001 - an attached message we cannot re-serialise
                 data = b""
             found.append(
-                EmailAttachment(part.get_filename() or "attached-message.eml", content_type, data)
+                EmailAttachment(_filename(part) or "attached-message.eml", content_type, data)
             )
             return
         if part.is_multipart():
@@ -137,10 +151,7 @@ def _attachments(message: EmailMessage, body: EmailMessage | None) -> list[Email
             return
         if content_type in _SKIPPED_TYPES:
             return
-        try:
-            filename = part.get_filename()
-        except Exception:  # noqa: BLE001 - a malformed filename parameter
-            filename = None
+        filename = _filename(part)
         if (
             part.get_content_maintype() == "text"
             and not filename
@@ -198,7 +209,7 @@ def inbound_email_parse(raw: bytes | str) -> ParsedEmail:
         message = BytesParser(policy=policy.default).parsebytes(raw)
     except Exception as exc:  # noqa: BLE001 - the stdlib parser rarely raises; treat as garbage
         raise InboundEmailUnreadable(f"The message could not be parsed: {exc}") from exc
-    if not (message.get("From") or message.get("Message-ID")):
+    if not (_header(message, "From") or _header(message, "Message-ID")):
         raise InboundEmailUnreadable(
             "This is not an email: it has no From or Message-ID header. Send the whole RFC 822 "
             "message, headers first."

@@ -7,8 +7,13 @@ row left in `error` is processed again), runs every refusal check before anythin
 records the outcome. A refused message keeps only its headers and the reason, never its body.
 When the database is unavailable nothing is recorded and the error propagates, so the message
 is delivered again later.
+
+A message that cannot be processed for any other reason is a poison message: it must not stop
+the ones after it (issue 7). `inbound_email_record_failure` stores it raw, `failed`, with the
+reason, for the console; `inbound_email_retry` processes the stored message again.
 """
 
+import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -18,7 +23,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 
 from accounts.models import User
 from cases.models import Case
-from tickets.errors import DomainError
+from tickets.errors import ActionNotPermitted, DomainError, ValidationFailed
 
 from ..models import InboundEmail
 from .effects import _apply
@@ -158,11 +163,16 @@ def _claim(parsed: ParsedEmail, source: str) -> tuple[InboundEmail, InboundEmail
             return InboundEmail.objects.create(message_id=parsed.message_id, **fields), None
     except IntegrityError:
         earlier = InboundEmail.objects.select_for_update().get(message_id=parsed.message_id)
-        if earlier.status != InboundEmail.Status.ERROR:
+        if earlier.status not in RETRYABLE:
             return earlier, earlier
         for name, value in fields.items():
             setattr(earlier, name, value)
+        earlier.attempts += 1
         return earlier, None
+
+
+# A row in one of these states is processed again when its message comes back (or is retried).
+RETRYABLE = (InboundEmail.Status.ERROR, InboundEmail.Status.FAILED)
 
 
 def _domain_reason(exc: DomainError) -> str:
@@ -181,6 +191,7 @@ def inbound_email_process(
     included) is recorded in `InboundEmail` and returned.
     """
     parsed = inbound_email_parse(raw)
+    raw_bytes = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw)
     with transaction.atomic():
         record, earlier = _claim(parsed, source)
         if earlier is not None:
@@ -209,16 +220,19 @@ def inbound_email_process(
             # A case service said no (the state moved on, a permission): refused in its words.
             record.status, record.reason = InboundEmail.Status.REFUSED, _domain_reason(exc)
             _set_ticket(record, case)
-        except Exception as exc:  # noqa: BLE001 - recorded for the desk; the message can be re-fed
+        except Exception as exc:  # noqa: BLE001 - kept raw for the desk to retry from the console
             logger.exception("inbound email %s failed", parsed.message_id)
-            record.status = InboundEmail.Status.ERROR
-            record.reason = f"{type(exc).__name__}: {exc}"[:2000]
+            record.status = InboundEmail.Status.FAILED
+            record.reason = _failure_reason(exc)
+            record.raw_message = raw_bytes
         else:
             record.status = effect.status
             record.reason = "; ".join([effect.reason, *effect.notes])
             _set_ticket(record, case)
             record.journal_entry_id = effect.journal_entry.pk if effect.journal_entry else None
             record.created_case_id = effect.created_case.pk if effect.created_case else None
+        if record.status != InboundEmail.Status.FAILED:
+            record.raw_message = b""  # refused: never the body; accepted: it is in the journal
         record.save()
     accepted = record.status in (InboundEmail.Status.ATTACHED, InboundEmail.Status.NEW_CASE)
     (logger.info if accepted else logger.warning)(
@@ -229,3 +243,90 @@ def inbound_email_process(
         record.reason,
     )
     return _outcome(record)
+
+
+# --- poison messages (issue 7) ---------------------------------------------------------------
+
+
+def _failure_reason(exc: BaseException) -> str:
+    message = exc.message if isinstance(exc, ValidationFailed) else str(exc)
+    return f"{type(exc).__name__}: {message}".replace("\x00", "")[:2000]
+
+
+def _clean(text: str, limit: int) -> str:
+    return " ".join(text.replace("\x00", "").split())[:limit]
+
+
+def inbound_email_record_failure(
+    *, raw: bytes | str, source: str, error: BaseException
+) -> InboundEmail:
+    """Store a message that `inbound_email_process` could not handle: raw, `failed`, the reason.
+
+    Used by the IMAP poller so one poison message is kept for the console and the next
+    message is read (issue 7). Keyed on the Message-ID when the message can be read at all,
+    else on a hash of its bytes, so a message that fails again updates the same row.
+    """
+    raw_bytes = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw)
+    try:
+        parsed = inbound_email_parse(raw_bytes)
+    except Exception:  # noqa: BLE001 - not readable as an email: keyed on its bytes
+        parsed = None
+    if parsed is not None:
+        message_id = parsed.message_id
+        headers = {
+            "in_reply_to": _clean(parsed.in_reply_to[0] if parsed.in_reply_to else "", 255),
+            "references": _clean(" ".join(parsed.references), 10_000),
+            "from_address": _clean(", ".join(parsed.from_addresses), 254),
+            "subject": _clean(parsed.subject, 255),
+        }
+    else:
+        message_id = f"<{hashlib.sha256(raw_bytes).hexdigest()[:48]}@unreadable.invalid>"
+        headers = {}
+    reason = _failure_reason(error)
+    with transaction.atomic():
+        record, created = InboundEmail.objects.select_for_update().get_or_create(
+            message_id=message_id,
+            defaults={
+                **headers,
+                "source": source,
+                "raw_size": len(raw_bytes),
+                "status": InboundEmail.Status.FAILED,
+                "reason": reason,
+                "raw_message": raw_bytes,
+            },
+        )
+        if not created:
+            record.status, record.reason = InboundEmail.Status.FAILED, reason
+            record.raw_message, record.raw_size = raw_bytes, len(raw_bytes)
+            record.attempts += 1
+            record.save()
+    logger.warning("inbound email %s kept as failed: %s", message_id, reason)
+    return record
+
+
+def inbound_email_retry(*, inbound_email: InboundEmail, actor) -> InboundOutcome:
+    """Process a failed message again from its stored copy (the console's Retry action).
+
+    Succeeds or is refused like a fresh delivery (the stored copy is then dropped); fails
+    again with the new reason recorded on the same row. Only `failed` rows with a stored copy
+    can be retried, by staff allowed to change inbound email.
+    """
+    if not (actor and actor.is_staff and actor.has_perm("comms.change_inboundemail")):
+        raise ActionNotPermitted("Only the service desk may retry inbound email.")
+    record = InboundEmail.objects.get(pk=inbound_email.pk)
+    if record.status not in RETRYABLE or not record.raw_message:
+        raise ValidationFailed(
+            f"{record.message_id} is {record.get_status_display().lower()}: only failed "
+            "messages kept with their content can be retried."
+        )
+    raw = bytes(record.raw_message)
+    try:
+        outcome = inbound_email_process(raw=raw, source=record.source)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - still poison: recorded again, never a 500
+        inbound_email_record_failure(raw=raw, source=record.source, error=exc)
+        record.refresh_from_db()
+        return _outcome(record)
+    logger.info("inbound email %s retried by %s: %s", record.message_id, actor, outcome.status)
+    return outcome

@@ -145,10 +145,11 @@ def test_poll_processes_unseen_messages_and_marks_them_seen(
     )
     settings.IMAP_URL = _url(imap_server)
     summary = inbound_email_poll_imap_task()
-    assert summary == "2 message(s) fetched: attached 1; 1 unreadable"
+    assert summary == "2 message(s) fetched: attached 1; 1 failed (kept for retry)"
     case.refresh_from_db()
     assert case.state == Case.State.IN_PROGRESS
-    assert InboundEmail.objects.get().source == InboundEmail.Source.IMAP
+    assert InboundEmail.objects.get(status=InboundEmail.Status.ATTACHED).source == "imap"
+    assert InboundEmail.objects.get(status=InboundEmail.Status.FAILED).raw_message
     assert imap_server.messages[1]["flags"] == {"\\Seen"}
     assert imap_server.messages[2]["flags"] == {"\\Seen", "\\Flagged"}
     # Nothing unseen is left, so the next poll fetches nothing.
