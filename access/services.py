@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -125,7 +126,7 @@ def access_token_create(
     expires_at = _expiry(user=user, expires_in_days=expires_in_days)
     with transaction.atomic():
         # Locking the owner serialises concurrent creations, so the cap holds.
-        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         active = access_tokens_active(user=user).count()
         if active >= MAX_ACTIVE_TOKENS:
             raise ValidationFailed(
