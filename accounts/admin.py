@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from tickets.admin import ServiceFormAdminMixin
 
 from .admin_history import AuditedHistoryAdmin
+from .audit import security_event_record
 from .models import Organisation, ResolverGroup, SecurityEvent, ServiceDesk, User
 from .services import organisation_save, user_attach_to_organisation
 
@@ -49,6 +50,7 @@ class OrganisationAdmin(ServiceFormAdminMixin, AuditedHistoryAdmin):
         "party_id",
         "market_participant_id",
         "cra_market_role",
+        "email_domains",
         "active",
         "path",
         "depth",
@@ -84,6 +86,20 @@ class ConsoleUserChangeForm(UserChangeForm):
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        """Only participant accounts belong to an organisation (accounts.services): a desk or
+        integration account attached to one would see the portal as a participant."""
+        cleaned = super().clean()
+        kind = cleaned.get("kind", self.instance.kind)
+        organisation = cleaned.get("organisation", self.instance.organisation)
+        if kind != User.Kind.PARTICIPANT and organisation is not None:
+            self.add_error(
+                "organisation" if "organisation" in self.fields else None,
+                "Only participant accounts belong to an organisation: clear the organisation "
+                "to make this a desk or integration account.",
+            )
+        return cleaned
 
 
 @admin.register(User)
@@ -154,18 +170,34 @@ class UserAdmin(ServiceFormAdminMixin, AuditedHistoryAdmin, DjangoUserAdmin):
 
     def save_model(self, request, obj, form, change):
         """Everything but a new organisation is saved here; attaching to an organisation goes
-        through `user_attach_to_organisation` once the rest is saved (see save_related)."""
+        through `user_attach_to_organisation` once the rest is saved (see save_related).
+        A change of kind, staff or superuser status is a role change for the security log
+        (§10.5.3); group changes are logged by the m2m signal (accounts.signals)."""
         if "organisation" in form.changed_data and obj.organisation_id is not None:
             obj._console_attach_to = obj.organisation
             obj.organisation_id = form.initial.get("organisation") if change else None
+        privileged = [
+            name for name in ("kind", "is_staff", "is_superuser") if name in form.changed_data
+        ]
         super().save_model(request, obj, form, change)
+        if change and privileged:
+            changes = ", ".join(
+                f"{name} {form.initial.get(name)!s} → {getattr(obj, name)!s}" for name in privileged
+            )
+            security_event_record(
+                kind=SecurityEvent.Kind.ROLE_CHANGED,
+                actor=request.user,
+                subject=obj,
+                request=request,
+                detail=f"Changed in the console: {changes}.",
+            )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         organisation = getattr(form.instance, "_console_attach_to", None)
         if organisation is not None:
             user_attach_to_organisation(
-                user=form.instance, organisation=organisation, actor=request.user
+                user=form.instance, organisation=organisation, actor=request.user, request=request
             )
 
 

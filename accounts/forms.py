@@ -6,10 +6,16 @@ from tickets.errors import DomainError
 
 from .models import Organisation, User
 from .selectors import organisations_for_user
+from .services import NOT_ATTACHABLE
 
 
 class MemberAttachForm(forms.Form):
-    """Attach a registered user, found by email, to one of the admin's organisations."""
+    """Attach a registered user, found by email, to one of the admin's organisations.
+
+    An unknown address gets the same words as every refusal about the person in
+    `user_attach_to_organisation` (`NOT_ATTACHABLE`), so the form tells nobody who has an
+    account, who belongs to another organisation or who is desk staff.
+    """
 
     email = forms.EmailField(
         label="Email address",
@@ -39,10 +45,7 @@ class MemberAttachForm(forms.Form):
         email = self.cleaned_data["email"].strip().lower()
         user = User.objects.filter(email__iexact=email, is_active=True).first()
         if user is None:
-            raise forms.ValidationError(
-                "Nobody has registered with that address. Ask them to register on the portal "
-                "and verify their email, then attach them here."
-            )
+            raise forms.ValidationError(NOT_ATTACHABLE)
         self.user = user
         return email
 

@@ -35,6 +35,14 @@ class Organisation(models.Model):
     )
     path = models.CharField(max_length=500, editable=False, default="", db_index=True)
     active = models.BooleanField(default=True)
+    email_domains = models.CharField(
+        "Email domains",
+        max_length=500,
+        blank=True,
+        help_text="The domains its people's addresses end in, separated by commas or spaces "
+        "(e.g. npower.example, npower-metering.example). Its organisation admins see people "
+        "who registered and verified an address on these domains as pending registrations.",
+    )
 
     # Who sees what follows the tree (§10.4), so every change is kept (§10.5.3, §12).
     history = AuditHistory()
@@ -50,6 +58,11 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def domain_list(self) -> list[str]:
+        """`email_domains` as clean lower-case domains, without a leading "@"."""
+        parts = self.email_domains.replace(",", " ").replace(";", " ").split()
+        return sorted({part.strip().lstrip("@").lower() for part in parts if part.strip("@ ")})
 
 
 class UserManager(BaseUserManager):

@@ -1,8 +1,12 @@
 """Read queries about people and organisations."""
 
-from django.db.models import QuerySet, Subquery
+from allauth.account.models import EmailAddress
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
-from .models import Organisation
+from . import roles
+from .models import Organisation, User
+
+PENDING_REGISTRATIONS_SHOWN = 50
 
 
 def organisations_for_user(user) -> QuerySet:
@@ -16,4 +20,61 @@ def organisations_for_user(user) -> QuerySet:
 def organisation_descendants(organisation: Organisation) -> QuerySet:
     return Organisation.objects.filter(path__startswith=organisation.path).exclude(
         pk=organisation.pk
+    )
+
+
+def organisation_members_for(user) -> QuerySet:
+    """Everyone attached to the admin's organisation or one below it (§10.4), with
+    `is_org_admin` annotated; one query whatever the number of members."""
+    admin_groups = User.groups.through.objects.filter(
+        user_id=OuterRef("pk"), group__name=roles.ORGANISATION_ADMIN
+    )
+    return (
+        User.objects.filter(organisation__in=organisations_for_user(user))
+        .select_related("organisation")
+        .annotate(is_org_admin=Exists(admin_groups))
+        .order_by("organisation__name", "email")
+    )
+
+
+def organisation_member_get_for(user, *, pk: int) -> User:
+    """One member of the admin's tree, or `User.DoesNotExist` (a 404: someone outside the tree
+    is indistinguishable from nobody)."""
+    return organisation_members_for(user).get(pk=pk)
+
+
+def pending_registrations_for(user) -> list[User]:
+    """People waiting to be attached (§10.1): participant accounts, active, in no organisation,
+    whose own address is verified and on one of the email domains of the admin's organisations
+    (`Organisation.email_domains`, set by the desk in the console).
+
+    The domains are configured rather than taken from the admin's own address, so an admin
+    whose address is on a shared mail provider does not see every stranger on it, and a group
+    with several domains sees them all. Two queries (the domains, the people), the newest
+    `PENDING_REGISTRATIONS_SHOWN` registrations.
+    """
+    domains = sorted(
+        {
+            domain
+            for value in organisations_for_user(user).values_list("email_domains", flat=True)
+            for domain in Organisation(email_domains=value).domain_list()
+        }
+    )
+    if not domains:
+        return []
+    on_domain = Q()
+    for domain in domains:
+        on_domain |= Q(email__iendswith=f"@{domain}")
+    verified = EmailAddress.objects.filter(
+        user_id=OuterRef("pk"), email__iexact=OuterRef("email"), verified=True
+    )
+    return list(
+        User.objects.filter(
+            on_domain,
+            kind=User.Kind.PARTICIPANT,
+            organisation__isnull=True,
+            is_active=True,
+        )
+        .filter(Exists(verified))
+        .order_by("-date_joined", "pk")[:PENDING_REGISTRATIONS_SHOWN]
     )

@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from accounts import views as member_views
+
 from . import views
 
 app_name = "portal"
@@ -16,5 +18,20 @@ urlpatterns = [
     path("cases/<str:number>/confirm/", views.case_confirm, name="case_confirm"),
     path("cases/<str:number>/reject/", views.case_reject, name="case_reject"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
-    path("organisation/members/", views.organisation_members, name="organisation_members"),
+    path("organisation/members/", member_views.organisation_members, name="organisation_members"),
+    path(
+        "organisation/members/<int:pk>/detach/",
+        member_views.organisation_member_detach,
+        name="organisation_member_detach",
+    ),
+    path(
+        "organisation/members/<int:pk>/deactivate/",
+        member_views.organisation_member_deactivate,
+        name="organisation_member_deactivate",
+    ),
+    path(
+        "organisation/members/<int:pk>/appoint-admin/",
+        member_views.organisation_member_appoint_admin,
+        name="organisation_member_appoint_admin",
+    ),
 ]

@@ -104,12 +104,14 @@ def test_organisation_outside_the_admins_tree_is_refused(
 def test_user_of_another_organisation_cannot_be_taken_over(
     parent_admin, other_org_user, parent_org
 ):
-    """Someone already in another organisation stays there; the desk moves people (§10.4)."""
+    """Someone already in another organisation stays there; the desk moves people (§10.4). The
+    refusal is the one an unknown address gets, so nobody learns who has an account."""
     response = client_for(parent_admin).post(
         MEMBERS, {"email": other_org_user.email, "organisation": parent_org.pk}
     )
     assert response.status_code == 400
-    assert "already belongs to another organisation" in response.content.decode()
+    assert "We cannot attach that address" in response.content.decode()
+    assert "another organisation" not in response.content.decode()
     assert User.objects.get(pk=other_org_user.pk).organisation == other_org_user.organisation
 
 

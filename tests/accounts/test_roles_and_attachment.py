@@ -64,7 +64,8 @@ def test_organisation_admin_cannot_attach_to_a_sibling(new_user, org_admin, sibl
 def test_organisation_admin_cannot_take_a_user_from_another_organisation(
     org_admin, org, other_org_user
 ):
-    with pytest.raises(ActionNotPermitted, match="another organisation"):
+    """§10.4; the refusal does not say the address belongs to another organisation (issue 7)."""
+    with pytest.raises(ActionNotPermitted, match="We cannot attach that address"):
         user_attach_to_organisation(user=other_org_user, organisation=org, actor=org_admin)
 
 
