@@ -353,6 +353,11 @@ SPECTACULAR_SETTINGS = {
 # person's token may live; only integration accounts' tokens may never expire.
 API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90)
 API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
+if not 1 <= API_TOKEN_DEFAULT_DAYS <= API_TOKEN_MAX_DAYS:
+    raise ImproperlyConfigured(
+        "API_TOKEN_DEFAULT_DAYS must be at least 1 and at most API_TOKEN_MAX_DAYS, not "
+        f"{API_TOKEN_DEFAULT_DAYS} (API_TOKEN_MAX_DAYS={API_TOKEN_MAX_DAYS})"
+    )
 
 # API throttling counts per client address the same way as sign-in throttling (see
 # TRUSTED_PROXY_COUNT); DRF's default would believe any X-Forwarded-For.

@@ -102,6 +102,7 @@ def test_secret_key_is_read_from_the_environment_or_a_file(tmp_path):
             "DATABASE_URL must be sqlite:// or postgres://",
         ),
         ("CACHE_URL", "memcached://127.0.0.1:11211", "CACHE_URL must be redis://"),
+        ("API_TOKEN_DEFAULT_DAYS", "400", "API_TOKEN_DEFAULT_DAYS must be at least 1"),
     ],
 )
 def test_bad_values_stop_start_up_naming_the_variable(tmp_path, name, value, message):
