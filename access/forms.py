@@ -38,8 +38,11 @@ class AccessTokenForm(forms.Form):
         help_text="You can revoke the token at any time before then.",
     )
 
-    def __init__(self, *args, allow_never: bool = False, **kwargs):
+    def __init__(self, *args, allow_never: bool = False, scopes=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if scopes is not None:
+            labels = dict(AccessToken.Scope.choices)
+            self.fields["scopes"].choices = [(scope, labels[scope]) for scope in scopes]
         self.fields["expires_in_days"].choices = expiry_choices(allow_never=allow_never)
         self.fields["expires_in_days"].initial = str(settings.API_TOKEN_DEFAULT_DAYS)
         if not self.is_bound:

@@ -32,13 +32,23 @@ def _new_token() -> tuple[str, str]:
     return prefix, f"{TOKEN_KEYWORD}_{prefix}_{secrets.token_urlsafe(32)}"
 
 
-def _clean_scopes(scopes) -> list[str]:
+def scopes_offered_to(user) -> list[str]:
+    """The scopes an account may hold: participants see only cases (incidents and inbound
+    email are the desk's and the mail gateway's, §10.4), so their tokens carry no more."""
+    if user.is_participant:
+        return [AccessToken.Scope.READ, AccessToken.Scope.WRITE, AccessToken.Scope.CASES]
+    return list(AccessToken.Scope.values)
+
+
+def _clean_scopes(scopes, *, user) -> list[str]:
     chosen = {str(scope) for scope in scopes or []}
-    unknown = chosen - set(AccessToken.Scope.values)
+    unknown = chosen - set(scopes_offered_to(user))
     if unknown:
         raise ValidationFailed(
-            "Unknown scope.",
-            field_errors={"scopes": [f"Unknown scope: {', '.join(sorted(unknown))}."]},
+            "A scope this account cannot hold.",
+            field_errors={
+                "scopes": [f"Not a scope this account can hold: {', '.join(sorted(unknown))}."]
+            },
         )
     if not chosen & set(AccessToken.ACCESS_SCOPES):
         raise ValidationFailed(
@@ -122,7 +132,7 @@ def access_token_create(
             "The name is too long.", field_errors={"name": ["Use at most 100 characters."]}
         )
     _check_may_create(actor=actor, user=user, mfa_verified=mfa_verified)
-    clean_scopes = _clean_scopes(scopes)
+    clean_scopes = _clean_scopes(scopes, user=user)
     expires_at = _expiry(user=user, expires_in_days=expires_in_days)
     with transaction.atomic():
         # Locking the owner serialises concurrent creations, so the cap holds.

@@ -15,7 +15,7 @@ from tickets.errors import DomainError
 
 from .forms import AccessTokenForm
 from .selectors import access_token_list_for
-from .services import access_token_create, access_token_revoke
+from .services import access_token_create, access_token_revoke, scopes_offered_to
 
 # The new token's secret waits in the (server-side) session for the page after the POST,
 # and is removed the first time it is shown.
@@ -45,7 +45,7 @@ def token_list(request):
         return response
     status = 200
     if request.method == "POST":
-        form = AccessTokenForm(request.POST)
+        form = AccessTokenForm(request.POST, scopes=scopes_offered_to(request.user))
         if form.is_valid():
             try:
                 token, raw = access_token_create(
@@ -64,7 +64,7 @@ def token_list(request):
                 return redirect("access:token_list")
         status = 400
     else:
-        form = AccessTokenForm()
+        form = AccessTokenForm(scopes=scopes_offered_to(request.user))
     new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
     page = Paginator(access_token_list_for(user=request.user), TOKENS_PER_PAGE).get_page(
         request.GET.get("page")

@@ -67,13 +67,19 @@ def test_only_integration_accounts_hold_tokens_that_never_expire(
         ([], "read, write or both"),
         (["cases"], "read, write or both"),
         (["read"], "at least one area"),
-        (["read", "cases", "admin"], "Unknown scope: admin"),
+        (["read", "cases", "admin"], "can hold: admin"),
+        (["read", "incidents"], "can hold: incidents"),
     ],
 )
 def test_scopes_need_an_access_level_and_an_area(org_user, scopes, message):
     with pytest.raises(ValidationFailed) as refusal:
         create(org_user, scopes=scopes)
     assert message in " ".join(refusal.value.field_errors["scopes"])
+
+
+def test_staff_tokens_may_reach_incidents(resolver):
+    token, _ = create(resolver, scopes=["read", "incidents"], mfa_verified=True)
+    assert token.scopes == ["read", "incidents"]
 
 
 def test_a_blank_name_is_refused(org_user):
