@@ -146,7 +146,7 @@ def user_attach_to_organisation(
     return user
 
 
-def _check_member_action(*, user: User, actor, verb: str) -> None:
+def _check_member_action(*, user: User, actor, verb: str, removes: bool = True) -> None:
     """Who may act on an existing member: the desk, or an organisation admin on a participant
     of their organisation or one below it (§10.4). An admin cannot remove themself if they are
     the last active admin of their organisation (nobody would be left to manage it)."""
@@ -156,7 +156,7 @@ def _check_member_action(*, user: User, actor, verb: str) -> None:
         raise ActionNotPermitted(f"Only an organisation admin or the service desk can {verb}.")
     if not (user.is_participant and _in_actor_tree(actor, user.organisation_id)):
         raise ActionNotPermitted("That person is not a member of your organisation.")
-    if user.pk == actor.pk:
+    if removes and user.pk == actor.pk:
         other_admins = (
             User.objects.filter(
                 organisation_id=user.organisation_id,
@@ -219,7 +219,7 @@ def user_deactivate(*, user: User, actor, request=None) -> User:
 def organisation_admin_appoint(*, user: User, actor, request=None) -> User:
     """Make an active member an organisation admin (§10.1, §10.4): they then manage the members
     of their own organisation and those below it."""
-    _check_member_action(user=user, actor=actor, verb="appoint organisation admins")
+    _check_member_action(user=user, actor=actor, verb="appoint organisation admins", removes=False)
     if not user.is_participant or user.organisation_id is None:
         raise ValidationFailed("Only a participant attached to an organisation can be an admin.")
     if not user.is_active:
