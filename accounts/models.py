@@ -300,3 +300,9 @@ class SecurityEvent(models.Model):
     def __str__(self) -> str:
         who = self.subject or self.email or "unknown account"
         return f"{self.get_kind_display()}: {who} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args, **kwargs):
+        """An entry is written once; changing it afterwards would make the log worthless."""
+        if not self._state.adding:
+            raise ValueError("A security event cannot be changed once recorded.")
+        super().save(*args, **kwargs)

@@ -56,6 +56,16 @@ def test_record_without_a_request_stores_no_address(org_user):
     assert event.pk and event.ip_address is None and event.actor is None
 
 
+def test_a_recorded_event_cannot_be_changed(org_user):
+    """§10.5.3: the log is never editable, whatever the path."""
+    event = security_event_record(kind=SecurityEvent.Kind.ACCOUNT_DEACTIVATED, subject=org_user)
+    event.detail = "tampered"
+    with pytest.raises(ValueError):
+        event.save()
+    event.refresh_from_db()
+    assert event.detail == ""
+
+
 def test_record_refuses_an_unknown_kind(org_user):
     with pytest.raises(ValueError):
         security_event_record(kind="made_up", subject=org_user)
