@@ -18,7 +18,11 @@ from tickets.admin import ServiceFormAdminMixin
 from .admin_history import AuditedHistoryAdmin
 from .audit import security_event_record
 from .models import Organisation, ResolverGroup, SecurityEvent, ServiceDesk, User
-from .services import organisation_save, user_attach_to_organisation
+from .services import (
+    organisation_save,
+    user_attach_to_organisation,
+    user_detach_from_organisation,
+)
 
 # Only a superuser grants roles, staff status or superuser status: anyone else who may edit
 # users could otherwise raise their own privileges.
@@ -169,13 +173,21 @@ class UserAdmin(ServiceFormAdminMixin, AuditedHistoryAdmin, DjangoUserAdmin):
         return super().user_change_password(request, id, form_url)
 
     def save_model(self, request, obj, form, change):
-        """Everything but a new organisation is saved here; attaching to an organisation goes
-        through `user_attach_to_organisation` once the rest is saved (see save_related).
-        A change of kind, staff or superuser status is a role change for the security log
-        (§10.5.3); group changes are logged by the m2m signal (accounts.signals)."""
-        if "organisation" in form.changed_data and obj.organisation_id is not None:
+        """Everything but the organisation is saved here; attaching to an organisation goes
+        through `user_attach_to_organisation` and clearing it through
+        `user_detach_from_organisation` once the rest is saved (see save_related), so the
+        console keeps the same boundaries and roles as the portal. Changes of kind, staff or
+        superuser status and a deactivation go to the security log (§10.5.3); group changes are
+        logged by the m2m signal (accounts.signals)."""
+        if change and "organisation" in form.changed_data:
+            if obj.organisation_id is not None:
+                obj._console_attach_to = obj.organisation
+            else:
+                obj._console_detach = True
+            obj.organisation_id = form.initial.get("organisation")
+        elif not change and obj.organisation_id is not None:
             obj._console_attach_to = obj.organisation
-            obj.organisation_id = form.initial.get("organisation") if change else None
+            obj.organisation_id = None
         privileged = [
             name for name in ("kind", "is_staff", "is_superuser") if name in form.changed_data
         ]
@@ -191,6 +203,14 @@ class UserAdmin(ServiceFormAdminMixin, AuditedHistoryAdmin, DjangoUserAdmin):
                 request=request,
                 detail=f"Changed in the console: {changes}.",
             )
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            security_event_record(
+                kind=SecurityEvent.Kind.ACCOUNT_DEACTIVATED,
+                actor=request.user,
+                subject=obj,
+                request=request,
+                detail="Deactivated in the console.",
+            )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -199,6 +219,8 @@ class UserAdmin(ServiceFormAdminMixin, AuditedHistoryAdmin, DjangoUserAdmin):
             user_attach_to_organisation(
                 user=form.instance, organisation=organisation, actor=request.user, request=request
             )
+        elif getattr(form.instance, "_console_detach", False):
+            user_detach_from_organisation(user=form.instance, actor=request.user, request=request)
 
 
 @admin.register(ResolverGroup)
