@@ -4,10 +4,13 @@ The body is the whole RFC 822 message, sent as `message/rfc822` (or `text/plain`
 staff or integration accounts holding `comms.add_inboundemail` may call it, with an access
 token scoped `inbound-email` and `write`;
 who may *reply* is decided per message from its From address, as for every entry point.
-The answer is 202 with the outcome (`attached`, `new_case`, `refused`, `duplicate`, `error`);
-input that is not an email is 400 in the API's one error shape.
+The answer is 202 with the outcome (`attached`, `new_case`, `refused`, `duplicate`, `error`,
+`failed`); input that is not an email is 400 in the API's one error shape. A message that
+cannot be processed otherwise is kept raw as `failed` for the console's Retry action (issue 7),
+so the gateway is told it was received rather than handing it over again and again.
 """
 
+from django.db import InterfaceError, OperationalError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -21,7 +24,13 @@ from access.authentication import AccessTokenAuthentication
 from access.permissions import ApiAccess
 from tickets.errors import ValidationFailed
 
-from .inbound import InboundEmailUnreadable, inbound_email_max_bytes, inbound_email_process
+from .inbound import (
+    InboundEmailUnreadable,
+    InboundOutcome,
+    inbound_email_max_bytes,
+    inbound_email_process,
+    inbound_email_record_failure,
+)
 from .models import InboundEmail
 
 
@@ -96,7 +105,20 @@ class InboundEmailApi(APIView):
             raise InboundEmailUnreadable(
                 "The request body is empty: send the whole RFC 822 message as the body."
             )
-        outcome = inbound_email_process(raw=raw, source=InboundEmail.Source.API)
+        try:
+            outcome = inbound_email_process(raw=raw, source=InboundEmail.Source.API)
+        except (InboundEmailUnreadable, OperationalError, InterfaceError):
+            raise  # not an email (400), or the database is down: the gateway tries again
+        except Exception as exc:  # noqa: BLE001 - a poison message: kept for the console
+            record = inbound_email_record_failure(
+                raw=raw, source=InboundEmail.Source.API, error=exc
+            )
+            outcome = InboundOutcome(
+                status=record.status,
+                reason=record.reason,
+                message_id=record.message_id,
+                inbound_email_id=record.pk,
+            )
         return Response(
             self.OutputSerializer(outcome.as_dict()).data, status=status.HTTP_202_ACCEPTED
         )

@@ -19,6 +19,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -39,6 +40,16 @@ class TicketApiSchema(AutoSchema):
     def get_tags(self) -> list[str]:
         tag = getattr(self.view, "api_tag", "")
         return [tag] if tag else super().get_tags()
+
+    def _get_response_bodies(self, direction="response"):
+        # Every operation that reads a body answers 415 to a body it cannot read (DRF's
+        # parsers), in the one error shape; the schema says so for all of them at once.
+        responses = super()._get_response_bodies(direction)
+        if self.method in ("POST", "PUT", "PATCH") and "415" not in responses:
+            responses["415"] = self._get_response_for_code(
+                error_responses(415)[415], "415", direction=direction
+            )
+        return responses
 
 
 class ApiPolicy:
@@ -104,7 +115,12 @@ class TicketPagination(PageNumberPagination):
                 raise serializers.ValidationError(
                     {self.page_query_param: [self.invalid_page_message]}
                 )
-        return super().paginate_queryset(queryset, request, view)
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound as exc:  # past the last page: bad input like any other, and named
+            raise serializers.ValidationError(
+                {self.page_query_param: [self.invalid_page_message]}
+            ) from exc
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
@@ -170,6 +186,7 @@ _ERROR_DESCRIPTIONS = {
     401: "No or invalid credentials.",
     403: "Your role may not do this.",
     404: "No such ticket, or you may not see it.",
+    415: "The body is not in a media type this operation reads (see its request body).",
     409: "Not allowed in the ticket's state (`transition_not_allowed`), or changed by someone "
     "else since you read it (`changed_by_someone_else`).",
 }

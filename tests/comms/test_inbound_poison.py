@@ -10,12 +10,15 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.urls import reverse
 
+from accounts.models import User
 from cases.models import Case
 from comms.inbound import inbound_email_parse, inbound_email_process, inbound_email_retry
 from comms.inbound_tasks import inbound_email_poll_imap_task
 from comms.models import InboundEmail
 from tests.comms.test_inbound_imap import _url, imap_server  # noqa: F401  (fake IMAP server)
 from tests.conftest import mfa_client
+from tests.factories.access import api_client
+from tests.factories.accounts import UserFactory
 from tests.factories.cases import CaseFactory
 from tickets.errors import ActionNotPermitted, ValidationFailed
 from tickets.models import JournalEntry
@@ -216,3 +219,24 @@ def test_nul_in_subject_and_from_is_stripped_and_the_reply_is_attached(org_user)
     record = InboundEmail.objects.get()
     assert record.subject == f"Re: [{case.number}] More information"
     assert record.from_address == org_user.email
+
+
+def test_gateway_hand_over_of_a_poison_message_is_accepted_and_kept_failed(
+    org_user, journal_refuses_poison
+):
+    """§10.2: the inbound-email API answers 202 `failed` and keeps the message for a retry,
+    so the gateway does not hand it over again and again."""
+    gateway = UserFactory(email="mail-gateway@mhhs.example", kind=User.Kind.INTEGRATION)
+    gateway.user_permissions.add(Permission.objects.get(codename="add_inboundemail"))
+    case = CaseFactory(caller=org_user)
+    raw = _reply(case, message_id="api-poison", body=f"Logs {POISON_WORD}")
+
+    response = api_client(gateway).post(
+        "/api/v1/inbound-email/", data=raw, content_type="message/rfc822"
+    )
+
+    assert response.status_code == 202
+    assert response.json()["status"] == InboundEmail.Status.FAILED
+    record = InboundEmail.objects.get()
+    assert record.source == InboundEmail.Source.API
+    assert bytes(record.raw_message) == raw
