@@ -152,6 +152,14 @@ class User(AbstractBaseUser, PermissionsMixin):
                 violation_error_message="Only a desk-staff account may have console access: "
                 "set its kind to Desk staff, or untick staff status.",
             ),
+            # Only participants belong to an organisation: a desk or integration account in one
+            # would see the portal as that organisation's participant (accounts.services).
+            models.CheckConstraint(
+                condition=models.Q(organisation__isnull=True) | models.Q(kind="participant"),
+                name="user_organisation_only_for_participants",
+                violation_error_message="Only participant accounts belong to an organisation: "
+                "clear the organisation to make this a desk or integration account.",
+            ),
         ]
 
     def __str__(self) -> str:

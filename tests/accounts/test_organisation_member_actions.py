@@ -2,9 +2,13 @@
 tree, §10.5.3 audit): attach participants only, detach, deactivate, appoint another admin, see
 pending registrations on the organisation's domains; every action is a security event."""
 
+import importlib
+
 import pytest
 from allauth.account.models import EmailAddress
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -367,17 +371,22 @@ def test_services_refuse_an_admin_acting_on_an_account_outside_their_tree(
             service(user=other_org_user, actor=org_admin)
 
 
-def test_desk_may_detach_a_wrongly_attached_integration_account(agent, org, mail_gateway):
-    """The desk can clean up an account attached before the boundary existed: detaching takes
-    the participant roles away too (issue 7 point 3)."""
-    User.objects.filter(pk=mail_gateway.pk).update(organisation=org)
-    mail_gateway.refresh_from_db()
+@pytest.mark.parametrize("kind", [User.Kind.STAFF, User.Kind.INTEGRATION])
+def test_database_refuses_an_organisation_on_a_desk_or_integration_account(kind, org):
+    """Issue 7 point 3: the boundary holds whatever path writes the row."""
+    account = User.objects.create_user(f"{kind}@mhhs.example", kind=kind)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.filter(pk=account.pk).update(organisation=org)
+
+
+def test_migration_takes_participant_roles_off_desk_and_integration_accounts(mail_gateway):
+    """The mail gateway left with the Service user role by an old detach loses it (issue 7
+    point 3); its own role stays."""
     mail_gateway.groups.add(Group.objects.get(name=roles.SERVICE_USER))
+    migration = importlib.import_module("accounts.migrations.0009_detach_non_participants")
 
-    user_detach_from_organisation(user=mail_gateway, actor=agent)
+    migration.detach_non_participants(django_apps, None)
 
-    mail_gateway.refresh_from_db()
-    assert mail_gateway.organisation is None
     assert list(mail_gateway.groups.values_list("name", flat=True)) == [roles.INTEGRATION]
 
 
