@@ -15,6 +15,8 @@ from collections import defaultdict
 import pytest
 import schemathesis
 from django.conf import settings as django_settings
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, seed
 from hypothesis import settings as hypothesis_settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -58,11 +60,22 @@ def _operations(schema):
 
 
 @pytest.fixture
-def api_schema(db, monkeypatch):
+def wsgi_app_in_test_transaction():
+    """The WSGI app called directly would close the test's database connection at the start
+    and end of each request; Django's test client avoids that the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield application
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(db, monkeypatch, wsgi_app_in_test_transaction):
     # Hundreds of requests a minute from one user are the point here, not abuse: throttling
     # (its own tests, its own configuration) is lifted, every scope unlimited.
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", defaultdict(lambda: None))
-    return schemathesis.openapi.from_wsgi("/api/schema/", application)
+    return schemathesis.openapi.from_wsgi("/api/schema/", wsgi_app_in_test_transaction)
 
 
 def _session_kwargs(client) -> dict:

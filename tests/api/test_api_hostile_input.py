@@ -284,9 +284,10 @@ def test_agent_may_still_raise_for_any_organisation(agent, unrelated_org):
     ],
 )
 @pytest.mark.parametrize("changelist", ["/admin/cases/case/", "/admin/incidents/incident/"])
-def test_console_changelist_filters_out_of_range_are_400_not_500(agent, changelist, query):
+def test_console_changelist_filters_out_of_range_are_never_a_500(agent, changelist, query):
     """Issue 7: the console's generic `field__lookup=value` filters never give a 500."""
     agent.is_superuser = True
     agent.save()
     response = mfa_client(agent).get(f"{changelist}?{query}")
-    assert response.status_code in (302, 400)
+    # An empty list (PostgreSQL matches nothing), the admin's "?e=1" redirect, or a 400.
+    assert response.status_code in (200, 302, 400)
