@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from accounts import roles
+from accounts.selectors import pending_registrations_for
 from accounts.models import Organisation, User
 from cases.management.commands.seed_demo import DEMO_PASSWORD
 from cases.models import Case
@@ -99,3 +100,11 @@ def test_seed_demo_organisation_tree(db):
     parent = next(org for org in parents if org.children.exists())
     assert parent.children.count() == 2
     assert all(child.path.startswith(parent.path) for child in parent.children.all())
+
+
+def test_seed_demo_gives_the_organisation_admin_a_pending_registration(db):
+    """§10.1: the demo shows an organisation admin someone waiting to be attached."""
+    call_command("seed_demo")
+    olivia = User.objects.get(email="olivia.admin@northernpower.example")
+    pending = [user.email for user in pending_registrations_for(olivia)]
+    assert pending == ["pat.pending@northernpower.example"]

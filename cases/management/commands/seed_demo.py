@@ -66,6 +66,14 @@ PARTICIPANTS = [
     ("bea.bright@brightwatt.example", "Bea Bright", "Brightwatt Energy", None),
 ]
 
+# Email domains of the top-level organisations, so their admins see pending registrations.
+EMAIL_DOMAINS = {
+    "Northern Power Group": "northernpower.example",
+    "Brightwatt Energy": "brightwatt.example",
+}
+# Registered and verified but attached to no organisation yet: Olivia's pending registration.
+PENDING = ("pat.pending@northernpower.example", "Pat Pending")
+
 # (name, shared mailbox, member emails)
 RESOLVER_GROUPS = [
     ("DIP Technical Support", "dip.support@mhhs.example", ["rita.resolver@mhhs.example"]),
@@ -98,12 +106,19 @@ class Command(BaseCommand):
                     parent=orgs[parent] if parent else None,
                     party_id=party_id,
                     cra_market_role=cra_role,
+                    email_domains=EMAIL_DOMAINS.get(name, ""),
                 )
             orgs[name] = org
         return orgs
 
     def _user(
-        self, *, email: str, full_name: str, is_staff: bool, role: str, kind: str | None = None
+        self,
+        *,
+        email: str,
+        full_name: str,
+        is_staff: bool,
+        role: str | None,
+        kind: str | None = None,
     ) -> User:
         """A demo account with a verified address (allauth requires one to sign in, §10.1)."""
         user = User.objects.filter(email=email).first()
@@ -117,7 +132,8 @@ class Command(BaseCommand):
                 **extra,
             )
             EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
-        user.groups.add(Group.objects.get(name=role))
+        if role:
+            user.groups.add(Group.objects.get(name=role))
         return user
 
     def _users(self, orgs: dict[str, Organisation]) -> dict[str, User]:
@@ -135,6 +151,10 @@ class Command(BaseCommand):
                     user=user, organisation=orgs[org_name], actor=service_manager
                 )
             users[email] = user
+        pending_email, pending_name = PENDING
+        users[pending_email] = self._user(
+            email=pending_email, full_name=pending_name, is_staff=False, role=None
+        )
         # The account a mail server's pipe or another desk's system uses for inbound email
         # (§10.2): a token, no organisation, no console.
         users[INTEGRATION_EMAIL] = self._user(
@@ -322,3 +342,4 @@ class Command(BaseCommand):
         out.write("Participants (portal):")
         for email, name, org_name, extra_role in PARTICIPANTS:
             out.write(f"  {email:<38} {name:<15} {extra_role or roles.SERVICE_USER}, {org_name}")
+        out.write(f"  {PENDING[0]:<38} {PENDING[1]:<15} registered, waiting to be attached")
