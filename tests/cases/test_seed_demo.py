@@ -4,8 +4,8 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from accounts import roles
-from accounts.selectors import pending_registrations_for
 from accounts.models import Organisation, User
+from accounts.selectors import pending_registrations_for
 from cases.management.commands.seed_demo import DEMO_PASSWORD
 from cases.models import Case
 from comms.models import OutboundMessage
