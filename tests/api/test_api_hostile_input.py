@@ -218,6 +218,17 @@ def test_invalid_utf8_json_body_is_400(org_user):
     assert _error(response)["code"] == "parse_error"
 
 
+@pytest.mark.parametrize("suffix", [None, "comments/", "hold/"])
+def test_json_nested_past_the_recursion_limit_is_400(agent, org_user, suffix):
+    """A body of a hundred thousand nested lists was an unhandled RecursionError (a 500)."""
+    path = CASES if suffix is None else f"{CASES}{CaseFactory(caller=org_user).number}/{suffix}"
+    body = "[" * 100_000 + "]" * 100_000
+    response = api_client(agent).post(path, body, content_type="application/json")
+    assert response.status_code == 400
+    assert _error(response)["code"] == "parse_error"
+    assert "nested too deeply" in _error(response)["message"]
+
+
 def test_unknown_content_type_is_415(org_user):
     response = api_client(org_user).post(CASES, b"a=b", content_type="text/weird")
     assert response.status_code == 415
