@@ -11,6 +11,7 @@ import os
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
 
 from . import imap
 
@@ -39,6 +40,11 @@ def inbound_email_poll_imap_task(limit: int = imap.DEFAULT_BATCH) -> str:
         # The next beat run tries again; nothing was lost, unseen messages stay unseen.
         logger.warning("IMAP poll failed: %s", exc)
         return f"unavailable: {exc}"
+    except (OperationalError, InterfaceError) as exc:
+        # The database is down: the message being read and the rest stay unseen for the next
+        # run. (A message that fails on its own is kept as failed and the poll goes on.)
+        logger.warning("IMAP poll stopped, database unavailable: %s", exc)
+        return f"unavailable: database: {exc}"
     finally:
         cache.delete(POLL_LOCK)
     logger.info("IMAP poll: %s", result)

@@ -240,3 +240,34 @@ def test_gateway_hand_over_of_a_poison_message_is_accepted_and_kept_failed(
     record = InboundEmail.objects.get()
     assert record.source == InboundEmail.Source.API
     assert bytes(record.raw_message) == raw
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a connection-class error is raised on PostgreSQL"
+)
+def test_database_unavailable_stops_the_poll_and_leaves_messages_unseen(
+    settings,
+    imap_server,  # noqa: F811
+    org_user,
+):
+    """§10.2: when the database itself fails (not one message), nothing is marked seen, so
+    every message is read again by the next poll."""
+    case = CaseFactory(caller=org_user)
+    imap_server.messages[1] = {"raw": _reply(case, message_id="db-down"), "flags": set()}
+    settings.IMAP_URL = _url(imap_server)
+    table = InboundEmail._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION db_down() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'server closed the connection' USING ERRCODE = '08006'; "
+            "END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER db_down BEFORE INSERT ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION db_down()"
+        )
+
+    summary = inbound_email_poll_imap_task()
+
+    assert summary.startswith("unavailable: database")
+    assert imap_server.messages[1]["flags"] == set()
