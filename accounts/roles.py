@@ -97,6 +97,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "comms.view_outboundmessage",
         "comms.change_outboundmessage",
         "comms.view_inboundemail",
+        # Retrying a reply by email that failed (a poison message, §10.2).
+        "comms.change_inboundemail",
         *_LISTS_READ,
         "comms.add_distributionlist",
         "comms.change_distributionlist",

@@ -329,6 +329,12 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["access.permissions.ApiAccess"],
+    # DRF's parsers, with JSON nested past the recursion limit a 400 rather than a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "mhhs_portal.api_parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

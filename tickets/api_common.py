@@ -19,10 +19,9 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
@@ -67,31 +66,12 @@ class ApiPolicy:
     api_tag = ""
 
 
-class BoundedJSONParser(JSONParser):
-    """DRF's JSON parser, with a body nested past Python's recursion limit a 400 (ParseError)
-    instead of an unhandled RecursionError: `[[[[…]]]]` a hundred thousand deep is input too."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError as exc:
-            raise ParseError("JSON parse error - the body is nested too deeply.") from exc
-
-
-# DRF's default parsers, with the JSON one bounded.
-TICKET_API_PARSERS = [BoundedJSONParser, FormParser, MultiPartParser]
-
-
 class TicketApiView(ApiPolicy, APIView):
     """Base of single-ticket endpoints (detail, sub-resources, transitions)."""
-
-    parser_classes = TICKET_API_PARSERS
 
 
 class TicketListApiView(ApiPolicy, GenericAPIView):
     """Base of list endpoints: django-filter `filterset_class` and page-number pagination."""
-
-    parser_classes = TICKET_API_PARSERS
 
     def get_serializer_class(self):
         # DRF's OPTIONS answer describes the POST body through the view's serializer; list views

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.urls import reverse
 
+from accounts import roles
 from accounts.models import User
 from cases.models import Case
 from comms.inbound import inbound_email_parse, inbound_email_process, inbound_email_retry
@@ -271,3 +272,15 @@ def test_database_unavailable_stops_the_poll_and_leaves_messages_unseen(
 
     assert summary.startswith("unavailable: database")
     assert imap_server.messages[1]["flags"] == set()
+
+
+def test_service_managers_retry_failed_emails_by_role(org_user, agent):
+    """The Service manager role carries the retry; a first-line agent's role does not."""
+    manager = UserFactory(email="sm@mhhs.example", is_staff=True, roles=[roles.SERVICE_MANAGER])
+    case = CaseFactory(caller=org_user)
+    inbound_email_process(raw=_reply(case, message_id="ok-2"))
+    record = InboundEmail.objects.get()
+    assert manager.has_perm("comms.change_inboundemail")
+    assert not agent.has_perm("comms.change_inboundemail")
+    with pytest.raises(ValidationFailed, match="only failed"):
+        inbound_email_retry(inbound_email=record, actor=manager)
