@@ -3,7 +3,7 @@
 from django import forms
 from django.conf import settings
 
-from tickets.errors import DomainError
+from tickets.forms import DomainErrorFormMixin
 
 from .models import AccessToken
 
@@ -18,7 +18,7 @@ def expiry_choices(*, allow_never: bool) -> list[tuple[str, str]]:
     return choices
 
 
-class AccessTokenForm(forms.Form):
+class AccessTokenForm(DomainErrorFormMixin, forms.Form):
     name = forms.CharField(
         label="Name",
         max_length=100,
@@ -51,13 +51,3 @@ class AccessTokenForm(forms.Form):
     def clean_expires_in_days(self) -> int | None:
         value = self.cleaned_data["expires_in_days"]
         return None if value == NEVER else int(value)
-
-    def add_domain_error(self, exc: DomainError) -> None:
-        placed = False
-        for name, messages in exc.field_errors.items():
-            if name in self.fields:
-                for message in messages:
-                    self.add_error(name, message)
-                placed = True
-        if not placed:
-            self.add_error(None, exc.message)

@@ -2,14 +2,14 @@
 
 from django import forms
 
-from tickets.errors import DomainError
+from tickets.forms import DomainErrorFormMixin
 
 from .models import Organisation, User
 from .selectors import organisations_for_user
 from .services import NOT_ATTACHABLE
 
 
-class MemberAttachForm(forms.Form):
+class MemberAttachForm(DomainErrorFormMixin, forms.Form):
     """Attach a registered user, found by email, to one of the admin's organisations.
 
     An unknown address gets the same words as every refusal about the person in
@@ -48,13 +48,3 @@ class MemberAttachForm(forms.Form):
             raise forms.ValidationError(NOT_ATTACHABLE)
         self.user = user
         return email
-
-    def add_domain_error(self, exc: DomainError) -> None:
-        placed = False
-        for name, messages in exc.field_errors.items():
-            if name in self.fields:
-                for message in messages:
-                    self.add_error(name, message)
-                placed = True
-        if not placed:
-            self.add_error(None, exc.message)

@@ -10,7 +10,8 @@ from accounts.models import Organisation
 from accounts.selectors import organisations_for_user
 from comms.mpan_fields import MpanFormField
 from tickets.attachments import validate_upload
-from tickets.errors import DomainError, ValidationFailed
+from tickets.errors import ValidationFailed
+from tickets.forms import DomainErrorFormMixin
 from tickets.limits import COMMENT_MAX_CHARS, DESCRIPTION_MAX_CHARS, SUBJECT_MAX_CHARS
 from tickets.models import Category
 
@@ -49,24 +50,6 @@ class MultipleFileField(forms.FileField):
         if problems:
             raise ValidationError(problems)
         return cleaned
-
-
-class DomainErrorFormMixin:
-    """Put a service's DomainError onto the form: field errors next to their fields."""
-
-    # Names the services use for a field, where the form calls it something else.
-    service_field_names: dict[str, str] = {}
-
-    def add_domain_error(self, exc: DomainError) -> None:
-        placed = False
-        for name, messages in exc.field_errors.items():
-            field = self.service_field_names.get(name, name)
-            if field in self.fields:
-                for message in messages:
-                    self.add_error(field, message)
-                placed = True
-        if not placed:
-            self.add_error(None, exc.message)
 
 
 class CaseCreateForm(DomainErrorFormMixin, forms.Form):
