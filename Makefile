@@ -1,4 +1,4 @@
-# MHHS Service Desk Portal: install, run, test and lint (DESIGN.md §10).
+# MHHS Service Desk Portal: install, run, test and lint (docs/architecture.md §10).
 #
 #   make run    a working portal with demo data at http://127.0.0.1:8000 (SQLite, filesystem broker)
 #   make test   the whole test suite (SQLite and a local-memory cache by default; DATABASE_URL,
@@ -51,7 +51,7 @@ lint: install var/secret_key
 	$(BIN)/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 
-# SLA benchmark (DESIGN.md §3): seeds N open tickets with their clocks (default 1,000,000) in
+# SLA benchmark (docs/architecture.md §3): seeds N open tickets with their clocks (default 1,000,000) in
 # a PostgreSQL database, created and migrated if needed, and prints the time of one sweep and
 # of a transition's clock work. DATABASE_URL picks the database; BENCH_ARGS="--tickets 100000"
 # for a quicker run.

@@ -1,4 +1,4 @@
-"""The roles of DESIGN.md §9 as Django groups, with the permissions each needs.
+"""The roles of docs/architecture.md §9 as Django groups, with the permissions each needs.
 
 A data migration creates them; `sync_role_permissions` can be re-run when a later issue adds
 permissions. Staff roles also need `User.is_staff` (console access, with MFA, §10.5.2).

@@ -1,7 +1,7 @@
 """Cases in the agent console: the list, the case page, triage (§4.1) and the journal.
 
 What the participant gave (§3.2) is read-only; impact and urgency are the desk's to set and go
-through `case_classify` (§3.8); the lifecycle moves only through buttons (CONVENTIONS §3).
+through `case_classify` (§3.8); the lifecycle moves only through buttons (docs/conventions.md §3).
 """
 
 import functools

@@ -1,4 +1,4 @@
-"""The SLA part of the agent console (DESIGN.md §3): definitions and clocks.
+"""The SLA part of the agent console (docs/architecture.md §3): definitions and clocks.
 
 A service manager edits the definitions (the levels of §3.10, §7.2, §3.1/§4.1 and §14.4 are
 data); a changed definition applies to clocks started from then on, since a clock keeps the
@@ -111,7 +111,7 @@ class SLADefinitionForm(forms.ModelForm):
 
 @admin.register(SLADefinition)
 class SLADefinitionAdmin(AuditedHistoryAdmin):
-    """Service levels as data, editable by a service manager (DESIGN.md §3); every change is
+    """Service levels as data, editable by a service manager (docs/architecture.md §3); every change is
     kept and shown on the History page (§12)."""
 
     form = SLADefinitionForm

@@ -1,4 +1,4 @@
-"""REST API v1: the SLA clocks of a case or an incident, read-only (DESIGN.md §3).
+"""REST API v1: the SLA clocks of a case or an incident, read-only (docs/architecture.md §3).
 
 `GET /api/v1/cases/{number}/slas/` and `GET /api/v1/incidents/{number}/slas/` list each clock
 with its target, deadline, working time counted and the timeline of how it was counted. The

@@ -1,4 +1,4 @@
-"""SLA definitions (data) and the clocks they start on tickets (DESIGN.md §3).
+"""SLA definitions (data) and the clocks they start on tickets (docs/architecture.md §3).
 
 A definition says which tickets it applies to, what stops and pauses it and how long it allows
 (§3.10, §7.2, §3.1, §4.1, §14.4). A clock (`TicketSLA`) is one definition running on one ticket;
@@ -29,7 +29,7 @@ class SLADefinition(models.Model):
     Every clock counts from the moment the ticket was opened, even when the definition only
     starts to apply later (a case classified P3 an hour after it was raised is due five business
     days after it was raised). That is also why a clock that replaces another on a priority
-    change keeps the original start and the pauses already taken (§3.8, DESIGN.md §3).
+    change keeps the original start and the pauses already taken (§3.8, docs/architecture.md §3).
     """
 
     class TargetType(models.TextChoices):

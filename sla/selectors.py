@@ -1,4 +1,4 @@
-"""Reads of SLA clocks shared by the console, the portal and the API (DESIGN.md §3).
+"""Reads of SLA clocks shared by the console, the portal and the API (docs/architecture.md §3).
 
 `sla_timeline_for` is the explanation of every clock on a ticket (§3.10, §5.12): when it
 started, paused (and why), resumed, changed priority and stopped, with the working time counted

@@ -1,4 +1,4 @@
-"""The SLA sweeps that Celery beat runs every minute (DESIGN.md §3, CONVENTIONS §5).
+"""The SLA sweeps that Celery beat runs every minute (docs/architecture.md §3, docs/conventions.md §5).
 
 `sla_sweep` marks running clocks at risk (their stored `at_risk_at`, the definition's share of
 the target, 75% by default, has passed) and breached (their stored `deadline` has passed), and

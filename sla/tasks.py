@@ -1,4 +1,4 @@
-"""Celery entry points of the SLA sweeps (CONVENTIONS §5); beat runs them (settings).
+"""Celery entry points of the SLA sweeps (docs/conventions.md §5); beat runs them (settings).
 
 Each calls one service and returns a small summary for the worker log. The auto-close of
 resolved cases (§10.3) is a sweep of the same family and lives here with its siblings; its

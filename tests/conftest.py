@@ -1,4 +1,4 @@
-"""Personas and shared fixtures (CONVENTIONS.md §6).
+"""Personas and shared fixtures (docs/conventions.md §6).
 
 The organisation tree: `parent_org` has two children, `org` and `sibling_org`; `unrelated_org`
 stands alone. `org_user` belongs to `org`, `sibling_user` to its sibling, `parent_user` to the

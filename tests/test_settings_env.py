@@ -1,5 +1,5 @@
 """Settings read the environment through helpers that refuse values they cannot parse, and
-start-up stops with a clear message when something essential is missing (CONVENTIONS.md §4)."""
+start-up stops with a clear message when something essential is missing (docs/conventions.md §4)."""
 
 import json
 import os
@@ -112,7 +112,7 @@ def test_bad_values_stop_start_up_naming_the_variable(tmp_path, name, value, mes
 
 
 def test_env_example_lists_every_variable_settings_read():
-    """`.env.example` is the one list of configuration (CONVENTIONS.md §4)."""
+    """`.env.example` is the one list of configuration (docs/conventions.md §4)."""
     source = (BASE_DIR / "mhhs_portal" / "settings.py").read_text()
     read = set(re.findall(r"env_(?:str|bool|int|list)\(\s*\"([A-Z0-9_]+)\"", source))
     example = (BASE_DIR / ".env.example").read_text()

@@ -1,6 +1,6 @@
 """The kernel's part of the agent console: categories, and what every ticket admin shares.
 
-Ticket admins hold no business rules (CONVENTIONS §1, §3): they list what the visibility
+Ticket admins hold no business rules (docs/conventions.md §1, §3): they list what the visibility
 selector allows, show `state` read-only, draw a button for each transition the user may run
 (`get_available_user_state_transitions`), and send each button through a small confirmation
 form to the ticket type's transition service. Domain errors come back as form errors or
@@ -285,7 +285,7 @@ class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
 
     def transition_view(self, request, object_id, name):
         """Confirm one transition, then run it through the type's service with the state the
-        agent saw, so a ticket someone else moved meanwhile is refused (CONVENTIONS §3)."""
+        agent saw, so a ticket someone else moved meanwhile is refused (docs/conventions.md §3)."""
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)

@@ -1,4 +1,4 @@
-"""The ticket kernel shared by cases, incidents, problems and changes (DESIGN.md §2)."""
+"""The ticket kernel shared by cases, incidents, problems and changes (docs/architecture.md §2)."""
 
 import uuid
 from pathlib import PurePath

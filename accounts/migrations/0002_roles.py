@@ -1,4 +1,4 @@
-"""Create the roles of DESIGN.md §9 as groups with their permissions."""
+"""Create the roles of docs/architecture.md §9 as groups with their permissions."""
 
 from django.db import migrations
 

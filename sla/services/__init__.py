@@ -1,4 +1,4 @@
-"""Writes of the SLA engine (DESIGN.md §3): clocks follow tickets; agreed targets are entered.
+"""Writes of the SLA engine (docs/architecture.md §3): clocks follow tickets; agreed targets are entered.
 
 `machine` holds the clock arithmetic the live engine and the replay share.
 """

@@ -112,7 +112,7 @@ def test_empty_state_says_what_to_do(org_client):
 
 @pytest.mark.parametrize("size", [2, 20])
 def test_token_list_query_count_is_constant(org_user, django_assert_num_queries, size):
-    """CONVENTIONS §7: the page costs the same at 2 and 20 tokens."""
+    """docs/conventions.md §7: the page costs the same at 2 and 20 tokens."""
     for number in range(size):
         access_token(org_user, name=f"token {number}")
     client = login_client(org_user)

@@ -397,7 +397,7 @@ def test_migration_takes_participant_roles_off_desk_and_integration_accounts(mai
 def test_members_page_query_count_is_constant(
     members, parent_admin, parent_org, org, django_assert_num_queries
 ):
-    """CONVENTIONS §7: the members page (members, pending registrations, form) costs the same
+    """docs/conventions.md §7: the members page (members, pending registrations, form) costs the same
     whatever the number of members and pending registrations."""
     parent_org.email_domains = "npgroup.example"
     parent_org.save()

@@ -1,4 +1,4 @@
-"""Roles of DESIGN.md §9 exist as groups; new users are attached to an organisation (§10.1)."""
+"""Roles of docs/architecture.md §9 exist as groups; new users are attached to an organisation (§10.1)."""
 
 import pytest
 from django.contrib.auth.models import Group

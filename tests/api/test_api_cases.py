@@ -248,7 +248,7 @@ def test_list_without_credentials_is_401(tree_cases):
 
 @pytest.mark.parametrize("size", [2, 20])
 def test_case_list_query_count_is_constant(org_user, django_assert_num_queries, size):
-    """CONVENTIONS §7: the list costs the same number of queries at any size."""
+    """docs/conventions.md §7: the list costs the same number of queries at any size."""
     for _ in range(size):
         CaseFactory(caller=org_user)
     client = api_client(org_user)
@@ -652,7 +652,7 @@ def test_action_not_allowed_in_current_state_is_409(org_user, agent):
 
 
 def test_action_on_stale_state_is_409_changed_by_someone_else(org_user, agent):
-    """CONVENTIONS §3: acting on what you saw, not on what is there now, is refused."""
+    """docs/conventions.md §3: acting on what you saw, not on what is there now, is refused."""
     case = CaseFactory(caller=org_user)
     started(case, agent)
     response = act(agent, case, "cancel", {"reason": "duplicate", "expected_state": "new"})

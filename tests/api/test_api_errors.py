@@ -1,7 +1,7 @@
 """One JSON error shape for the whole API: {"error": {"code", "message", "fields"}}.
 
 Domain errors keep their status (400, 403, 404, 409); framework errors (parse, auth, method)
-come out in the same shape. A refused action is never a 500 (CONVENTIONS §2).
+come out in the same shape. A refused action is never a 500 (docs/conventions.md §2).
 """
 
 import pytest
@@ -94,7 +94,7 @@ def test_not_allowed_transition_is_409_json(org_user, agent):
 
 
 def test_concurrent_change_is_409_changed_by_someone_else(org_user, agent):
-    """CONVENTIONS §3: a stale `expected_state` is refused with "reload"."""
+    """docs/conventions.md §3: a stale `expected_state` is refused with "reload"."""
     case = case_transition(case=CaseFactory(caller=org_user), actor=agent, name="start")
     response = api(agent).post(
         f"{CASES}{case.number}/start/", {"expected_state": "new"}, format="json"

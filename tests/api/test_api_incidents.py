@@ -132,7 +132,7 @@ def test_incident_list_without_credentials_is_401(incident):
 def test_incident_list_query_count_is_constant(
     resolver, agent, resolver_group, django_assert_num_queries, size
 ):
-    """CONVENTIONS §7: the list costs the same number of queries at any size."""
+    """docs/conventions.md §7: the list costs the same number of queries at any size."""
     for n in range(size):
         incident_create(
             actor=agent,
@@ -231,7 +231,7 @@ def test_incident_action_not_allowed_in_state_is_409(resolver, incident):
 
 
 def test_incident_action_on_stale_state_is_409_changed_by_someone_else(resolver, agent, incident):
-    """CONVENTIONS §3: the other resolver's change wins; yours is refused, not merged."""
+    """docs/conventions.md §3: the other resolver's change wins; yours is refused, not merged."""
     incident_transition(incident=incident, actor=agent, name="start")
     response = act(resolver, incident, "cancel", {"reason": "duplicate", "expected_state": "new"})
     assert response.status_code == 409

@@ -41,7 +41,7 @@ def test_schema_generates_and_validates_without_warnings(db, tmp_path):
 
 
 def test_swagger_docs_use_local_static_assets_not_a_cdn(db):
-    """CONVENTIONS §8: no CDN; Swagger UI comes from drf-spectacular-sidecar's static files."""
+    """docs/conventions.md §8: no CDN; Swagger UI comes from drf-spectacular-sidecar's static files."""
     client = Client()
     response = client.get("/api/docs/")
     assert response.status_code == 200

@@ -78,7 +78,7 @@ def test_caller_is_reminded_2_and_4_days_after_resolution(travel, resolved_case)
 
 
 def test_reminders_are_not_sent_twice(travel, resolved_case):
-    """CONVENTIONS §5: the sweep runs every 15 minutes and is idempotent."""
+    """docs/conventions.md §5: the sweep runs every 15 minutes and is idempotent."""
     for hours in (48, 48, 49, 60, 96, 96, 97, 110):
         at(travel, timedelta(hours=hours))
 
@@ -116,7 +116,7 @@ def test_case_closes_automatically_at_exactly_5_days_with_a_final_email(travel, 
 
 
 def test_auto_close_is_idempotent(travel, resolved_case):
-    """CONVENTIONS §5: a second run after the closure closes nothing and sends nothing."""
+    """docs/conventions.md §5: a second run after the closure closes nothing and sends nothing."""
     at(travel, timedelta(days=5))
     sent = OutboundMessage.objects.count()
 

@@ -332,7 +332,7 @@ def header_queries(settings) -> int:
 def test_my_cases_query_count_is_constant(
     size, org_user, org_client, settings, django_assert_num_queries
 ):
-    """List pages cost a fixed number of queries whatever their size (CONVENTIONS §7)."""
+    """List pages cost a fixed number of queries whatever their size (docs/conventions.md §7)."""
     for _ in range(size):
         CaseFactory(caller=org_user)
     with django_assert_num_queries(MY_CASES_QUERIES + header_queries(settings)):
@@ -355,7 +355,7 @@ CASE_DETAIL_QUERIES = 10
 def test_case_detail_query_count_is_constant(
     comments, org_user, org_client, agent, settings, django_assert_num_queries
 ):
-    """Detail pages cost a fixed number of queries whatever the history (CONVENTIONS §7)."""
+    """Detail pages cost a fixed number of queries whatever the history (docs/conventions.md §7)."""
     case = CaseFactory(caller=org_user, uploads=[text_upload()])
     for index in range(comments):
         case_comment_add(case=case, actor=agent if index % 2 else org_user, body=f"Update {index}")

@@ -1,4 +1,4 @@
-"""`manage.py seed_demo` gives `make run` a portal with something in every state (DESIGN.md §10)."""
+"""`manage.py seed_demo` gives `make run` a portal with something in every state (docs/architecture.md §10)."""
 
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -64,7 +64,7 @@ def test_seed_demo_cases_were_built_through_the_services(db):
 
 
 def test_seed_demo_has_a_user_for_every_role(db):
-    """One demo account per role of §10 / DESIGN.md §9; staff roles have console access."""
+    """One demo account per role of §10 / docs/architecture.md §9; staff roles have console access."""
     call_command("seed_demo")
     for role in roles.ROLE_PERMISSIONS:
         members = User.objects.filter(groups__name=role)

@@ -266,7 +266,7 @@ def test_lists_page_needs_sign_in(client):
 
 
 def test_lists_page_query_count_is_constant(org_user, django_assert_num_queries):
-    """CONVENTIONS §7: session, user, nav (organisation admin role), unread notifications (nav),
+    """docs/conventions.md §7: session, user, nav (organisation admin role), unread notifications (nav),
     the annotated lists."""
     for n in range(3):
         DistributionList.objects.create(name=f"Extra list {n}", recipient_group="All")
@@ -319,7 +319,7 @@ def test_console_reject_action_asks_for_a_reason(org_user, agent, mi_list):
 def test_console_request_queue_query_count_is_constant(
     size, org, mi_list, agent_client, django_assert_num_queries
 ):
-    """CONVENTIONS §7: session, user, TOTP device (asked once per request), permissions (user,
+    """docs/conventions.md §7: session, user, TOTP device (asked once per request), permissions (user,
     group), the list filter's choices, the count, the page with requester, list, case and
     decider joined, and the unread notifications of the console's bell."""
     for n in range(size):

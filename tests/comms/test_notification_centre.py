@@ -147,7 +147,7 @@ def test_list_page_needs_sign_in(client):
 
 @pytest.mark.parametrize("size", [2, 20])
 def test_list_page_query_count_is_constant(org_user, size, django_assert_num_queries):
-    """CONVENTIONS §7: session, user, nav (organisation admin role), unread (nav), count, page."""
+    """docs/conventions.md §7: session, user, nav (organisation admin role), unread (nav), count, page."""
     _notify(org_user, size)
     client = login_client(org_user)
     with django_assert_num_queries(6):

@@ -1,6 +1,6 @@
 """The case page in the console: lifecycle buttons, classification and the journal.
 
-State moves only through the transition service with the state the agent saw (CONVENTIONS §3);
+State moves only through the transition service with the state the agent saw (docs/conventions.md §3);
 a refusal is a message or a form error, never a 500.
 """
 
@@ -133,7 +133,7 @@ def test_unknown_transition_shows_a_message_not_500(agent_client, case):
 
 
 def test_stale_expected_state_is_changed_by_someone_else(agent_client, agent, case):
-    """CONVENTIONS §3: the agent saw New, a colleague started it meanwhile; the hold is
+    """docs/conventions.md §3: the agent saw New, a colleague started it meanwhile; the hold is
     refused as "changed by someone else", and the case keeps the colleague's change."""
     page = agent_client.get(_change_url(case))
     seen = page.context["original"].state

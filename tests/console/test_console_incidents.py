@@ -120,7 +120,7 @@ def test_reassign_to_a_non_member_shows_the_error_on_the_form(agent_client, inci
 
 
 def test_incident_fields_are_read_only(agent_client, incident):
-    """CONVENTIONS §3: state and fields are not edited through the incident form."""
+    """docs/conventions.md §3: state and fields are not edited through the incident form."""
     response = agent_client.get(reverse("admin:incidents_incident_change", args=[incident.pk]))
     assert list(response.context["adminform"].form.fields) == []
     agent_client.post(

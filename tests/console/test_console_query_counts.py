@@ -1,4 +1,4 @@
-"""Console lists cost the same number of queries at any size (CONVENTIONS §7)."""
+"""Console lists cost the same number of queries at any size (docs/conventions.md §7)."""
 
 import pytest
 from django.urls import reverse
@@ -15,7 +15,7 @@ def _cases(caller, count: int) -> list:
 def test_case_changelist_query_count_is_constant(
     agent_client, org_user, size, django_assert_num_queries
 ):
-    """CONVENTIONS §7: the case list joins its organisation column and skips the full count."""
+    """docs/conventions.md §7: the case list joins its organisation column and skips the full count."""
     _cases(org_user, size)
     # session, user, TOTP device (asked once per request), user permissions, group
     # permissions, category filter choices, page count, page of cases joined with organisation,
@@ -30,7 +30,7 @@ def test_case_changelist_query_count_is_constant(
 def test_incident_changelist_query_count_is_constant(
     agent_client, agent, org_user, resolver_group, size, django_assert_num_queries
 ):
-    """CONVENTIONS §7: the incident list joins its resolver group and assignee."""
+    """docs/conventions.md §7: the incident list joins its resolver group and assignee."""
     for case in _cases(org_user, size):
         case_raise_incident(
             case=case, actor=agent, assignment_group=resolver_group, impact=2, urgency=2

@@ -86,7 +86,7 @@ def test_log_filters_by_kind_and_searches_by_email(service_manager, failed_sign_
 
 
 def test_log_changelist_query_count_is_constant(service_manager):
-    """CONVENTIONS §7: the log's list costs the same at 2 and 20 events."""
+    """docs/conventions.md §7: the log's list costs the same at 2 and 20 events."""
     client = mfa_client(service_manager)
 
     def count(n):

@@ -1,5 +1,5 @@
-"""Delivery that loses nothing, proved against real components (issue 4 §3, DESIGN.md §8,
-CONVENTIONS.md §5).
+"""Delivery that loses nothing, proved against real components (issue 4 §3, docs/architecture.md §8,
+docs/conventions.md §5).
 
 Each test starts what it breaks: a local SMTP server (aiosmtpd on loopback) that is down, then
 up, and counts what it receives; a Redis of its own that is stopped in the middle of raising a

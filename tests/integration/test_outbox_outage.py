@@ -1,4 +1,4 @@
-"""A mail-server or broker outage loses nothing (DESIGN.md §8, CONVENTIONS.md §5).
+"""A mail-server or broker outage loses nothing (docs/architecture.md §8, docs/conventions.md §5).
 
 Tasks run eagerly here (tests/conftest.py), so this runs on SQLite and PostgreSQL alike; the
 broker outage uses a real, unreachable Redis URL, so publishing really fails.

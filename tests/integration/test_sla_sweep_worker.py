@@ -1,4 +1,4 @@
-"""A real Celery worker on Redis runs the SLA sweep (DESIGN.md §3, §10): the task goes through
+"""A real Celery worker on Redis runs the SLA sweep (docs/architecture.md §3, §10): the task goes through
 the broker, the worker flags the clock and queues the alerts in the outbox, and the same worker
 delivers them."""
 

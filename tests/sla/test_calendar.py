@@ -205,7 +205,7 @@ def test_between_on_24x7_is_elapsed_time_across_clock_change():
 
 
 def test_results_are_utc_whatever_the_input_zone():
-    """Deadlines are stored in UTC (CONVENTIONS §4); callers may pass any aware datetime."""
+    """Deadlines are stored in UTC (docs/conventions.md §4); callers may pass any aware datetime."""
     start = london(2026, 7, 1, 9, 0)
 
     for calendar in (BUSINESS, TWENTY_FOUR_SEVEN):
@@ -214,7 +214,7 @@ def test_results_are_utc_whatever_the_input_zone():
 
 
 def test_naive_datetimes_are_refused():
-    """Datetimes are always aware (CONVENTIONS §8); a naive one is a programming error."""
+    """Datetimes are always aware (docs/conventions.md §8); a naive one is a programming error."""
     naive = datetime(2026, 6, 17, 12, 0)
     aware = london(2026, 6, 17, 12, 0)
 

@@ -21,7 +21,7 @@ postgres_only = pytest.mark.skipif(
 
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="the refusal is SQLite's")
 def test_bench_refuses_sqlite():
-    """DESIGN.md §3: the figures are for PostgreSQL; SQLite is refused in plain words."""
+    """docs/architecture.md §3: the figures are for PostgreSQL; SQLite is refused in plain words."""
     with pytest.raises(CommandError, match="PostgreSQL only"):
         call_command("sla_bench", tickets=10, stdout=StringIO())
 

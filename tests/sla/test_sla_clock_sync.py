@@ -153,7 +153,7 @@ def test_closing_after_resolution_keeps_the_clock_stopped_at_resolution(travel, 
 
 
 def test_cancelling_stops_every_running_clock(travel, org_user, agent):
-    """DESIGN.md §2: any open state → Cancelled; no clock keeps running on a cancelled case."""
+    """docs/architecture.md §2: any open state → Cancelled; no clock keeps running on a cancelled case."""
     case = CaseFactory(caller=org_user)
     case = case_convert_to_request(case=case, actor=agent, request_type="standard")
     travel.shift(timedelta(hours=2))
@@ -169,7 +169,7 @@ def test_cancelling_stops_every_running_clock(travel, org_user, agent):
 
 
 def test_rejected_resolution_resumes_the_clock_from_where_it_stopped(travel, org_user, agent):
-    """§10.3, DESIGN.md §3: a reopen carries the resolution clock on from where it stopped;
+    """§10.3, docs/architecture.md §3: a reopen carries the resolution clock on from where it stopped;
     the days it stood resolved are not counted. P3 raised Thu 3 Dec 10:00, resolved Fri 10:00
     (9 h counted), rejected Tue 8 Dec 10:00 (18 business hours not counted): due Mon 14 Dec
     10:00 instead of Thu 10 Dec 10:00. The response clock, once stopped, stays stopped."""
@@ -196,7 +196,7 @@ def test_rejected_resolution_resumes_the_clock_from_where_it_stopped(travel, org
 def test_priority_change_cancels_the_old_clock_and_starts_one_from_the_original_start(
     travel, p3_case, agent
 ):
-    """§3.8, DESIGN.md §3: raising P3 to P2 cancels the P3 clock and starts a P2 clock from
+    """§3.8, docs/architecture.md §3: raising P3 to P2 cancels the P3 clock and starts a P2 clock from
     the case's opening, with its pause carried over and re-measured on the P2 clock's own
     (24x7) calendar: Fri 15:00 to Mon 11:00 is 68 hours. Both clocks stay in the history."""
     travel.move_to(london(2026, 12, 4, 15, 0))
@@ -256,7 +256,7 @@ def test_triage_into_a_service_request_replaces_the_priority_clock(travel, org_u
 
 
 def test_clock_changes_roll_back_with_the_transition(travel, p3_case, agent):
-    """CONVENTIONS §2: clock changes happen in the transaction of the change that causes them."""
+    """docs/conventions.md §2: clock changes happen in the transaction of the change that causes them."""
     travel.shift(timedelta(hours=1))
     with pytest.raises(RuntimeError), transaction.atomic():
         case_transition(case=p3_case, actor=agent, name="hold", reason="awaiting_caller")

@@ -1,4 +1,4 @@
-"""The SLA sweep (DESIGN.md §3, CONVENTIONS §5): clocks are marked at risk at 75% of their
+"""The SLA sweep (docs/architecture.md §3, docs/conventions.md §5): clocks are marked at risk at 75% of their
 target and breached once their deadline has passed, set-based, once; the assignee or the
 assignment group and the desk lead are told. Time is moved with time-machine, never slept."""
 
@@ -73,7 +73,7 @@ def alerts(template: str) -> list[str]:
 def test_clock_is_at_risk_once_75_percent_of_its_target_has_elapsed(
     travel, agent, resolver_group, resolver
 ):
-    """DESIGN.md §3: at risk at 75% elapsed. A P1 raised at 10:00 (6 hours, §3.10) is at risk
+    """docs/architecture.md §3: at risk at 75% elapsed. A P1 raised at 10:00 (6 hours, §3.10) is at risk
     from 14:30; the group's mailbox and the desk lead are emailed, members see it in the portal."""
     incident = p1_incident(agent, resolver_group)
     clock = resolution_clock(incident)
@@ -99,7 +99,7 @@ def test_clock_is_at_risk_once_75_percent_of_its_target_has_elapsed(
 
 
 def test_clock_is_breached_once_its_deadline_has_passed(travel, agent, resolver_group):
-    """DESIGN.md §3, §3.10: a P1 due 16:00 is met at 16:00:00 and breached after it; the
+    """docs/architecture.md §3, §3.10: a P1 due 16:00 is met at 16:00:00 and breached after it; the
     breach records the deadline as the instant it happened, and a clock that passed both
     instants between two sweeps gets the breach alert only."""
     incident = p1_incident(agent, resolver_group)
@@ -121,7 +121,7 @@ def test_clock_is_breached_once_its_deadline_has_passed(travel, agent, resolver_
 
 
 def test_clock_past_both_instants_gets_only_the_breach_alert(travel, agent, resolver_group):
-    """DESIGN.md §3: when the sweep first sees a clock after its deadline (beat was down), it
+    """docs/architecture.md §3: when the sweep first sees a clock after its deadline (beat was down), it
     is marked at risk and breached together and the desk hears of the breach only."""
     incident = p1_incident(agent, resolver_group)
 
@@ -148,7 +148,7 @@ def test_assignee_is_told_rather_than_the_group(travel, agent, resolver_group, r
 
 
 def test_sweep_is_idempotent(travel, agent, resolver_group):
-    """CONVENTIONS §5: sweeps are idempotent. Running again, at once or a minute later, flags
+    """docs/conventions.md §5: sweeps are idempotent. Running again, at once or a minute later, flags
     nothing more and sends nothing more."""
     incident = p1_incident(agent, resolver_group)
     travel.move_to(AT_RISK)
@@ -187,7 +187,7 @@ def test_paused_and_stopped_clocks_are_not_flagged(travel, agent, resolver_group
 
 
 def test_flags_agree_with_the_replay(travel, agent, resolver_group):
-    """DESIGN.md §3 (replay): what the sweep stores is what the ticket's history gives."""
+    """docs/architecture.md §3 (replay): what the sweep stores is what the ticket's history gives."""
     from sla.replay import clock_differences
 
     incident = p1_incident(agent, resolver_group)
@@ -240,7 +240,7 @@ SWEEP_QUERIES = 13
 def test_sweep_query_count_does_not_grow_with_the_number_of_clocks(
     size, travel, agent, org_user, resolver_group, resolver, django_assert_num_queries
 ):
-    """DESIGN.md §3, CONVENTIONS §5/§7: detection is a fixed number of set-based statements,
+    """docs/architecture.md §3, docs/conventions.md §5/§7: detection is a fixed number of set-based statements,
     at 2 or 20 open clocks and with every one of them newly flagged; only the alerts of the
     clocks that need one cost more."""
     _world(size, agent, org_user, resolver_group, travel)
@@ -257,7 +257,7 @@ def test_sweep_query_count_does_not_grow_with_the_number_of_clocks(
 def test_flagging_every_clock_takes_the_same_statements(
     size, travel, agent, org_user, resolver_group
 ):
-    """CONVENTIONS §5: set-based, not a loop over tickets. When every P3 clock of 2 or 20
+    """docs/conventions.md §5: set-based, not a loop over tickets. When every P3 clock of 2 or 20
     cases passes its at-risk instant in the same minute, the statements on the clock table
     are the same few; the per-ticket alerts are the only part that grows."""
     _world(size, agent, org_user, resolver_group, travel)
@@ -291,7 +291,7 @@ EXPECTED_BEAT = {
 
 
 def test_beat_schedule_runs_the_sweeps():
-    """DESIGN.md §3: the SLA sweep and the triage check every minute, the §10.3 auto-close
+    """docs/architecture.md §3: the SLA sweep and the triage check every minute, the §10.3 auto-close
     every 15 minutes, on Celery beat."""
     import sla.tasks  # noqa: F401  (registers the tasks, as the worker's autodiscovery does)
     from mhhs_portal.celery import app

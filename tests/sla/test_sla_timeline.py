@@ -98,7 +98,7 @@ def test_target_resolution_date_appears_once_the_case_is_prioritised(org_user, a
 
 def test_clock_timeline_partial_renders_a_semantic_table_without_script(held_case):
     """The partial others include: one table per clock with a caption and column headers, no
-    inline script (CONVENTIONS §8), and desk notes only in the desk's version."""
+    inline script (docs/conventions.md §8), and desk notes only in the desk's version."""
     with time_machine.travel(NOW, tick=False):
         desk = render_to_string(
             "sla/_clock_timeline.html", {"sla_clocks": sla_timeline_for(held_case)}
@@ -121,7 +121,7 @@ def test_clock_timeline_partial_renders_a_semantic_table_without_script(held_cas
 
 
 def test_timeline_reads_a_constant_number_of_queries(held_case, django_assert_num_queries):
-    """CONVENTIONS §7: clocks with definitions, then their events — two queries at any size."""
+    """docs/conventions.md §7: clocks with definitions, then their events — two queries at any size."""
     with django_assert_num_queries(2):
         sla_timeline_for(held_case, now=NOW)
 

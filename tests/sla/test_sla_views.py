@@ -1,4 +1,4 @@
-"""Where people see the clocks (DESIGN.md §3, issue point 7): the agent's SLA panel, the
+"""Where people see the clocks (docs/architecture.md §3, issue point 7): the agent's SLA panel, the
 console's definitions (editable by a service manager) and clocks (read-only, time to breach,
 at-risk / breached / paused filters), the participant's case page, and the read-only API."""
 
@@ -64,7 +64,7 @@ def p3_case(travel, org_user, agent):
 
 
 def test_panel_shows_each_clock_with_deadline_in_uk_time_and_elapsed_share(travel, p3_case):
-    """DESIGN.md §3: each clock with its deadline (UK time), elapsed % and state. P3 raised
+    """docs/architecture.md §3: each clock with its deadline (UK time), elapsed % and state. P3 raised
     Thu 3 Dec 10:00 is due Thu 10 Dec 10:00 (45 business hours, §3.10)."""
     travel.move_to(datetime(2026, 12, 8, 17, 0, tzinfo=LONDON))  # 34 h of 45: 75%, at risk
     html = render_to_string("sla/_sla_panel.html", {"sla_clocks": sla_timeline_for(p3_case)})
@@ -94,7 +94,7 @@ def test_panel_shows_paused_and_breached(travel, p3_case, agent):
 
 
 def test_service_manager_edits_a_definition(travel, service_manager):
-    """DESIGN.md §3: definitions are data a service manager edits; new clocks use the change."""
+    """docs/architecture.md §3: definitions are data a service manager edits; new clocks use the change."""
     definition = SLADefinition.objects.get(name="Case P3 resolution")
     client = mfa_client(service_manager)
     url = f"/admin/sla/sladefinition/{definition.pk}/change/"
@@ -123,14 +123,14 @@ def test_definition_cannot_be_deleted_only_retired(service_manager):
 
 
 def test_agent_without_the_permission_cannot_edit_definitions(agent_client):
-    """Only a service manager configures service levels (DESIGN.md §9)."""
+    """Only a service manager configures service levels (docs/architecture.md §9)."""
     definition = SLADefinition.objects.get(name="Case P3 resolution")
     response = agent_client.post(f"/admin/sla/sladefinition/{definition.pk}/change/", {})
     assert response.status_code == 403
 
 
 def test_clock_list_shows_time_to_breach_and_filters(travel, p3_case, agent, service_manager):
-    """DESIGN.md §3: time-to-breach column and at-risk / breached / paused filters."""
+    """docs/architecture.md §3: time-to-breach column and at-risk / breached / paused filters."""
     other = CaseFactory(caller=p3_case.caller)
     case_classify(case=other, actor=agent, **P3)
     other = case_transition(case=other, actor=agent, name="start")
@@ -156,7 +156,7 @@ def test_clock_list_shows_time_to_breach_and_filters(travel, p3_case, agent, ser
 
 
 def test_clock_page_is_read_only_with_its_timeline(travel, p3_case, service_manager):
-    """DESIGN.md §3 point 5: the agent reads how a clock was counted in the console."""
+    """docs/architecture.md §3 point 5: the agent reads how a clock was counted in the console."""
     clock = TicketSLA.objects.get(ticket_id=p3_case.pk, definition__name="Case P3 resolution")
     client = mfa_client(service_manager)
 
@@ -173,7 +173,7 @@ def test_clock_page_is_read_only_with_its_timeline(travel, p3_case, service_mana
 def test_clock_list_query_count_does_not_grow(
     size, travel, org_user, agent, service_manager, django_assert_num_queries
 ):
-    """CONVENTIONS §7: the clock list costs the same at 2 and 20 tickets."""
+    """docs/conventions.md §7: the clock list costs the same at 2 and 20 tickets."""
     for _ in range(size):
         case = CaseFactory(caller=org_user)
         case_classify(case=case, actor=agent, **P3)
@@ -222,7 +222,7 @@ def test_resolver_sees_only_the_clocks_of_their_groups_tickets(
 def test_participant_sees_target_resolution_and_their_clocks_without_internal_details(
     travel, p3_case
 ):
-    """DESIGN.md §3 point 7: the target resolution date once prioritised, and the clock
+    """docs/architecture.md §3 point 7: the target resolution date once prioritised, and the clock
     timeline without the internal triage clock or desk notes."""
     target = case_target_resolution(p3_case)
     assert target == datetime(2026, 12, 10, 10, 0, tzinfo=LONDON)
@@ -234,7 +234,7 @@ def test_participant_sees_target_resolution_and_their_clocks_without_internal_de
 
 
 def test_case_page_shows_target_resolution_when_the_view_provides_it(travel, p3_case, org_client):
-    """DESIGN.md §3 point 7: the case page template shows the date and the clocks it is given."""
+    """docs/architecture.md §3 point 7: the case page template shows the date and the clocks it is given."""
     from django.test import RequestFactory
 
     from cases.forms import CaseAttachmentForm, CaseCommentForm, CaseRejectForm
@@ -271,7 +271,7 @@ def _get(view, user, number: str, token=None):
 
 
 def test_api_participant_gets_their_case_clocks_without_internal_details(travel, p3_case, org_user):
-    """DESIGN.md §3: read-only clocks; a participant sees what the portal shows."""
+    """docs/architecture.md §3: read-only clocks; a participant sees what the portal shows."""
     response = _get(CaseSlaListApi, org_user, p3_case.number.lower())
 
     assert response.status_code == 200
@@ -327,7 +327,7 @@ def test_api_participants_do_not_see_incident_clocks(travel, agent, resolver_gro
 def test_api_query_count_does_not_grow_with_the_timeline(
     holds, travel, p3_case, agent, django_assert_num_queries
 ):
-    """CONVENTIONS §7: clocks and their events come in a fixed number of queries."""
+    """docs/conventions.md §7: clocks and their events come in a fixed number of queries."""
     case = p3_case
     for hour in range(holds):
         travel.move_to(RAISED + timedelta(hours=hour, minutes=10))

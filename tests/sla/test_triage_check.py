@@ -78,7 +78,7 @@ def test_desk_is_alerted_again_at_30_minutes(travel, case):
 
 
 def test_each_triage_alert_is_sent_once(travel, case):
-    """CONVENTIONS §5: the check runs every minute and is idempotent; two alerts in all."""
+    """docs/conventions.md §5: the check runs every minute and is idempotent; two alerts in all."""
     for minute in (15, 15, 16, 29, 30, 30, 31, 45, 120):
         travel.move_to(RAISED + timedelta(minutes=minute))
         case_triage_check()
@@ -153,7 +153,7 @@ def test_cases_raised_outside_the_portal_are_not_chased(travel, org_user):
 
 
 def test_several_cases_are_found_by_one_statement_each_round(travel, org_user):
-    """CONVENTIONS §5: set-based detection. Ten overdue cases are found and recorded by one
+    """docs/conventions.md §5: set-based detection. Ten overdue cases are found and recorded by one
     INSERT … SELECT per alert round, then loaded in one query per round to be alerted."""
     cases = [CaseFactory(caller=org_user) for _ in range(10)]
     travel.move_to(RAISED + timedelta(minutes=15))

@@ -1,4 +1,4 @@
-"""Numbering and transitions under real concurrency on PostgreSQL (DESIGN.md §2)."""
+"""Numbering and transitions under real concurrency on PostgreSQL (docs/architecture.md §2)."""
 
 import threading
 

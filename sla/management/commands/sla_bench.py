@@ -1,4 +1,4 @@
-"""Benchmark the SLA engine on PostgreSQL (DESIGN.md §3, issue point 8).
+"""Benchmark the SLA engine on PostgreSQL (docs/architecture.md §3, issue point 8).
 
     manage.py sla_bench                     # 1,000,000 open tickets, each with an open clock
     manage.py sla_bench --tickets 100000    # a quicker run
