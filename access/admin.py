@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
-from tickets.errors import DomainError
+from core.errors import DomainError
 
 from .forms import AccessTokenForm
 from .models import AccessToken

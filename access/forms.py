@@ -3,7 +3,7 @@
 from django import forms
 from django.conf import settings
 
-from tickets.forms import DomainErrorFormMixin
+from core.forms import DomainErrorFormMixin
 
 from .models import AccessToken
 

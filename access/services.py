@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.mfa import has_totp
-from tickets.errors import ActionNotPermitted, ValidationFailed
+from core.errors import ActionNotPermitted, ValidationFailed
 
 from .models import AccessToken
 from .selectors import TOKEN_KEYWORD, access_tokens_active, token_digest

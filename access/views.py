@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.mfa import has_totp, session_passed_mfa
-from tickets.errors import DomainError
+from core.errors import DomainError
 
 from .forms import AccessTokenForm
 from .selectors import access_token_list_for

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.utils.html import format_html
 
-from tickets.admin import ServiceFormAdminMixin
+from core.admin import ServiceFormAdminMixin
 
 from .admin_history import AuditedHistoryAdmin
 from .audit import security_event_record

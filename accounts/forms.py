@@ -2,7 +2,7 @@
 
 from django import forms
 
-from tickets.forms import DomainErrorFormMixin
+from core.forms import DomainErrorFormMixin
 
 from .models import Organisation, User
 from .selectors import organisations_for_user

@@ -11,7 +11,7 @@ Every action on a member records a security event in the same transaction.
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from tickets.errors import ActionNotPermitted, ValidationFailed
+from core.errors import ActionNotPermitted, ValidationFailed
 
 from . import roles
 from .audit import security_event_record

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tickets.errors import DomainError
+from core.errors import DomainError
 
 from . import roles
 from .forms import MemberAttachForm

@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ResolverGroup, ServiceDesk
+from core.admin import add_domain_error, error_fits_form, uk_time
+from core.errors import DomainError
 from sla.selectors import with_triage_deadline
-from tickets.admin import add_domain_error, error_fits_form, uk_time
-from tickets.errors import DomainError
 from tickets.priority import Impact, Urgency, priority_for
 from tickets.selectors import attachments_for, visible_tickets
 

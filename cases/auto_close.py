@@ -44,8 +44,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from comms import notifications
+from core.errors import DomainError
 from sla.sweeps import db_datetime, sweep_lock
-from tickets.errors import DomainError
 from tickets.models import JournalEntry
 from tickets.services import journal_entry_add
 

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from accounts.models import Organisation
 from accounts.selectors import organisations_for_user
 from comms.mpan_fields import MpanFormField
+from core.errors import ValidationFailed
+from core.forms import DomainErrorFormMixin
 from tickets.attachments import validate_upload
-from tickets.errors import ValidationFailed
-from tickets.forms import DomainErrorFormMixin
 from tickets.limits import COMMENT_MAX_CHARS, DESCRIPTION_MAX_CHARS, SUBJECT_MAX_CHARS
 from tickets.models import Category
 

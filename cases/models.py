@@ -4,6 +4,7 @@ from django.db import models
 
 from comms.mpan import mpan_validator
 from tickets.models import Ticket
+from tickets.registry import LinkRule, TicketType
 
 
 class Case(Ticket):
@@ -11,7 +12,6 @@ class Case(Ticket):
     (Appendix G); triage re-routes it, makes it a service request or raises an incident."""
 
     NUMBER_PREFIX = "CS"
-    PARTICIPANTS_MAY_SEE = True
 
     class TriageOutcome(models.TextChoices):
         REROUTED = "rerouted", "Re-routed to another desk"
@@ -48,6 +48,35 @@ class Case(Ticket):
         help_text="The 13-digit MPAN core or the 21-digit full MPAN, if the case concerns one.",
     )
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
+
+    # The case as a ticket type (tickets.registry): participants see it and reply to its
+    # emails (§10.2, §10.4); SLA definitions may match its channel and triage (§4.1, §7.2).
+    TICKET_TYPE = TicketType(
+        participants_may_see=True,
+        sla_fields=("channel", "triage_outcome", "request_type"),
+        sla_choices={"channel": Channel.choices, "request_type": RequestType.choices},
+        notifications={
+            "created": "comms.notifications.case_raised",
+            "transitioned": "comms.notifications.case_status_changed",
+            "commented": "comms.notifications.case_comment_added",
+        },
+        api_slug="cases",
+        api="cases.api.CASE_API",
+        portal_url="portal:case_detail",
+        link_rules=(
+            # §5.5 steps 14–15: the incident resolved resolves the cases being worked on it.
+            LinkRule(
+                kind="case_incident",
+                source="incidents.incident",
+                target="cases.case",
+                on_states=("resolved",),
+                target_states=("in_progress",),
+                run="cases.services.case_resolve_with_incident",
+            ),
+        ),
+        comment="cases.services.case_participant_comment",
+        follow_up="cases.follow_up.case_follow_up_from_reply",
+    )
 
     # Triage (§4.1).
     triage_outcome = models.CharField(max_length=10, choices=TriageOutcome.choices, blank=True)

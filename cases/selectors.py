@@ -6,7 +6,7 @@ Both selectors start from `tickets.selectors.visible_tickets`, so the organisati
 
 from django.db.models import Q, QuerySet
 
-from tickets.errors import TicketNotFound
+from core.errors import TicketNotFound
 from tickets.selectors import visible_tickets
 
 from .models import Case

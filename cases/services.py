@@ -9,14 +9,16 @@ from accounts.models import Organisation, ServiceDesk
 from accounts.selectors import organisations_for_user
 from comms import notifications
 from comms.mpan import validate_mpan
-from tickets.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
+from core.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
 from tickets.models import Category, JournalEntry
 from tickets.priority import Priority
 from tickets.services import (
     attachment_add,
     attachment_check,
     journal_entry_add,
+    ticket_changes_recorded,
     ticket_classify,
+    ticket_created_announce,
     ticket_link,
     ticket_number_allocate,
     ticket_transition,
@@ -142,10 +144,7 @@ def case_create(
             body=f"Case raised through the {case.get_channel_display().lower()}.",
             author=actor,
         )
-        notifications.case_raised(case)
-        from sla.services import ticket_sla_sync
-
-        ticket_sla_sync(ticket=case)
+        ticket_created_announce(ticket=case, actor=actor)
     return case
 
 
@@ -180,8 +179,7 @@ def case_comment_add(*, case: Case, actor, body: str, work_note: bool = False) -
                 case.state == Case.State.ON_HOLD
                 and case.hold_reason == Case.HoldReason.AWAITING_CALLER
             ):
-                result = ticket_transition(ticket=case, name="resume", actor=None)
-                notifications.case_status_changed(result.ticket, old_state=result.old_state)
+                ticket_transition(ticket=case, name="resume", actor=None)
     return entry
 
 
@@ -214,7 +212,6 @@ def case_transition(
             note=note,
             **arguments,
         )
-        notifications.case_status_changed(result.ticket, old_state=result.old_state)
     return result.ticket
 
 
@@ -290,7 +287,6 @@ def case_reroute(*, case: Case, actor, desk: ServiceDesk, note: str = "") -> Cas
             notes=f"Re-routed to {desk.name}.",
             code=REROUTED_CODE,
         )
-        notifications.case_status_changed(result.ticket, old_state=result.old_state)
     return result.ticket
 
 
@@ -317,9 +313,7 @@ def case_convert_to_request(*, case: Case, actor, request_type: str) -> Case:
                 "updated_at",
             ]
         )
-        from sla.services import ticket_sla_sync
-
-        ticket_sla_sync(ticket=case)
+        ticket_changes_recorded(ticket=case)
         journal_entry_add(
             ticket=case,
             kind=JournalEntry.Kind.SYSTEM,
@@ -327,9 +321,7 @@ def case_convert_to_request(*, case: Case, actor, request_type: str) -> Case:
             author=actor,
         )
         if case.state == Case.State.NEW:
-            result = ticket_transition(ticket=case, name="start", actor=actor)
-            notifications.case_status_changed(result.ticket, old_state=result.old_state)
-            case = result.ticket
+            case = ticket_transition(ticket=case, name="start", actor=actor).ticket
     return case
 
 
@@ -366,6 +358,22 @@ def case_raise_incident(*, case: Case, actor, assignment_group, impact: int, urg
             author=actor,
         )
         if case.state == Case.State.NEW:
-            result = ticket_transition(ticket=case, name="start", actor=actor)
-            notifications.case_status_changed(result.ticket, old_state=result.old_state)
+            ticket_transition(ticket=case, name="start", actor=actor)
     return incident
+
+
+def case_participant_comment(ticket: Case, *, actor, body: str) -> JournalEntry:
+    """The registry's comment service for cases (a reply by email is the caller's comment)."""
+    return case_comment_add(case=ticket, actor=actor, body=body)
+
+
+def case_resolve_with_incident(case: Case, *, source, result, arguments) -> None:
+    """Link rule: an incident resolved resolves the cases being worked on it, with the same
+    notes, so the desk's resolution comms go to each caller (§5.5 steps 14–15)."""
+    ticket_transition(
+        ticket=case,
+        name="resolve",
+        actor=None,
+        notes=arguments["notes"],
+        code=arguments.get("code", ""),
+    )

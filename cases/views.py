@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import views as account_views
 from accounts.selectors import organisations_for_user
 from accounts.views import portal_nav_context
+from core.errors import DomainError, TicketNotFound, ValidationFailed
 from sla.selectors import case_target_resolution, sla_timeline_for
-from tickets.errors import DomainError, TicketNotFound, ValidationFailed
 from tickets.selectors import attachment_get_for, attachments_for, journal_for
 
 from . import services

@@ -4,8 +4,8 @@ from django.contrib import admin, messages
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from tickets.admin import uk_time
-from tickets.errors import DomainError
+from core.admin import uk_time
+from core.errors import DomainError
 
 from .inbound import inbound_email_retry
 from .models import InboundEmail, OutboundMessage

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.admin_history import AuditedHistoryAdmin
-from tickets.admin import uk_time
-from tickets.errors import DomainError
+from core.admin import uk_time
+from core.errors import DomainError
 
 from .lists import distribution_list_approve, distribution_list_reject
 from .models import DistributionList, DistributionListMember, ListMembershipRequest, is_desk_agent

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from tickets.errors import TicketNotFound, ValidationFailed
+from core.errors import TicketNotFound, ValidationFailed
 
 from .models import Notification, NotificationPreference
 from .mpan import contains_mpan

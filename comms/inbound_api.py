@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from access.authentication import AccessTokenAuthentication
 from access.permissions import ApiAccess
-from tickets.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 from .inbound import (
     InboundEmailUnreadable,

@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django_fsm import can_proceed, has_transition_perm
 
-from tickets.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
+from core.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
 
 from .centre import notification_deliver
 from .models import (

@@ -9,13 +9,13 @@ sweep that makes a broker or mail-server outage lose nothing.
 import logging
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Min, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -200,3 +200,17 @@ def outbound_message_retry(*, message: OutboundMessage, actor) -> OutboundMessag
     transaction.on_commit(lambda: outbound_message_enqueue(message_pk=message.pk))
     message.refresh_from_db()
     return message
+
+
+def first_messages(*, ticket_type, ticket_id: int, templates, until=None) -> dict[str, datetime]:
+    """When the first message of each template was recorded for a ticket (the acknowledgement,
+    §3.1); the SLA engine asks through `tickets.message_log`."""
+    messages = OutboundMessage.objects.filter(
+        ticket_type=ticket_type, ticket_id=ticket_id, template__in=list(templates)
+    )
+    if until is not None:
+        messages = messages.filter(created_at__lte=until)
+    return {
+        row["template"]: row["first"]
+        for row in messages.values("template").annotate(first=Min("created_at"))
+    }

@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.views import portal_nav_context
-from tickets.errors import DomainError, TicketNotFound
+from core.errors import DomainError, TicketNotFound
 
 from .centre import (
     notification_list_for,

@@ -113,12 +113,14 @@ class IncidentAdmin(TicketAdmin):
     def linked_case_list(self, obj):
         rows = [
             (
-                reverse("admin:cases_case_change", args=[case.pk]),
+                reverse(
+                    f"admin:{case._meta.app_label}_{case._meta.model_name}_change", args=[case.pk]
+                ),
                 case.number,
                 case.short_description,
                 case.get_state_display(),
             )
-            for case in linked_cases(obj).order_by("opened_at")
+            for case in linked_cases(obj)
         ]
         if not rows:
             return "None"

@@ -11,8 +11,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from accounts.models import ResolverGroup
-from tickets.admin import add_domain_error, error_fits_form
-from tickets.errors import DomainError
+from core.admin import add_domain_error, error_fits_form
+from core.errors import DomainError
 from tickets.priority import Impact, Urgency, priority_for
 
 from .services import incident_assign, incident_classify, incident_work_note_add

@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from core.errors import ActionNotPermitted
 from tickets.api_common import (
     CancelInputSerializer,
     CancelReasonField,
@@ -38,7 +39,6 @@ from tickets.api_common import (
     ticket_get_visible,
     visible_queryset,
 )
-from tickets.errors import ActionNotPermitted
 from tickets.limits import COMMENT_MAX_CHARS
 from tickets.models import JournalEntry
 from tickets.priority import Impact, Priority, Urgency

@@ -3,6 +3,7 @@
 from django.db import models
 
 from tickets.models import Ticket
+from tickets.registry import TicketType
 
 
 class Incident(Ticket):
@@ -10,7 +11,16 @@ class Incident(Ticket):
     directly — the desk tells them through the case (Appendix G)."""
 
     NUMBER_PREFIX = "INC"
-    PARTICIPANTS_MAY_SEE = False
+
+    # Staff only (Appendix G); the resolver group hears of a new incident (§5.17) and nobody
+    # is emailed on its transitions: the desk tells callers through their cases.
+    TICKET_TYPE = TicketType(
+        participants_may_see=False,
+        notifications={"created": "comms.notifications.incident_assigned"},
+        api_slug="incidents",
+        api="incidents.api.INCIDENT_API",
+        api_actions=("start", "hold", "resume", "resolve", "cancel"),
+    )
 
     class Meta(Ticket.Meta):
         permissions = [

@@ -1,11 +1,10 @@
 """Writes on incidents: creation from triage, assignment, classification, work notes,
 transitions and the case cascade."""
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
 from comms import notifications
-from tickets.errors import (
+from core.errors import (
     ActionNotPermitted,
     TicketNotFound,
     TransitionNotAllowed,
@@ -13,10 +12,11 @@ from tickets.errors import (
 )
 from tickets.models import JournalEntry, TicketLink
 from tickets.priority import priority_for
-from tickets.selectors import visible_tickets
+from tickets.selectors import linked_tickets, visible_tickets
 from tickets.services import (
     journal_entry_add,
     ticket_classify,
+    ticket_created_announce,
     ticket_number_allocate,
     ticket_transition,
 )
@@ -76,10 +76,7 @@ def incident_create(
             body=f"Incident raised with priority {incident.get_priority_display()}, assigned to {assignment_group}.",
             author=actor,
         )
-        notifications.incident_assigned(incident)
-        from sla.services import ticket_sla_sync
-
-        ticket_sla_sync(ticket=incident)
+        ticket_created_announce(ticket=incident, actor=actor)
     return incident
 
 
@@ -139,9 +136,7 @@ def _require_incident_worker(actor, incident: Incident, action: str) -> None:
         actor and actor.is_active and actor.is_staff and actor.has_perm("incidents.change_incident")
     ):
         raise ActionNotPermitted(f"You are not allowed to {action} incidents.")
-    visible = visible_tickets(
-        Incident.objects.filter(pk=incident.pk), user=actor, participants_may_see=False
-    )
+    visible = visible_tickets(Incident.objects.filter(pk=incident.pk), user=actor)
     if not visible.exists():
         raise TicketNotFound(f"There is no incident {incident.number}, or you may not see it.")
 
@@ -185,15 +180,9 @@ def incident_work_note_add(*, incident: Incident, actor, body: str) -> JournalEn
         )
 
 
-def linked_cases(incident: Incident):
-    from cases.models import Case
-
-    case_ids = TicketLink.objects.filter(
-        kind=TicketLink.Kind.CASE_INCIDENT,
-        to_type=ContentType.objects.get_for_model(Incident),
-        to_id=incident.pk,
-    ).values("from_id")
-    return Case.objects.filter(pk__in=case_ids)
+def linked_cases(incident: Incident) -> list:
+    """The cases raised this incident at triage (§4.1 step 4), oldest first."""
+    return linked_tickets(incident, kind=TicketLink.Kind.CASE_INCIDENT, ticket_is="to")
 
 
 def incident_transition(
@@ -207,12 +196,9 @@ def incident_transition(
 ) -> Incident:
     """Run a lifecycle transition on an incident.
 
-    Resolving it resolves the linked cases that are being worked, with the same notes, so the
-    desk's resolution comms go to each caller (§5.5 steps 14–15).
+    What it does to linked cases (resolving it resolves the cases being worked, §5.5 steps
+    14–15) is the cases' link rule, run by the kernel after the transition.
     """
-    from cases.models import Case
-    from cases.services import case_transition
-
     with transaction.atomic():
         result = ticket_transition(
             ticket=incident,
@@ -222,13 +208,4 @@ def incident_transition(
             note=note,
             **arguments,
         )
-        if result.new_state == Incident.State.RESOLVED:
-            for case in linked_cases(result.ticket).filter(state=Case.State.IN_PROGRESS):
-                case_transition(
-                    case=case,
-                    actor=None,
-                    name="resolve",
-                    notes=arguments["notes"],
-                    code=arguments.get("code", ""),
-                )
     return result.ticket

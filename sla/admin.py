@@ -201,11 +201,7 @@ def clocks_visible_to(queryset: QuerySet, *, user) -> QuerySet:
         return queryset
     condition = Q(pk__in=[])
     for model in models:
-        visible = visible_tickets(
-            model.objects.all(),
-            user=user,
-            participants_may_see=getattr(model, "PARTICIPANTS_MAY_SEE", True),
-        )
+        visible = visible_tickets(model.objects.all(), user=user)
         condition |= Q(
             ticket_type=ContentType.objects.get_for_model(model),
             ticket_id__in=visible.values("pk"),

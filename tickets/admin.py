@@ -8,7 +8,6 @@ messages, never as a 500.
 """
 
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,14 +20,13 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin_history import AuditedHistoryAdmin
+from core.admin import ServiceFormAdminMixin, add_domain_error, error_fits_form, uk_time
+from core.errors import DomainError
 from sla.admin import ticket_time_to_breach
 from sla.selectors import sla_timeline_for, with_sla_summary
 
-from .errors import DomainError
 from .models import Category, Ticket
 from .selectors import journal_for, visible_tickets
-
-UK_TIME = ZoneInfo("Europe/London")
 
 # What each lifecycle button says (§5.12, §10.3); the service decides whether it may run.
 BUTTON_LABELS = {
@@ -40,61 +38,6 @@ BUTTON_LABELS = {
     "close": "Close",
     "cancel": "Cancel",
 }
-
-
-def uk_time(value) -> str:
-    """A stored UTC datetime as the desk reads it: UK local time."""
-    if value is None:
-        return "-"
-    return timezone.localtime(value, UK_TIME).strftime("%d %b %Y %H:%M")
-
-
-def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Put a service's refusal on a form: each field error on its field when the form has
-    it, otherwise at the top of the form; a refusal without field errors as its message."""
-    if not error.field_errors:
-        form.add_error(None, error.message)
-    for field, field_messages in error.field_errors.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
-
-
-def error_fits_form(form: forms.Form, error: DomainError) -> bool:
-    return any(field in form.fields for field in error.field_errors)
-
-
-class ServiceFormAdminMixin:
-    """For model admins whose save calls a service.
-
-    A DomainError raised while saving escapes the admin's transaction (so the save rolls back);
-    the same POST is then shown again with the service's words on the form, input kept.
-    """
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as refusal:
-            if getattr(request, "_console_refusal", None) is not None:
-                self.message_user(request, refusal.message, messages.ERROR)
-                return HttpResponseRedirect(request.path)
-            request._console_refusal = refusal
-            self.message_user(request, refusal.message, messages.ERROR)
-            return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-        refusal = getattr(request, "_console_refusal", None)
-        if refusal is None:
-            return form_class
-
-        class RefusedForm(form_class):
-            def clean(self):
-                cleaned = super().clean()
-                add_domain_error(self, refusal)
-                return cleaned
-
-        RefusedForm.__name__ = form_class.__name__
-        return RefusedForm
 
 
 class TransitionForm(forms.Form):
@@ -173,11 +116,7 @@ class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
     def get_queryset(self, request):
         # Clock summary as subqueries of the list's own query: time to breach and the SLA filter.
         queryset = with_sla_summary(super().get_queryset(request))
-        return visible_tickets(
-            queryset,
-            user=request.user,
-            participants_may_see=getattr(self.model, "PARTICIPANTS_MAY_SEE", True),
-        )
+        return visible_tickets(queryset, user=request.user)
 
     def get_object(self, request, object_id, from_field=None):
         queryset = self.get_queryset(request).select_related(*self.detail_select_related)

@@ -26,7 +26,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from .errors import TicketNotFound
+from core.errors import TicketNotFound
+
 from .limits import COMMENT_MAX_CHARS, ID_MAX, RESOLUTION_CODE_MAX_CHARS
 from .models import JournalEntry, Ticket
 from .selectors import visible_tickets
@@ -137,10 +138,7 @@ class TicketPagination(PageNumberPagination):
 
 def visible_queryset(queryset: QuerySet, *, user) -> QuerySet:
     """The visibility selector, with the type's own rule on whether participants may look."""
-    model = queryset.model
-    return visible_tickets(
-        queryset, user=user, participants_may_see=getattr(model, "PARTICIPANTS_MAY_SEE", True)
-    )
+    return visible_tickets(queryset, user=user)
 
 
 def ticket_get_visible(queryset: QuerySet, *, user, number: str) -> Ticket:

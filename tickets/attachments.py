@@ -5,7 +5,7 @@ from pathlib import PurePath
 import filetype
 from django.conf import settings
 
-from .errors import ValidationFailed
+from core.errors import ValidationFailed
 
 # Types a participant may attach (§3.2: "error logs, screenshots etc."), by sniffed MIME type,
 # with the file-name extensions each may carry.

@@ -12,7 +12,8 @@ from django.db.models import Q, QuerySet, Subquery
 
 from accounts.models import Organisation, ResolverGroup
 
-from .models import Attachment, JournalEntry, Ticket
+from .models import Attachment, JournalEntry, Ticket, TicketLink
+from .registry import ticket_type_for
 
 
 def can_view_all(user, model: type[Ticket]) -> bool:
@@ -20,9 +21,16 @@ def can_view_all(user, model: type[Ticket]) -> bool:
     return user.is_superuser or user.has_perm(f"{meta.app_label}.view_all_{meta.model_name}")
 
 
-def visible_tickets(queryset: QuerySet, *, user, participants_may_see: bool = True) -> QuerySet:
-    """Narrow `queryset` to what `user` may see; constant number of queries at any size."""
+def visible_tickets(
+    queryset: QuerySet, *, user, participants_may_see: bool | None = None
+) -> QuerySet:
+    """Narrow `queryset` to what `user` may see; constant number of queries at any size.
+
+    Whether participants may see this type at all comes from its registry entry unless given.
+    """
     model = queryset.model
+    if participants_may_see is None:
+        participants_may_see = ticket_type_for(model).participants_may_see
     if not (user and user.is_authenticated and user.is_active):
         return queryset.none()
     if can_view_all(user, model):
@@ -63,10 +71,30 @@ def attachment_get_for(*, user, attachment_id: int) -> Attachment | None:
     if attachment is None:
         return None
     model = attachment.ticket_type.model_class()
-    participants_may_see = getattr(model, "PARTICIPANTS_MAY_SEE", True)
-    visible = visible_tickets(
-        model.objects.filter(pk=attachment.ticket_id),
-        user=user,
-        participants_may_see=participants_may_see,
-    )
+    visible = visible_tickets(model.objects.filter(pk=attachment.ticket_id), user=user)
     return attachment if visible.exists() else None
+
+
+def linked_tickets(ticket: Ticket, *, kind: str, ticket_is: str = "to") -> list[Ticket]:
+    """The tickets at the other end of `ticket`'s links of one kind, oldest first, whatever
+    their type: one query for the links and one per type found.
+
+    `ticket_is="to"`: tickets linking to this one (the cases of an incident); "from": tickets
+    this one links to.
+    """
+    here = ContentType.objects.get_for_model(ticket)
+    if ticket_is == "to":
+        links = TicketLink.objects.filter(kind=kind, to_type=here, to_id=ticket.pk)
+        pairs = links.values_list("from_type_id", "from_id")
+    else:
+        links = TicketLink.objects.filter(kind=kind, from_type=here, from_id=ticket.pk)
+        pairs = links.values_list("to_type_id", "to_id")
+    by_type: dict[int, list[int]] = {}
+    for type_id, object_id in pairs:
+        by_type.setdefault(type_id, []).append(object_id)
+    found: list[Ticket] = []
+    for type_id, ids in by_type.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        if model is not None:
+            found.extend(model.objects.filter(pk__in=ids))
+    return sorted(found, key=lambda t: (t.opened_at, t.pk))

@@ -1,7 +1,10 @@
 """Writes of the ticket kernel: numbering, journal, attachments, links, priority, transitions.
 
 Type-specific services (cases, incidents) call these inside their own transaction and add
-what their type needs (notifications, cascades).
+what only their type does. What every type shares happens here, from the type's registry
+entry (`tickets.registry`): the lifecycle's arguments and preconditions, the announcements
+the SLA engine and communications act on (`tickets.signals`), and the link rules that carry a
+change on to linked tickets.
 """
 
 import logging
@@ -13,23 +16,15 @@ from django.db import transaction
 from django.db.models import F
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
+from core.errors import ActionNotPermitted, ConcurrentUpdate, TransitionNotAllowed, ValidationFailed
+
+from . import signals
 from .attachments import validate_upload
-from .errors import ActionNotPermitted, ConcurrentUpdate, TransitionNotAllowed, ValidationFailed
 from .models import Attachment, JournalEntry, Ticket, TicketLink, TicketSequence
 from .priority import priority_for
+from .registry import TicketType, links_rules_for, ticket_type_for
 
 logger = logging.getLogger(__name__)
-
-# Transitions the kernel drives, with the plain words used in messages.
-TRANSITION_LABELS = {
-    "start": "start work on",
-    "hold": "put on hold",
-    "resume": "resume",
-    "resolve": "resolve",
-    "reject_resolution": "reject the resolution of",
-    "close": "close",
-    "cancel": "cancel",
-}
 
 
 def ticket_number_allocate(*, prefix: str) -> str:
@@ -104,30 +99,6 @@ def ticket_link(*, from_ticket: Ticket, to_ticket: Ticket, kind: str) -> TicketL
     return link
 
 
-def _check_transition_arguments(model, name: str, note: str, arguments: dict) -> None:
-    """What each transition needs before it can run, the same for every ticket type:
-    resolution notes (§10.3), a §5.12 hold reason, a cancel reason, and the caller's reason
-    for rejecting a resolution."""
-    if name == "resolve" and not (arguments.get("notes") or "").strip():
-        raise ValidationFailed(
-            "Write resolution notes before resolving.",
-            field_errors={"notes": ["Resolution notes are required."]},
-        )
-    if name == "hold" and arguments.get("reason") not in model.HoldReason.values:
-        raise ValidationFailed(
-            "Choose why it is on hold.", field_errors={"reason": ["Choose a hold reason."]}
-        )
-    if name == "cancel" and arguments.get("reason") not in model.CancelReason.values:
-        raise ValidationFailed(
-            "Choose why it is cancelled.", field_errors={"reason": ["Choose a cancel reason."]}
-        )
-    if name == "reject_resolution" and not note.strip():
-        raise ValidationFailed(
-            "Tell us what is still wrong.",
-            field_errors={"note": ["Say why the resolution did not work."]},
-        )
-
-
 @dataclass(frozen=True)
 class TransitionResult:
     ticket: Ticket
@@ -150,12 +121,16 @@ def ticket_transition(
     of this function must already hold a transaction; type services wrap it with their
     notifications. Refusals raise TransitionNotAllowed / ActionNotPermitted / ConcurrentUpdate.
     """
-    if name not in TRANSITION_LABELS:
-        raise TransitionNotAllowed(f"“{name}” is not an action tickets have.")
     model = type(ticket)
-    _check_transition_arguments(model, name, note, arguments)
+    ticket_type = ticket_type_for(model)
+    action = ticket_type.lifecycle.action(name)
+    if action is None:
+        raise TransitionNotAllowed(
+            f"“{name}” is not an action {model._meta.verbose_name_plural} have."
+        )
+    action.check_arguments(model, note=note, arguments=arguments)
     locked = model.objects.select_for_update().get(pk=ticket.pk)
-    label = TRANSITION_LABELS[name]
+    label = action.label
     # Somebody else moved it between our read and this lock: don't act on a stale screen.
     seen_state = expected_state if expected_state is not None else ticket.state
     if locked.state != seen_state:
@@ -170,6 +145,7 @@ def ticket_transition(
         )
     if actor is not None and not has_transition_perm(method, actor):
         raise ActionNotPermitted(f"You are not allowed to {label} {locked.number}.")
+    action.check_preconditions(locked, arguments)
     old_state = locked.state
     method(**arguments)
     try:
@@ -178,9 +154,7 @@ def ticket_transition(
         raise ConcurrentUpdate(
             f"{locked.number} was changed by someone else; reload it and try again."
         ) from exc
-    from sla.services import ticket_sla_sync
-
-    ticket_sla_sync(ticket=locked)
+    ticket_changes_recorded(ticket=locked)
     entry = f"State changed from {model.State(old_state).label} to {locked.get_state_display()}."
     if locked.state == model.State.ON_HOLD and locked.hold_reason:
         entry += f" Reason: {locked.get_hold_reason_display()}."
@@ -189,7 +163,18 @@ def ticket_transition(
     journal_entry_add(ticket=locked, kind=JournalEntry.Kind.SYSTEM, body=entry, author=actor)
     if note.strip():
         journal_entry_add(ticket=locked, kind=JournalEntry.Kind.COMMENT, body=note, author=actor)
-    return TransitionResult(ticket=locked, old_state=old_state, new_state=locked.state)
+    signals.ticket_transitioned.send(
+        sender=model,
+        ticket=locked,
+        ticket_type=ticket_type,
+        actor=actor,
+        action=action,
+        old_state=old_state,
+        arguments=arguments,
+    )
+    result = TransitionResult(ticket=locked, old_state=old_state, new_state=locked.state)
+    _run_link_rules(ticket_type, result, arguments)
+    return result
 
 
 def ticket_classify(*, ticket: Ticket, impact: int, urgency: int, actor) -> Ticket:
@@ -208,9 +193,7 @@ def ticket_classify(*, ticket: Ticket, impact: int, urgency: int, actor) -> Tick
     old = locked.get_priority_display() if locked.priority else "none"
     locked.impact, locked.urgency, locked.priority = impact, urgency, priority
     locked.save(update_fields=["impact", "urgency", "priority", "updated_at"])
-    from sla.services import ticket_sla_sync
-
-    ticket_sla_sync(ticket=locked)
+    ticket_changes_recorded(ticket=locked)
     journal_entry_add(
         ticket=locked,
         kind=JournalEntry.Kind.SYSTEM,
@@ -218,3 +201,126 @@ def ticket_classify(*, ticket: Ticket, impact: int, urgency: int, actor) -> Tick
         author=actor,
     )
     return locked
+
+
+def ticket_changes_recorded(*, ticket: Ticket) -> None:
+    """Announce that a ticket's recorded fields changed; the SLA engine brings its clocks up to
+    date in this transaction. Services call it after every save outside `ticket_transition`
+    and `ticket_classify` (which call it themselves): creation, triage."""
+    signals.ticket_changed.send(
+        sender=type(ticket), ticket=ticket, ticket_type=ticket_type_for(ticket)
+    )
+
+
+def ticket_created_announce(*, ticket: Ticket, actor) -> None:
+    """A new ticket is on record: people are told (the type's "created" notification), then
+    its clocks start (so an acknowledgement sent now already counts, §3.1)."""
+    ticket_type = ticket_type_for(ticket)
+    signals.ticket_created.send(
+        sender=type(ticket), ticket=ticket, ticket_type=ticket_type, actor=actor
+    )
+    ticket_changes_recorded(ticket=ticket)
+
+
+def ticket_create(model: type[Ticket], *, actor, **fields) -> Ticket:
+    """Raise a ticket of a registered type: its number, a journal entry, the announcements.
+
+    Types with their own rules for what a new ticket needs (cases §3.2, incidents §5.4) check
+    those first and call this, or build the row themselves and call `ticket_created_announce`.
+    """
+    ticket_type = ticket_type_for(model)
+    with transaction.atomic():
+        ticket = model.objects.create(
+            number=ticket_number_allocate(prefix=ticket_type.prefix),
+            opened_by=fields.pop("opened_by", actor),
+            **fields,
+        )
+        journal_entry_add(
+            ticket=ticket,
+            kind=JournalEntry.Kind.SYSTEM,
+            body=f"{ticket_type.verbose_name.capitalize()} raised.",
+            author=actor,
+        )
+        ticket_created_announce(ticket=ticket, actor=actor)
+    return ticket
+
+
+def ticket_act(*, ticket: Ticket, name: str, actor, **kwargs) -> Ticket:
+    """One transition in its own transaction: what the console and API call for a type that
+    has no transition service of its own."""
+    with transaction.atomic():
+        return ticket_transition(ticket=ticket, name=name, actor=actor, **kwargs).ticket
+
+
+def ticket_comment_add(
+    *, ticket: Ticket, actor, body: str, work_note: bool = False
+) -> JournalEntry:
+    """A comment through the kernel, for types without a comment service of their own.
+
+    A participant's comment on a ticket On Hold — Awaiting Caller puts it back In Progress
+    (§5.12), as the caller's reply does on a case. Work notes are the desk's own.
+    """
+    by_desk = bool(actor is not None and actor.is_staff)
+    if work_note and not by_desk:
+        raise ActionNotPermitted("Only the service desk can add work notes.")
+    if not ticket.is_open and ticket.state != type(ticket).State.RESOLVED:
+        raise TransitionNotAllowed(
+            f"{ticket.number} is {ticket.get_state_display().lower()}; it takes no more comments."
+        )
+    kind = JournalEntry.Kind.WORK_NOTE if work_note else JournalEntry.Kind.COMMENT
+    with transaction.atomic():
+        entry = journal_entry_add(ticket=ticket, kind=kind, body=body, author=actor)
+        if work_note:
+            return entry
+        ticket_type = ticket_type_for(ticket)
+        signals.ticket_commented.send(
+            sender=type(ticket),
+            ticket=ticket,
+            ticket_type=ticket_type,
+            actor=actor,
+            entry=entry,
+            by_desk=by_desk,
+        )
+        hold_reasons = getattr(type(ticket), "HoldReason", None)
+        if (
+            not by_desk
+            and hold_reasons is not None
+            and ticket.state == type(ticket).State.ON_HOLD
+            and ticket.hold_reason == hold_reasons.AWAITING_CALLER
+            and ticket_type.lifecycle.action("resume") is not None
+        ):
+            ticket_transition(ticket=ticket, name="resume", actor=None)
+    return entry
+
+
+def _linked(rule, ticket: Ticket):
+    """The tickets a rule acts on: linked to `ticket` by the rule's kind, of its target type."""
+    from django.apps import apps
+
+    target_model = apps.get_model(rule.target)
+    here = ContentType.objects.get_for_model(ticket)
+    there = ContentType.objects.get_for_model(target_model)
+    if rule.source_is == "to":
+        ids = TicketLink.objects.filter(
+            kind=rule.kind, to_type=here, to_id=ticket.pk, from_type=there
+        ).values("from_id")
+    else:
+        ids = TicketLink.objects.filter(
+            kind=rule.kind, from_type=here, from_id=ticket.pk, to_type=there
+        ).values("to_id")
+    targets = target_model.objects.filter(pk__in=ids)
+    if rule.target_states:
+        targets = targets.filter(state__in=rule.target_states)
+    return targets.order_by("pk")
+
+
+def _run_link_rules(ticket_type: TicketType, result: TransitionResult, arguments: dict) -> None:
+    """Carry a transition on to linked tickets, as the types' link rules declare (the kernel
+    runs them, so no ticket app imports another to cascade)."""
+    if result.old_state == result.new_state:
+        return
+    for rule in links_rules_for(ticket_type):
+        if result.new_state not in rule.on_states:
+            continue
+        for target in _linked(rule, result.ticket):
+            rule.handler(target, source=result.ticket, result=result, arguments=arguments)

@@ -22,7 +22,7 @@ from cases.services import (
     case_create,
     case_reject_resolution,
 )
-from tickets.errors import ValidationFailed
+from core.errors import ValidationFailed
 from tickets.models import JournalEntry, TicketLink
 from tickets.selectors import journal_for
 from tickets.services import journal_entry_add, ticket_link

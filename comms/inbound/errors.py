@@ -5,7 +5,7 @@ command exits non-zero, the API answers 400, the IMAP poller flags the message).
 leaves the package: `inbound_email_process` records it as a refused `InboundEmail`.
 """
 
-from tickets.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 
 class InboundEmailUnreadable(ValidationFailed):

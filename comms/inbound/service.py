@@ -23,7 +23,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 
 from accounts.models import User
 from cases.models import Case
-from tickets.errors import ActionNotPermitted, DomainError, ValidationFailed
+from core.errors import ActionNotPermitted, DomainError, ValidationFailed
 
 from ..models import InboundEmail
 from .effects import _apply

@@ -12,11 +12,10 @@ from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Min
 from django.utils import timezone
 
-from comms.models import OutboundMessage
-from tickets.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
+from core.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
+from tickets import message_log
 from tickets.models import Ticket, is_desk_member
 
 from ..models import SLADefinition, TicketSLA, TicketSLAEvent
@@ -136,15 +135,9 @@ def first_messages(
     until: datetime | None = None,
 ) -> dict[str, datetime]:
     """When the first message of each template was recorded for a ticket (the acknowledgement)."""
-    messages = OutboundMessage.objects.filter(
-        ticket_type=ticket_type, ticket_id=ticket_id, template__in=list(templates)
+    return message_log.first_messages(
+        ticket_type=ticket_type, ticket_id=ticket_id, templates=templates, until=until
     )
-    if until is not None:
-        messages = messages.filter(created_at__lte=until)
-    return {
-        row["template"]: row["first"]
-        for row in messages.values("template").annotate(first=Min("created_at"))
-    }
 
 
 def clock_state_from(row: TicketSLA) -> ClockState:
@@ -300,6 +293,11 @@ def ticket_sla_sync(*, ticket: Ticket, at: datetime | None = None) -> list[Ticke
             rows=rows,
             synced_history_id=timeline[-1].history_id,
         )
+
+
+def on_ticket_changed(sender, *, ticket: Ticket, **kwargs) -> None:
+    """`tickets.signals.ticket_changed` receiver (connected in `SlaConfig.ready`)."""
+    ticket_sla_sync(ticket=ticket)
 
 
 def ticket_sla_agree_target(*, clock: TicketSLA, target: timedelta, actor) -> TicketSLA:

@@ -9,8 +9,8 @@ from access.models import AccessToken
 from access.selectors import access_token_find, token_digest
 from access.services import MAX_ACTIVE_TOKENS, access_token_create, access_token_revoke
 from accounts.models import SecurityEvent
+from core.errors import ActionNotPermitted, ValidationFailed
 from tests.factories.access import access_token
-from tickets.errors import ActionNotPermitted, ValidationFailed
 
 READ_CASES = ["read", "cases"]
 

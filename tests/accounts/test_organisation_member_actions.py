@@ -21,8 +21,8 @@ from accounts.services import (
     user_deactivate,
     user_detach_from_organisation,
 )
+from core.errors import ActionNotPermitted, ValidationFailed
 from tests.factories.accounts import DEMO_PASSWORD, UserFactory
-from tickets.errors import ActionNotPermitted, ValidationFailed
 
 MEMBERS = reverse("portal:organisation_members")
 

@@ -6,8 +6,8 @@ from django.contrib.auth.models import Group
 from accounts import roles
 from accounts.models import ServiceDesk
 from accounts.services import user_attach_to_organisation
+from core.errors import ActionNotPermitted
 from tests.factories.accounts import UserFactory
-from tickets.errors import ActionNotPermitted
 
 
 def test_every_role_exists_with_its_permissions(db):

@@ -6,9 +6,9 @@ from django.urls import reverse
 from cases.models import Case
 from comms.models import OutboundMessage
 from comms.mpan import contains_mpan
+from core.errors import ValidationFailed
 from tests.factories.access import api_client
 from tests.factories.cases import CaseFactory, category
-from tickets.errors import ValidationFailed
 
 VALID_CORE = "1234567890126"
 WRONG_CHECK_DIGIT = "1234567890127"

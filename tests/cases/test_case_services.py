@@ -5,9 +5,9 @@ import pytest
 from cases.models import Case
 from cases.services import case_comment_add, case_create, case_transition
 from comms.models import OutboundMessage
+from core.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
 from tests.factories.accounts import UserFactory
 from tests.factories.cases import CaseFactory, category
-from tickets.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
 from tickets.models import JournalEntry
 from tickets.selectors import journal_for
 

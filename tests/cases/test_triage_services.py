@@ -10,10 +10,10 @@ from cases.services import (
     case_reroute,
     case_transition,
 )
+from core.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
 from incidents.models import Incident
 from incidents.services import incident_transition, linked_cases
 from tests.factories.cases import CaseFactory
-from tickets.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
 from tickets.models import JournalEntry
 from tickets.priority import Priority
 from tickets.selectors import journal_for

@@ -31,11 +31,11 @@ from comms.models import (
     OutboundMessage,
 )
 from comms.sms import LocmemSmsBackend
+from core.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
 from mhhs_portal.urls import urlpatterns as root_urlpatterns
 from tests.conftest import login_client
 from tests.factories.accounts import UserFactory
 from tests.factories.cases import CaseFactory
-from tickets.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
 
 # The comms pages (and, for the console, the admin built after `comms.admin_lists` has
 # registered) are routed here until the root URLconf and comms/admin.py include them. The

@@ -16,12 +16,12 @@ from cases.models import Case
 from comms.inbound import inbound_email_parse, inbound_email_process, inbound_email_retry
 from comms.inbound_tasks import inbound_email_poll_imap_task
 from comms.models import InboundEmail
+from core.errors import ActionNotPermitted, ValidationFailed
 from tests.comms.test_inbound_imap import _url, imap_server  # noqa: F401  (fake IMAP server)
 from tests.conftest import mfa_client
 from tests.factories.access import api_client
 from tests.factories.accounts import UserFactory
 from tests.factories.cases import CaseFactory
-from tickets.errors import ActionNotPermitted, ValidationFailed
 from tickets.models import JournalEntry
 
 POISON_WORD = "poison-pill-7"

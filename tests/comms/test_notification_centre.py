@@ -20,10 +20,10 @@ from comms.centre import (
 )
 from comms.context_processors import notifications as bell_context
 from comms.models import Notification, NotificationPreference, OutboundMessage
+from core.errors import ValidationFailed
 from mhhs_portal.urls import urlpatterns as root_urlpatterns
 from tests.conftest import login_client, mfa_client
 from tests.factories.cases import CaseFactory
-from tickets.errors import ValidationFailed
 
 # The comms pages are routed here until the root URLconf includes them.
 urlpatterns = [

@@ -7,17 +7,17 @@ from django.contrib.contenttypes.models import ContentType
 from accounts import roles
 from cases.services import case_raise_incident
 from comms.models import OutboundMessage
-from incidents.models import Incident
-from incidents.services import incident_classify, incident_transition, incident_work_note_add
-from sla.models import TicketSLA
-from tests.factories.accounts import ResolverGroupFactory, UserFactory
-from tests.factories.cases import CaseFactory
-from tickets.errors import (
+from core.errors import (
     ActionNotPermitted,
     TicketNotFound,
     TransitionNotAllowed,
     ValidationFailed,
 )
+from incidents.models import Incident
+from incidents.services import incident_classify, incident_transition, incident_work_note_add
+from sla.models import TicketSLA
+from tests.factories.accounts import ResolverGroupFactory, UserFactory
+from tests.factories.cases import CaseFactory
 from tickets.models import JournalEntry
 from tickets.priority import Priority
 from tickets.selectors import journal_for

@@ -21,13 +21,13 @@ from hypothesis import strategies as st
 
 from cases.models import Case
 from cases.services import case_classify, case_convert_to_request, case_transition
+from core.errors import DomainError
 from incidents.models import Incident
 from incidents.services import incident_create, incident_transition
 from sla.calendar import LONDON, get_calendar
 from sla.models import TicketSLA
 from sla.replay import clock_differences
 from tests.factories.cases import CaseFactory, category
-from tickets.errors import DomainError
 from tickets.services import ticket_classify
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases.services import case_attachment_add
+from core.errors import ValidationFailed
 from tests.factories.cases import PNG_BYTES, CaseFactory, text_upload
-from tickets.errors import ValidationFailed
 from tickets.selectors import attachments_for
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -7,8 +7,8 @@ from django.db import connection, connections
 
 from cases.models import Case
 from cases.services import case_transition
+from core.errors import DomainError
 from tests.factories.cases import CaseFactory
-from tickets.errors import DomainError
 from tickets.services import ticket_number_allocate
 
 pytestmark = [

@@ -6,13 +6,13 @@ import pytest
 
 from cases.models import Case
 from cases.services import case_transition
-from tests.factories.cases import CaseFactory
-from tickets.errors import (
+from core.errors import (
     ActionNotPermitted,
     ConcurrentUpdate,
     TransitionNotAllowed,
     ValidationFailed,
 )
+from tests.factories.cases import CaseFactory
 from tickets.models import JournalEntry
 from tickets.selectors import journal_for
 

@@ -5,10 +5,10 @@ import pytest
 from accounts.services import organisation_create, organisation_save
 from cases.models import Case
 from cases.services import case_raise_incident
+from core.errors import ValidationFailed
 from incidents.models import Incident
 from tests.factories.accounts import OrganisationFactory, UserFactory
 from tests.factories.cases import CaseFactory
-from tickets.errors import ValidationFailed
 from tickets.selectors import visible_tickets
 
 

@@ -1,6 +1,6 @@
 """Form pieces the portal pages of every app share."""
 
-from .errors import DomainError
+from core.errors import DomainError
 
 
 class DomainErrorFormMixin:

@@ -1,0 +1,67 @@
+"""Console helpers every app's admin shares: UK time, and a service's refusal shown on a form."""
+
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.utils import timezone
+
+from .errors import DomainError
+
+UK_TIME = ZoneInfo("Europe/London")
+
+
+def uk_time(value) -> str:
+    """A stored UTC datetime as the desk reads it: UK local time."""
+    if value is None:
+        return "-"
+    return timezone.localtime(value, UK_TIME).strftime("%d %b %Y %H:%M")
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Put a service's refusal on a form: each field error on its field when the form has
+    it, otherwise at the top of the form; a refusal without field errors as its message."""
+    if not error.field_errors:
+        form.add_error(None, error.message)
+    for field, field_messages in error.field_errors.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+def error_fits_form(form: forms.Form, error: DomainError) -> bool:
+    return any(field in form.fields for field in error.field_errors)
+
+
+class ServiceFormAdminMixin:
+    """For model admins whose save calls a service.
+
+    A DomainError raised while saving escapes the admin's transaction (so the save rolls back);
+    the same POST is then shown again with the service's words on the form, input kept.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as refusal:
+            if getattr(request, "_console_refusal", None) is not None:
+                self.message_user(request, refusal.message, messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            request._console_refusal = refusal
+            self.message_user(request, refusal.message, messages.ERROR)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, "_console_refusal", None)
+        if refusal is None:
+            return form_class
+
+        class RefusedForm(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                add_domain_error(self, refusal)
+                return cleaned
+
+        RefusedForm.__name__ = form_class.__name__
+        return RefusedForm
