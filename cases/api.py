@@ -21,17 +21,14 @@ from incidents.models import Incident
 from tickets.api_common import (
     AttachmentInputSerializer,
     AttachmentSerializer,
-    CancelInputSerializer,
     CancelReasonField,
     CategoryRefSerializer,
     CommentInputSerializer,
     EnumField,
-    HoldInputSerializer,
     HoldReasonField,
     IdFilter,
     JournalEntrySerializer,
     OrganisationRefSerializer,
-    ResolveInputSerializer,
     ResolverGroupRefSerializer,
     StaffOnlyFieldsMixin,
     TicketApiView,
@@ -39,8 +36,7 @@ from tickets.api_common import (
     TicketListApiView,
     TicketPagination,
     TicketStateField,
-    TicketTransitionApi,
-    TransitionInputSerializer,
+    TicketTypeApi,
     UserRefSerializer,
     available_actions,
     error_responses,
@@ -48,16 +44,13 @@ from tickets.api_common import (
     ticket_get_visible,
     visible_queryset,
 )
-from tickets.limits import COMMENT_MAX_CHARS, DESCRIPTION_MAX_CHARS, ID_MAX, SUBJECT_MAX_CHARS
+from tickets.limits import DESCRIPTION_MAX_CHARS, ID_MAX, SUBJECT_MAX_CHARS
 from tickets.models import Category, TicketLink
 from tickets.priority import Impact, Priority, Urgency
 from tickets.selectors import attachments_for, journal_for
 
 from . import services
 from .models import Case
-
-# The actions a case exposes, in the order clients should offer them.
-CASE_ACTIONS = ("start", "hold", "resume", "resolve", "reject_resolution", "close", "cancel")
 
 # Asked for by name on create; refused loudly rather than silently dropped (§3.8).
 DESK_ONLY_FIELDS = ("impact", "urgency", "priority")
@@ -179,7 +172,10 @@ class CaseDetailSerializer(StaffOnlyFieldsMixin, CaseSummarySerializer):
     links = serializers.SerializerMethodField(help_text="Incidents raised from this case.")
 
     def get_actions(self, case) -> list[str]:
-        return available_actions(case, user=self.context["request"].user, exposed=CASE_ACTIONS)
+        return available_actions(
+            case,
+            user=self.context["request"].user,
+        )
 
     @extend_schema_field(LinkedIncidentSerializer(many=True))
     def get_links(self, case):
@@ -450,77 +446,12 @@ class CaseAttachmentListApi(TicketApiView):
 
 
 # --- transitions (§5.12, §5.13, §10.3) ------------------------------------------------------
+# One route per lifecycle action (`POST /api/v1/cases/{number}/<action>/`), made by the router
+# from the case's registry entry and run through `case_transition` (CASE_API below).
 
 
-class CaseTransitionApi(TicketTransitionApi):
-    api_tag = "cases"
-    OutputSerializer = CaseDetailSerializer
-
-    def get_ticket(self, *, number: str) -> Case:
-        return _case_get(user=self.request.user, number=number)
-
-    def perform(self, *, ticket: Case, actor, expected_state: str | None = None, **data) -> Case:
-        return services.case_transition(
-            case=ticket, actor=actor, name=self.transition, expected_state=expected_state, **data
-        )
-
-
-class CaseStartApi(CaseTransitionApi):
-    """The desk picks the case up: New → In Progress (§4.1)."""
-
-    transition = "start"
-    InputSerializer = TransitionInputSerializer
-
-
-class CaseHoldApi(CaseTransitionApi):
-    """The desk pauses work with a reason: In Progress → On Hold (§5.12)."""
-
-    transition = "hold"
-    InputSerializer = HoldInputSerializer
-
-
-class CaseResumeApi(CaseTransitionApi):
-    """The desk resumes work: On Hold → In Progress (§5.12)."""
-
-    transition = "resume"
-    InputSerializer = TransitionInputSerializer
-
-
-class CaseResolveApi(CaseTransitionApi):
-    """The desk resolves with notes and the caller is asked to confirm (§10.3)."""
-
-    transition = "resolve"
-    InputSerializer = ResolveInputSerializer
-
-
-@extend_schema_serializer(component_name="RejectResolution")
-class RejectResolutionInputSerializer(TransitionInputSerializer):
-    reason = serializers.CharField(
-        source="note",
-        max_length=COMMENT_MAX_CHARS,
-        help_text="What is still wrong; added to the case as your comment.",
-    )
-
-
-class CaseRejectResolutionApi(CaseTransitionApi):
-    """The caller says the resolution did not work; the case reopens (§10.3)."""
-
-    transition = "reject_resolution"
-    InputSerializer = RejectResolutionInputSerializer
-
-
-class CaseConfirmResolutionApi(CaseTransitionApi):
-    """The caller confirms the resolution and the case closes (§10.3)."""
-
-    transition = "close"
-    InputSerializer = TransitionInputSerializer
-
-
-class CaseCancelApi(CaseTransitionApi):
-    """The desk cancels an open case: duplicate, raised in error or withdrawn (§5.13)."""
-
-    transition = "cancel"
-    InputSerializer = CancelInputSerializer
+def _case_transition(*, ticket: Case, actor, name: str, **data) -> Case:
+    return services.case_transition(case=ticket, actor=actor, name=name, **data)
 
 
 urlpatterns = [
@@ -530,19 +461,12 @@ urlpatterns = [
     path(
         "cases/<str:number>/attachments/", CaseAttachmentListApi.as_view(), name="case_attachments"
     ),
-    path("cases/<str:number>/start/", CaseStartApi.as_view(), name="case_start"),
-    path("cases/<str:number>/hold/", CaseHoldApi.as_view(), name="case_hold"),
-    path("cases/<str:number>/resume/", CaseResumeApi.as_view(), name="case_resume"),
-    path("cases/<str:number>/resolve/", CaseResolveApi.as_view(), name="case_resolve"),
-    path(
-        "cases/<str:number>/reject-resolution/",
-        CaseRejectResolutionApi.as_view(),
-        name="case_reject_resolution",
-    ),
-    path(
-        "cases/<str:number>/confirm-resolution/",
-        CaseConfirmResolutionApi.as_view(),
-        name="case_confirm_resolution",
-    ),
-    path("cases/<str:number>/cancel/", CaseCancelApi.as_view(), name="case_cancel"),
 ]
+
+# The case in the API (`TicketType.api`): its own routes above, its transitions by the router.
+CASE_API = TicketTypeApi(
+    detail_serializer=CaseDetailSerializer,
+    get_ticket=_case_get,
+    transition=_case_transition,
+    urlpatterns=urlpatterns,
+)

@@ -15,23 +15,19 @@ from rest_framework.response import Response
 
 from core.errors import ActionNotPermitted
 from tickets.api_common import (
-    CancelInputSerializer,
     CancelReasonField,
     CategoryRefSerializer,
-    HoldInputSerializer,
     HoldReasonField,
     IdFilter,
     JournalEntrySerializer,
     OrganisationRefSerializer,
-    ResolveInputSerializer,
     ResolverGroupRefSerializer,
     TicketApiView,
     TicketFilterSet,
     TicketListApiView,
     TicketPagination,
     TicketStateField,
-    TicketTransitionApi,
-    TransitionInputSerializer,
+    TicketTypeApi,
     UserRefSerializer,
     available_actions,
     error_responses,
@@ -46,8 +42,6 @@ from tickets.selectors import journal_for
 
 from . import services
 from .models import Incident
-
-INCIDENT_ACTIONS = ("start", "hold", "resume", "resolve", "cancel")
 
 
 def _incident_queryset():
@@ -100,9 +94,7 @@ class IncidentDetailSerializer(IncidentSummarySerializer):
     )
 
     def get_actions(self, incident) -> list[str]:
-        return available_actions(
-            incident, user=self.context["request"].user, exposed=INCIDENT_ACTIONS
-        )
+        return available_actions(incident, user=self.context["request"].user)
 
 
 class IncidentFilterSet(TicketFilterSet):
@@ -154,61 +146,10 @@ class IncidentDetailApi(TicketApiView):
         return Response(self.OutputSerializer(incident, context={"request": request}).data)
 
 
-class IncidentTransitionApi(TicketTransitionApi):
-    api_tag = "incidents"
-    OutputSerializer = IncidentDetailSerializer
-
-    def get_ticket(self, *, number: str) -> Incident:
-        return _incident_get(user=self.request.user, number=number)
-
-    def perform(
-        self, *, ticket: Incident, actor, expected_state: str | None = None, **data
-    ) -> Incident:
-        return services.incident_transition(
-            incident=ticket,
-            actor=actor,
-            name=self.transition,
-            expected_state=expected_state,
-            **data,
-        )
+def _incident_transition(*, ticket: Incident, actor, name: str, **data) -> Incident:
+    return services.incident_transition(incident=ticket, actor=actor, name=name, **data)
 
 
-class IncidentStartApi(IncidentTransitionApi):
-    """The resolver group picks the incident up: New → In Progress (§5.5)."""
-
-    transition = "start"
-    InputSerializer = TransitionInputSerializer
-
-
-class IncidentHoldApi(IncidentTransitionApi):
-    """Work pauses with a reason: In Progress → On Hold (§5.12)."""
-
-    transition = "hold"
-    InputSerializer = HoldInputSerializer
-
-
-class IncidentResumeApi(IncidentTransitionApi):
-    """Work resumes: On Hold → In Progress (§5.12)."""
-
-    transition = "resume"
-    InputSerializer = TransitionInputSerializer
-
-
-class IncidentResolveApi(IncidentTransitionApi):
-    """Resolved with notes; linked cases being worked resolve with the same notes (§5.5)."""
-
-    transition = "resolve"
-    InputSerializer = ResolveInputSerializer
-
-
-class IncidentCancelApi(IncidentTransitionApi):
-    """Cancelled: a duplicate or raised in error (§5.13)."""
-
-    transition = "cancel"
-    InputSerializer = CancelInputSerializer
-
-
-@extend_schema_serializer(component_name="IncidentClassify")
 class IncidentClassifyInputSerializer(serializers.Serializer):
     impact = serializers.ChoiceField(choices=Impact.choices, help_text="1 high, 2 medium, 3 low.")
     urgency = serializers.ChoiceField(choices=Urgency.choices, help_text="1 high, 2 medium, 3 low.")
@@ -284,11 +225,6 @@ class IncidentWorkNoteListApi(TicketApiView):
 urlpatterns = [
     path("incidents/", IncidentListApi.as_view(), name="incident_list"),
     path("incidents/<str:number>/", IncidentDetailApi.as_view(), name="incident_detail"),
-    path("incidents/<str:number>/start/", IncidentStartApi.as_view(), name="incident_start"),
-    path("incidents/<str:number>/hold/", IncidentHoldApi.as_view(), name="incident_hold"),
-    path("incidents/<str:number>/resume/", IncidentResumeApi.as_view(), name="incident_resume"),
-    path("incidents/<str:number>/resolve/", IncidentResolveApi.as_view(), name="incident_resolve"),
-    path("incidents/<str:number>/cancel/", IncidentCancelApi.as_view(), name="incident_cancel"),
     path(
         "incidents/<str:number>/classify/", IncidentClassifyApi.as_view(), name="incident_classify"
     ),
@@ -298,3 +234,12 @@ urlpatterns = [
         name="incident_work_notes",
     ),
 ]
+
+# The incident in the API (`TicketType.api`); the router adds the transitions the incident's
+# registry entry offers (start, hold, resume, resolve, cancel).
+INCIDENT_API = TicketTypeApi(
+    detail_serializer=IncidentDetailSerializer,
+    get_ticket=_incident_get,
+    transition=_incident_transition,
+    urlpatterns=urlpatterns,
+)

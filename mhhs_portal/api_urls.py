@@ -1,17 +1,25 @@
-"""REST API v1 (namespace `api`), included at /api/v1/; each app's endpoints live in its api.py."""
+"""REST API v1 (namespace `api`), included at /api/v1/.
+
+Ticket routes come from the ticket-type registry: for each registered type with an API slug,
+its own routes, one route per lifecycle action it offers (`tickets.api_common.ticket_type_urls`)
+and the routes other apps add to every type (`tickets.extensions`: the SLA clocks). Then the
+endpoints that are not about one ticket type.
+"""
 
 from django.urls import path
 
-from cases.api import urlpatterns as case_urls
 from comms.inbound_api import InboundEmailApi
-from incidents.api import urlpatterns as incident_urls
-from sla.api import urlpatterns as sla_urls
+from tickets.api_common import ticket_type_urls
+from tickets.extensions import api_routes_for
+from tickets.registry import ticket_types
 
 app_name = "api"
 
 urlpatterns = [
-    *case_urls,
-    *incident_urls,
-    *sla_urls,
+    *(
+        pattern
+        for ticket_type in ticket_types()
+        for pattern in (*ticket_type_urls(ticket_type), *api_routes_for(ticket_type))
+    ),
     path("inbound-email/", InboundEmailApi.as_view(), name="inbound-email"),
 ]

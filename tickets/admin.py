@@ -16,91 +16,71 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin_history import AuditedHistoryAdmin
 from core.admin import ServiceFormAdminMixin, add_domain_error, error_fits_form, uk_time
 from core.errors import DomainError
-from sla.admin import ticket_time_to_breach
-from sla.selectors import sla_timeline_for, with_sla_summary
 
+from .extensions import console_extensions
+from .lifecycle import Action
 from .models import Category, Ticket
+from .registry import ticket_type_for
 from .selectors import journal_for, visible_tickets
-
-# What each lifecycle button says (§5.12, §10.3); the service decides whether it may run.
-BUTTON_LABELS = {
-    "start": "Start work",
-    "hold": "Put on hold",
-    "resume": "Resume",
-    "resolve": "Resolve",
-    "reject_resolution": "Reopen (reject resolution)",
-    "close": "Close",
-    "cancel": "Cancel",
-}
+from .services import ticket_act
 
 
 class TransitionForm(forms.Form):
-    """Confirmation of one lifecycle transition, with what that transition needs (§5.12).
+    """Confirmation of one lifecycle action, with the arguments its declaration asks for
+    (`tickets.lifecycle.Action`, §5.12).
 
     Fields are optional here on purpose: the service says what is missing, in its words.
     """
 
     expected_state = forms.CharField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, name: str, model: type[Ticket], note_help: str = "", **kwargs):
+    def __init__(self, *args, action: Action, model: type[Ticket], note_help: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.name = name
-        if name == "hold":
-            self.fields["reason"] = forms.ChoiceField(
-                label="Hold reason",
-                choices=[("", "---------"), *model.HoldReason.choices],
-                required=False,
-                help_text="§5.12: SLA clocks pause while the ticket is On Hold.",
-            )
-        elif name == "cancel":
-            self.fields["reason"] = forms.ChoiceField(
-                label="Cancel reason",
-                choices=[("", "---------"), *model.CancelReason.choices],
-                required=False,
-            )
-        elif name == "resolve":
-            self.fields["notes"] = forms.CharField(
-                label="Resolution notes",
-                widget=forms.Textarea(attrs={"rows": 5}),
-                required=False,
-            )
-            self.fields["code"] = forms.CharField(
-                label="Resolution code", max_length=40, required=False
-            )
-        if name == "reject_resolution":
-            self.fields["note"] = forms.CharField(
-                label="Why the resolution did not work",
-                widget=forms.Textarea(attrs={"rows": 4}),
-                required=False,
-            )
-        elif name != "resolve":
-            self.fields["note"] = forms.CharField(
-                label="Comment (optional)",
-                widget=forms.Textarea(attrs={"rows": 3}),
-                required=False,
-                help_text=note_help,
-            )
+        self.action = action
+        for argument in action.arguments:
+            self.fields[argument.name] = _argument_field(argument, model)
+        if action.note is not None:
+            field = _argument_field(action.note, model)
+            if not action.note.required and not field.help_text:
+                field.help_text = note_help
+            self.fields["note"] = field
 
     def arguments(self) -> dict:
-        """The transition's own arguments, as the service takes them."""
-        data = self.cleaned_data
-        if self.name in ("hold", "cancel"):
-            return {"reason": data.get("reason", "")}
-        if self.name == "resolve":
-            return {"notes": data.get("notes", ""), "code": data.get("code", "")}
-        return {}
+        """The action's own arguments, as the service takes them."""
+        return {a.name: self.cleaned_data.get(a.name, "") for a in self.action.arguments}
+
+
+def _argument_field(argument, model) -> forms.Field:
+    if argument.choices:
+        return forms.ChoiceField(
+            label=argument.label,
+            choices=[("", "---------"), *argument.choices_for(model)],
+            required=False,
+            help_text=argument.help_text,
+        )
+    widget = forms.Textarea(attrs={"rows": argument.rows}) if argument.rows else None
+    return forms.CharField(
+        label=argument.label,
+        widget=widget,
+        max_length=None if argument.rows else argument.max_length,
+        required=False,
+        help_text=argument.help_text,
+    )
 
 
 class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
-    """Shared console behaviour for Case and Incident (and later Problem).
+    """Shared console behaviour of every ticket type.
 
-    Subclasses implement `run_transition` with their type's service.
+    Buttons, confirmation forms and their arguments come from the type's lifecycle
+    (`tickets.registry`); apps above the kernel add list annotations, columns and page panels
+    through `tickets.extensions` (the SLA engine's time to breach and clock panel). Subclasses
+    may run transitions through their own service (`run_transition`); the default is the
+    kernel's `ticket_act`.
     """
 
     show_full_result_count = False
@@ -114,9 +94,26 @@ class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
     # --- who sees what: the one visibility selector (§10.4) ---
 
     def get_queryset(self, request):
-        # Clock summary as subqueries of the list's own query: time to breach and the SLA filter.
-        queryset = with_sla_summary(super().get_queryset(request))
+        # Extensions annotate the list's own query (the SLA summary: time to breach, filters).
+        queryset = super().get_queryset(request)
+        for extension in console_extensions():
+            if extension.annotate is not None:
+                queryset = extension.annotate(queryset)
         return visible_tickets(queryset, user=request.user)
+
+    def __getattr__(self, name):
+        # List columns contributed by extensions (`time_to_breach`), looked up when the list
+        # is drawn and checked, after every app has registered its extension.
+        if not name.startswith("_"):
+            for extension in console_extensions():
+                for column_name, column in extension.columns:
+                    if column_name == name:
+                        return column
+        raise AttributeError(name)
+
+    @property
+    def ticket_type(self):
+        return ticket_type_for(self.model)
 
     def get_object(self, request, object_id, from_field=None):
         queryset = self.get_queryset(request).select_related(*self.detail_select_related)
@@ -165,10 +162,6 @@ class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
     def priority_label(self, obj):
         return obj.get_priority_display() if obj.priority else "-"
 
-    @admin.display(description="Time to breach", ordering="sla_deadline")
-    def time_to_breach(self, obj):
-        return ticket_time_to_breach(obj, timezone.now())
-
     @admin.display(description="Opened (UK time)", ordering="opened_at")
     def opened(self, obj):
         return uk_time(obj.opened_at)
@@ -186,20 +179,26 @@ class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
         available = {t.name for t in obj.get_available_user_state_transitions(request.user)}
         return [
             {
-                "name": name,
-                "label": label,
-                "url": f"{self._url('transition', obj.pk, name)}?{query}",
+                "name": action.name,
+                "label": action.button,
+                "url": f"{self._url('transition', obj.pk, action.name)}?{query}",
             }
-            for name, label in BUTTON_LABELS.items()
-            if name in available
+            for action in self.ticket_type.lifecycle.actions
+            if action.name in available
         ]
 
     def ticket_context(self, request, obj) -> dict:
-        return {
+        context = {
             "transitions": self.transition_buttons(request, obj),
             "journal": list(journal_for(obj, include_work_notes=True)),
-            "sla_clocks": sla_timeline_for(obj),
+            "console_panels": [],
         }
+        for extension in console_extensions():
+            if extension.detail_context is not None:
+                context.update(extension.detail_context(obj))
+            if extension.panel_template:
+                context["console_panels"].append(extension.panel_template)
+        return context
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and change:
@@ -220,7 +219,15 @@ class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
     def run_transition(
         self, request, obj, *, name: str, expected_state: str, note: str, **arguments
     ):
-        raise NotImplementedError
+        """The kernel's transition, for a type with no transition service of its own."""
+        return ticket_act(
+            ticket=obj,
+            name=name,
+            actor=request.user,
+            expected_state=expected_state,
+            note=note,
+            **arguments,
+        )
 
     def transition_view(self, request, object_id, name):
         """Confirm one transition, then run it through the type's service with the state the
@@ -229,7 +236,8 @@ class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
         if obj is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         change_url = self._url("change", obj.pk)
-        if name not in BUTTON_LABELS:
+        action = self.ticket_type.lifecycle.action(name)
+        if action is None:
             self.message_user(
                 request,
                 f"“{name}” is not something a {self.opts.verbose_name} can do.",
@@ -238,7 +246,7 @@ class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
             return HttpResponseRedirect(change_url)
         form = TransitionForm(
             request.POST if request.method == "POST" else None,
-            name=name,
+            action=action,
             model=self.model,
             note_help=self.transition_note_help,
             initial={"expected_state": request.GET.get("expected_state", obj.state)},
@@ -268,11 +276,11 @@ class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
                 return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"{BUTTON_LABELS[name]}: {obj.number}",
+            "title": f"{action.button}: {obj.number}",
             "opts": self.opts,
             "original": obj,
             "form": form,
-            "button_label": BUTTON_LABELS[name],
+            "button_label": action.button,
             "change_url": change_url,
             "has_view_permission": self.has_view_permission(request, obj),
         }
@@ -293,3 +301,42 @@ class CategoryAdmin(AuditedHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         """Tickets keep their category: retire one by unticking Active."""
         return False
+
+
+class GenericTicketAdmin(TicketAdmin):
+    """The console of a ticket type whose app registers no admin of its own: its list, its
+    page with the lifecycle's buttons, the extensions' panels and the journal."""
+
+    change_form_template = "admin/tickets/change_form.html"
+    list_display = ("number", "short_description", "state_label", "priority_label", "opened")
+    list_display_links = ("number", "short_description")
+    list_filter = ("state", "priority")
+    search_fields = ("number", "short_description")
+    ordering = ("-opened_at",)
+    readonly_fields = (
+        "number",
+        "short_description",
+        "description",
+        "organisation",
+        "caller",
+        "assignment_group",
+        "assigned_to",
+        "category",
+        "priority",
+        "state",
+        "opened_at",
+    )
+    fields = readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        """Nothing on a generic ticket page is edited directly: it changes through actions."""
+
+
+def register_generic_ticket_admins(site) -> None:
+    """Give every registered ticket type without an admin of its own the generic one; the
+    console's AppConfig calls this once every app's admin module is loaded."""
+    from .registry import ticket_types
+
+    for ticket_type in ticket_types():
+        if not site.is_registered(ticket_type.model):
+            site.register(ticket_type.model, GenericTicketAdmin)

@@ -7,12 +7,14 @@ every write is a service of the owning app; refusals are domain errors that
 `tickets.api_errors` turns into the one JSON error shape.
 """
 
+import functools
 from datetime import UTC, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils.module_loading import import_string
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.extensions import OpenApiSerializerExtension
@@ -28,9 +30,12 @@ from rest_framework.views import APIView
 
 from core.errors import TicketNotFound
 
+from .lifecycle import Action
 from .limits import COMMENT_MAX_CHARS, ID_MAX, RESOLUTION_CODE_MAX_CHARS
 from .models import JournalEntry, Ticket
+from .registry import ticket_type_by_label, ticket_type_for
 from .selectors import visible_tickets
+from .services import ticket_act
 
 # --- view policy -------------------------------------------------------------------------
 
@@ -346,22 +351,17 @@ class AttachmentInputSerializer(serializers.Serializer):
 
 # --- transitions -----------------------------------------------------------------------------
 
-# Lifecycle transition (the FSM method) → the action's URL segment.
-ACTION_SLUGS = {
-    "start": "start",
-    "hold": "hold",
-    "resume": "resume",
-    "resolve": "resolve",
-    "reject_resolution": "reject-resolution",
-    "close": "confirm-resolution",
-    "cancel": "cancel",
-}
 
-
-def available_actions(ticket: Ticket, *, user, exposed: tuple[str, ...]) -> list[str]:
-    """The action URLs `user` may call now; the model's transitions decide, this only asks."""
+def available_actions(ticket: Ticket, *, user) -> list[str]:
+    """The action slugs `user` may call now, of those the type's API offers (its lifecycle
+    declaration); the model's transitions decide, this only asks."""
+    ticket_type = ticket_type_for(ticket)
     names = {t.name for t in ticket.get_available_user_state_transitions(user)}
-    return [ACTION_SLUGS[name] for name in exposed if name in names]
+    return [
+        ticket_type.lifecycle.action(name).slug
+        for name in ticket_type.api_action_names()
+        if name in names
+    ]
 
 
 @extend_schema_serializer(component_name="Transition")
@@ -405,11 +405,23 @@ class CancelInputSerializer(TransitionInputSerializer):
     reason = CancelReasonField()
 
 
+@extend_schema_serializer(component_name="RejectResolution")
+class RejectResolutionInputSerializer(TransitionInputSerializer):
+    reason = serializers.CharField(
+        source="note",
+        max_length=COMMENT_MAX_CHARS,
+        help_text="What is still wrong; added to the case as your comment.",
+    )
+
+
 class TransitionSchema(TicketApiSchema):
     """Schema of a transition view from its `InputSerializer` and `OutputSerializer`."""
 
     def get_operation_id(self) -> str:
-        return f"{self.view.api_tag}_{ACTION_SLUGS[self.view.transition].replace('-', '_')}"
+        return f"{self.view.api_tag}_{self.view.lifecycle_action.slug.replace('-', '_')}"
+
+    def get_summary(self) -> str | None:
+        return self.view.lifecycle_action.api_summary or None
 
     def get_request_serializer(self):
         return self.view.InputSerializer
@@ -418,33 +430,168 @@ class TransitionSchema(TicketApiSchema):
         return {200: self.view.OutputSerializer, **error_responses(400, 401, 403, 404, 409)}
 
 
-class TicketTransitionApi(TicketApiView):
-    """`POST .../{number}/<action>/`: one lifecycle transition through the type's service.
+class TicketTypeApi:
+    """How a ticket type appears in the API: declared by the type (`TicketType.api`, the
+    dotted path of an instance) and read by the router.
 
-    Subclasses set `transition` (the FSM method), `InputSerializer`, `OutputSerializer`,
-    `get_ticket` (through the visibility selector) and `perform` (the service call). Validated
-    input is passed to `perform` by name, so serializer fields carry the service's names.
+    - `detail_serializer`: what a transition answers with (the same shape as the type's GET);
+    - `get_ticket(number=, user=)`: one ticket through the visibility selector, 404 alike when
+      missing or not visible (§10.4);
+    - `transition(ticket=, actor=, name=, expected_state=, **arguments)`: the type's
+      transition service; the kernel's `ticket_act` by default;
+    - `urlpatterns`: the type's own routes (list, detail, comments…); the router adds one
+      `POST {slug}/{number}/{action slug}/` per lifecycle action the type's API offers.
+    """
+
+    def __init__(
+        self,
+        *,
+        detail_serializer: type[serializers.Serializer] | None = None,
+        get_ticket=None,
+        transition=None,
+        urlpatterns: list | None = None,
+    ):
+        self.detail_serializer = detail_serializer
+        self._get_ticket = get_ticket
+        self._transition = transition
+        self.urlpatterns = list(urlpatterns or [])
+
+    def get_ticket(self, *, model: type[Ticket], number: str, user) -> Ticket:
+        if self._get_ticket is not None:
+            return self._get_ticket(number=number, user=user)
+        return ticket_get_visible(model.objects.all(), user=user, number=number)
+
+    def transition(self, *, ticket: Ticket, actor, name: str, **data) -> Ticket:
+        if self._transition is not None:
+            return self._transition(ticket=ticket, actor=actor, name=name, **data)
+        return ticket_act(ticket=ticket, name=name, actor=actor, **data)
+
+
+class TicketOutputSerializer(serializers.Serializer):
+    """A ticket as every type has it: the answer of a type that declares no serializer."""
+
+    number = serializers.CharField(read_only=True)
+    short_description = serializers.CharField(read_only=True)
+    state = TicketStateField(read_only=True)
+    priority = serializers.IntegerField(read_only=True, allow_null=True)
+    opened_at = serializers.DateTimeField(read_only=True)
+    resolved_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    closed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    actions = serializers.SerializerMethodField(
+        help_text="Action URLs (`POST …/{number}/<action>/`) you may call now."
+    )
+
+    def get_actions(self, ticket) -> list[str]:
+        return available_actions(ticket, user=self.context["request"].user)
+
+
+class TicketTransitionApi(TicketApiView):
+    """`POST .../{number}/<action>/`: one lifecycle action through the type's service.
+
+    One class per (type, action) is made by `transition_view` from the type's declaration:
+    `lifecycle_action` (tickets.lifecycle.Action), `InputSerializer`, `OutputSerializer`, `type_api`.
+    Validated input is passed to the service by name, so serializer fields carry the
+    service's names.
     """
 
     schema = TransitionSchema()
-    transition: str = ""
+    model: type[Ticket]
+    lifecycle_action: Action  # not `action`: DRF and drf-spectacular use that name for viewsets
+    type_api: TicketTypeApi
     InputSerializer: type[serializers.Serializer] = TransitionInputSerializer
-    OutputSerializer: type[serializers.Serializer]
+    OutputSerializer: type[serializers.Serializer] = TicketOutputSerializer
 
     def get_ticket(self, *, number: str) -> Ticket:
-        raise NotImplementedError
-
-    def perform(self, *, ticket: Ticket, actor, **data) -> Ticket:
-        raise NotImplementedError
+        return self.type_api.get_ticket(model=self.model, number=number, user=self.request.user)
 
     def post(self, request, number: str):
         ticket = self.get_ticket(number=number)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        self.perform(ticket=ticket, actor=request.user, **serializer.validated_data)
+        self.type_api.transition(
+            ticket=ticket,
+            actor=request.user,
+            name=self.lifecycle_action.name,
+            **serializer.validated_data,
+        )
         # Read back through the selector so the response has the same shape as a GET.
         ticket = self.get_ticket(number=number)
         return Response(self.OutputSerializer(ticket, context={"request": request}).data)
+
+
+def _argument_serializer_field(argument, model) -> serializers.Field:
+    if argument.choices:
+        return serializers.ChoiceField(
+            choices=argument.choices_for(model),
+            required=argument.required,
+            allow_blank=not argument.required,
+            help_text=argument.help_text or argument.label,
+        )
+    return serializers.CharField(
+        required=argument.required,
+        allow_blank=not argument.required,
+        default=serializers.empty if argument.required else "",
+        max_length=argument.max_length,
+        help_text=argument.help_text or argument.label,
+    )
+
+
+@functools.cache
+def transition_input_serializer(model: type[Ticket], action: Action):
+    """The request body of an action: the declared serializer (`Action.api_input`), or one
+    built from its arguments and note."""
+    if action.api_input:
+        return import_string(action.api_input)
+    fields = {a.name: _argument_serializer_field(a, model) for a in action.arguments}
+    if action.note is not None:
+        fields["note"] = _argument_serializer_field(action.note, model)
+    name = f"{model.__name__}{action.name.title().replace('_', '')}Input"
+    return type(name, (TransitionInputSerializer,), fields)
+
+
+def type_api_for(ticket_type) -> TicketTypeApi:
+    return import_string(ticket_type.api) if ticket_type.api else TicketTypeApi()
+
+
+@functools.cache
+def _transition_view(label: str, action_name: str):
+    ticket_type = ticket_type_by_label(label)
+    action = ticket_type.lifecycle.action(action_name)
+    type_api = type_api_for(ticket_type)
+    model = ticket_type.model
+    view = type(
+        f"{model.__name__}{action.name.title().replace('_', '')}Api",
+        (TicketTransitionApi,),
+        {
+            "__doc__": action.api_summary or f"{action.button}.",
+            "__module__": __name__,
+            "api_tag": ticket_type.api_slug,
+            "model": model,
+            "lifecycle_action": action,
+            "type_api": type_api,
+            "InputSerializer": transition_input_serializer(model, action),
+            "OutputSerializer": type_api.detail_serializer or TicketOutputSerializer,
+        },
+    )
+    return view.as_view()
+
+
+def ticket_type_urls(ticket_type) -> list:
+    """Every route of one type under /api/v1/: its own (`TicketTypeApi.urlpatterns`) and one
+    per lifecycle action its API offers, named `{kind}_{action slug}` ("case_hold")."""
+    if not ticket_type.api_slug:
+        return []
+    patterns = list(type_api_for(ticket_type).urlpatterns)
+    for name in ticket_type.api_action_names():
+        action = ticket_type.lifecycle.action(name)
+        patterns.append(
+            path(
+                f"{ticket_type.api_slug}/<str:number>/{action.slug}/",
+                _transition_view(ticket_type.label, action.name),
+                name=f"{ticket_type.kind}_{action.slug.replace('-', '_')}",
+            )
+        )
+    return patterns
 
 
 # --- list filters ----------------------------------------------------------------------------

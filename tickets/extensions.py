@@ -21,13 +21,16 @@ class ConsoleExtension:
     - `detail_context(ticket)`: extra context for the ticket's change page (a dict);
     - `columns`: {attribute name: callable(ticket) -> display value}, each with a
       `short_description` and, if it sorts, `admin_order_field`; the admin offers them as
-      `list_display` entries under those names.
+      `list_display` entries under those names;
+    - `panel_template`: a template included on the generic ticket page (types with their
+      own page template include what they show themselves).
     """
 
     name: str
     annotate: Callable[[QuerySet], QuerySet] | None = None
     detail_context: Callable[[object], dict] | None = None
     columns: tuple[tuple[str, Callable], ...] = ()
+    panel_template: str = ""
 
 
 # An API extension: `routes(ticket_type)` → URL patterns under the type's slug, e.g.
