@@ -26,7 +26,7 @@ confirming the ticket's closure". The rules, as built:
   a run finds a case past several reminder days at once (the beat was down), only the latest
   reminder is sent; past the closing day it is closed without reminders.
 
-`case_auto_close` runs every 15 minutes from Celery beat (`sla.tasks.case_auto_close_task`):
+`case_auto_close` runs every 15 minutes from Celery beat (`cases.tasks.case_auto_close_task`):
 detection is set-based (one INSERT … SELECT per reminder day, one SELECT for the cases to
 close); each closure is its own transaction, so one refused closure does not hold up the rest.
 """

@@ -301,12 +301,12 @@ CELERY_BEAT_SCHEDULE = {
     # SLA at-risk and breach (§3), the 15-minute triage check (§4.1) and the 5-day auto-close
     # (§10.3); `expires` keeps minute ticks from piling up while no worker runs.
     "sla-sweep": {"task": "sla.tasks.sla_sweep_task", "schedule": 60.0, "options": {"expires": 55}},
-    "sla-triage-check": {
-        "task": "sla.tasks.case_triage_check_task",
+    "case-triage-check": {
+        "task": "cases.tasks.case_triage_check_task",
         "schedule": 60.0,
         "options": {"expires": 55},
     },
-    "case-auto-close": {"task": "sla.tasks.case_auto_close_task", "schedule": 900.0},
+    "case-auto-close": {"task": "cases.tasks.case_auto_close_task", "schedule": 900.0},
     "inbound-email-poll-imap": {
         "task": "comms.inbound_tasks.inbound_email_poll_imap_task",
         "schedule": 60.0,

@@ -4,13 +4,17 @@ A service manager edits the definitions (the levels of §3.10, §7.2, §3.1/§4.
 data); a changed definition applies to clocks started from then on, since a clock keeps the
 terms it started with. Clocks are read-only: only the ticket services move them, and the
 sweeps flag them. The clock list shows the time left to each deadline and filters by at risk,
-breached and paused, scoped by the one visibility selector (§10.4).
+breached and paused, scoped by the one visibility selector (§10.4); the tickets it covers are
+every registered ticket type (`tickets.registry`).
+
+For the ticket lists of every type: `TicketSlaStatusFilter` (the ticket admins use it) and the
+"Time to breach" column (`time_to_breach_column`), which `SlaConfig.ready` registers with the
+kernel's console (`tickets.extensions`) together with the list annotation and the clock panel.
 """
 
 from datetime import datetime, timedelta
 
 from django import forms
-from django.apps import apps
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case as Switch
@@ -24,6 +28,7 @@ from django.utils.safestring import mark_safe
 
 from accounts.admin_history import AuditedHistoryAdmin
 from tickets.models import Ticket
+from tickets.registry import ticket_types
 from tickets.selectors import can_view_all, visible_tickets
 
 from .calendar import LONDON
@@ -185,13 +190,8 @@ class SLADefinitionAdmin(AuditedHistoryAdmin):
 
 
 def _ticket_models() -> list[type[Ticket]]:
-    """The ticket models clocks run on (a definition's kind is its model's name)."""
-    kinds = set(SLADefinition.TicketKind.values)
-    return [
-        model
-        for model in apps.get_models()
-        if issubclass(model, Ticket) and model._meta.model_name in kinds
-    ]
+    """The ticket models clocks run on: every registered ticket type (`tickets.registry`)."""
+    return [ticket_type.model for ticket_type in ticket_types()]
 
 
 def clocks_visible_to(queryset: QuerySet, *, user) -> QuerySet:
@@ -395,7 +395,8 @@ class TicketSlaStatusFilter(admin.SimpleListFilter):
 
 
 def ticket_time_to_breach(ticket, now: datetime) -> str:
-    """The list column: time left to the nearest running deadline, "breached", or "paused"."""
+    """The list column's value: time left to the nearest running deadline, "breached", or
+    "paused"; the ticket is annotated by `sla.selectors.with_sla_summary`."""
     if getattr(ticket, "sla_breached", False):
         return "breached"
     deadline = getattr(ticket, "sla_deadline", None)
@@ -405,3 +406,10 @@ def ticket_time_to_breach(ticket, now: datetime) -> str:
     if left < timedelta(0):
         return f"due {_span(-left)} ago"
     return _span(left) + (" (at risk)" if getattr(ticket, "sla_at_risk", False) else "")
+
+
+@admin.display(description="Time to breach", ordering="sla_deadline")
+def time_to_breach_column(ticket) -> str:
+    """The "Time to breach" column of every ticket list, as of now; `SlaConfig.ready` offers it
+    to the kernel's console (`tickets.extensions.ConsoleExtension`) as `time_to_breach`."""
+    return ticket_time_to_breach(ticket, timezone.now())

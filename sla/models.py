@@ -3,6 +3,10 @@
 A definition says which tickets it applies to, what stops and pauses it and how long it allows
 (§3.10, §7.2, §3.1, §4.1, §14.4). A clock (`TicketSLA`) is one definition running on one ticket;
 its events (`TicketSLAEvent`) are the explanation anyone entitled to the ticket can read.
+
+The ticket types a definition may name, and the values of their own fields it may match on
+(a case's channel and request type), come from the ticket-type registry
+(`tickets.registry`): this app never imports a concrete ticket type.
 """
 
 from datetime import datetime, timedelta
@@ -12,15 +16,45 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import capfirst
 from simple_history.models import HistoricalRecords
 
-from cases.models import Case
 from tickets.models import Ticket, TicketRef
 from tickets.priority import Priority
+from tickets.registry import ticket_types
 
 from .calendar import CALENDAR_CHOICES, get_calendar
 
 ZERO = timedelta(0)
+
+
+# Choices read from the registry when a form, a check or a validation asks for them (the
+# models of every app are loaded by then); the migrations name these functions.
+
+
+def ticket_kind_choices() -> list[tuple[str, str]]:
+    """Every registered ticket type: its kind ("case") and its name ("Case")."""
+    return [(t.kind, capfirst(t.verbose_name)) for t in ticket_types()]
+
+
+def _sla_choices(field: str) -> list[tuple[str, str]]:
+    """The values a definition may pick for one of the types' own fields, every type's
+    declared `sla_choices` together, each value once."""
+    seen: dict[str, str] = {}
+    for ticket_type in ticket_types():
+        for value, label in ticket_type.sla_choices.get(field, ()):
+            seen.setdefault(value, label)
+    return list(seen.items())
+
+
+def request_type_choices() -> list[tuple[str, str]]:
+    """The §7.2 service-request types the registered types declare (a case's request type)."""
+    return _sla_choices("request_type")
+
+
+def channel_choices() -> list[tuple[str, str]]:
+    """The channels a ticket can be raised through, as the registered types declare them."""
+    return _sla_choices("channel")
 
 
 class SLADefinition(models.Model):
@@ -38,11 +72,6 @@ class SLADefinition(models.Model):
         RESPONSE = "response", "Response"
         RESOLUTION = "resolution", "Resolution"
 
-    class TicketKind(models.TextChoices):
-        # The values are the ticket models' names, so a ticket's kind is its `_meta.model_name`.
-        CASE = "case", "Case"
-        INCIDENT = "incident", "Incident"
-
     name = models.CharField(max_length=120, unique=True)
     description = models.CharField(
         max_length=300, blank=True, help_text="Where the level comes from, e.g. “§3.10 P3”."
@@ -50,7 +79,8 @@ class SLADefinition(models.Model):
     target_type = models.CharField(max_length=20, choices=TargetType.choices)
 
     # What it applies to; an empty condition matches anything.
-    ticket_kind = models.CharField(max_length=20, choices=TicketKind.choices)
+    # A registered type's kind, its model's name (`TicketType.kind`: "case", "incident").
+    ticket_kind = models.CharField(max_length=20, choices=ticket_kind_choices)
     priority = models.PositiveSmallIntegerField(
         choices=Priority.choices,
         null=True,
@@ -65,13 +95,13 @@ class SLADefinition(models.Model):
     )
     request_type = models.CharField(
         max_length=15,
-        choices=Case.RequestType.choices,
+        choices=request_type_choices,
         blank=True,
         help_text="Only service requests of this §7.2 type.",
     )
     channel = models.CharField(
         max_length=10,
-        choices=Case.Channel.choices,
+        choices=channel_choices,
         blank=True,
         help_text="Only cases raised through this channel (the 15-minute checks are for the "
         "portal, §3.1, §4.1).",

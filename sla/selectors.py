@@ -2,8 +2,13 @@
 
 `sla_timeline_for` is the explanation of every clock on a ticket (§3.10, §5.12): when it
 started, paused (and why), resumed, changed priority and stopped, with the working time counted
-in each segment. Participants get their case's clocks without desk-only details; the rule of
+in each segment. Participants get their ticket's clocks without desk-only details; the rule of
 who may see the ticket at all stays with `tickets.selectors.visible_tickets`.
+
+Everything here works on a ticket or a queryset of any registered ticket type; the clocks name
+their ticket by content type, so no concrete type is imported. `with_sla_summary` and
+`sla_timeline_for` reach the console of every type through `SlaConfig.ready`
+(`tickets.extensions`).
 """
 
 from dataclasses import dataclass
@@ -236,7 +241,8 @@ def with_sla_summary(queryset: QuerySet) -> QuerySet:
 
 
 def with_triage_deadline(queryset: QuerySet) -> QuerySet:
-    """Annotate cases with the deadline of their 15-minute first-line triage clock (§4.1)."""
+    """Annotate tickets with the deadline of their first-line triage clock (a case's 15
+    minutes, §4.1); None for a ticket without one."""
     live = _clocks_of_outer_ticket(queryset)
     return queryset.annotate(
         triage_deadline=Subquery(

@@ -1,39 +1,39 @@
-"""The SLA sweeps that Celery beat runs every minute (docs/architecture.md §3, docs/conventions.md §5).
+"""The SLA sweep that Celery beat runs every minute (docs/architecture.md §3, docs/conventions.md §5).
 
 `sla_sweep` marks running clocks at risk (their stored `at_risk_at`, the definition's share of
 the target, 75% by default, has passed) and breached (their stored `deadline` has passed), and
-tells the assignee, else the assignment group, and the desk lead (the service management
-mailbox) through `comms.notifications`. `case_triage_check` alerts service management when a
-portal case is still New 15 and again 30 minutes after it was raised (§4.1 step 2, §5.17).
+announces each newly marked clock with the kernel's `tickets.signals.ticket_alert` (events
+"sla_at_risk" and "sla_breached"); communications, listening there, tell the assignee, else the
+assignment group, and the desk lead (the service management mailbox). The engine names no
+ticket type and imports no communications code.
 
-Detection is set-based: a few UPDATE … RETURNING or INSERT … SELECT … RETURNING statements
-whose number does not depend on how many clocks or cases exist, served by the partial indexes
-on `TicketSLA` (`sla_clock_breach_due`, `sla_clock_risk_due`) and by `case_state_opened`. Only
-the rows a statement has just flagged are loaded and notified, in batches of `SWEEP_BATCH`, each
-batch in one transaction with its outbox rows, so a flag is never set without its alert being
-queued and never queued twice. Both sweeps are idempotent: a flag is set once (the UPDATE only
-touches rows not yet flagged) and a triage alert is recorded once (a desk-only journal entry on
-the case, checked by the same statement that inserts it).
+Detection is set-based: UPDATE … RETURNING statements whose number does not depend on how many
+clocks exist, served by the partial indexes on `TicketSLA` (`sla_clock_breach_due`,
+`sla_clock_risk_due`). Only the rows a statement has just flagged are loaded and announced, in
+batches of `SWEEP_BATCH`, each batch in one transaction with the outbox rows its alerts write,
+so a flag is never set without its alert being queued and never queued twice. The sweep is
+idempotent: a flag is set once (the UPDATE only touches rows not yet flagged).
 
 On PostgreSQL concurrent runs are safe: flagged rows are claimed with FOR UPDATE SKIP LOCKED
-(a clock a transition holds right now is left for the next minute), and the triage check runs
-under a transaction-level advisory lock. SQLite serialises writers, so neither is needed there.
+(a clock a transition holds right now is left for the next minute). SQLite serialises writers.
+
+`sweep_lock` and `db_datetime` serve the ticket types' own set-based sweeps too (the case
+triage check and auto-close, in the cases app).
 """
 
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cases.models import Case
-from comms import notifications
-from tickets.models import JournalEntry
+from tickets.registry import ticket_type_for
+from tickets.signals import ticket_alert
 
 from .models import TicketSLA
 
@@ -41,16 +41,9 @@ from .models import TicketSLA
 SWEEP_BATCH = 500
 
 # Flagged like every other clock (reports count them) but not alerted by `sla_sweep`: the
-# triage check tells the desk at 15 and 30 minutes instead (§4.1), in its own words.
+# ticket type's own check tells the desk instead (the case triage check at 15 and 30 minutes,
+# §4.1), in its own words.
 SILENT_TARGET_TYPES = frozenset({"triage"})
-
-# §4.1 step 2: first-line triage "within 15 mins of raising case"; the desk hears when a case
-# is still New at 15 minutes and again at 30.
-TRIAGE_ALERT_MINUTES = (15, 30)
-TRIAGE_ALERT_NOTE = (
-    "Triage overdue: this case has been New for {minutes} minutes without first-line triage "
-    "(§4.1); service management has been alerted."
-)
 
 
 def _is_postgres() -> bool:
@@ -152,8 +145,19 @@ def _tickets_by_ref(refs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], ob
     return found
 
 
-def _notify_clocks(ids: list[int], notify: Callable) -> int:
-    """Tell the desk about clocks just flagged: the notification fan-out, newly flagged only."""
+def _alert(ticket, event: str, target: str, deadline: datetime) -> None:
+    """Announce one flagged clock: communications tells people (`comms.ticket_events`)."""
+    ticket_alert.send(
+        sender=type(ticket),
+        ticket=ticket,
+        ticket_type=ticket_type_for(ticket),
+        event=event,
+        context={"target": target, "deadline": deadline},
+    )
+
+
+def _notify_clocks(ids: list[int], event: str) -> int:
+    """Announce the clocks just flagged (`ticket_alert`, `event`), newly flagged only."""
     if not ids:
         return 0
     clocks = list(
@@ -168,23 +172,24 @@ def _notify_clocks(ids: list[int], notify: Callable) -> int:
         ticket = tickets.get((clock.ticket_type_id, clock.ticket_id))
         if ticket is None:
             continue
-        notify(ticket, clock.definition.name, clock.deadline)
+        _alert(ticket, event, clock.definition.name, clock.deadline)
         sent += 1
     return sent
 
 
 def sla_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> SweepResult:
-    """Mark running clocks breached and at risk, and alert the desk about those just marked.
+    """Mark running clocks breached and at risk, and announce those just marked.
 
     Breaches are marked first, so a clock that passes both instants between two sweeps gets
     the breach alert only. Each batch (one UPDATE … RETURNING, one read of the flagged clocks,
-    one read of their tickets per ticket type, then the alerts) commits on its own; a sweep in
+    one read of their tickets per ticket type, then the `ticket_alert` signals, whose receivers
+    queue the messages in the same transaction) commits on its own; a sweep in
     steady state is one batch per flag. Idempotent: run again at the same instant it changes
     and sends nothing.
     """
     now = now or timezone.now()
     result = SweepResult(now=now)
-    senders = {"breached": notifications.sla_breached, "at_risk": notifications.sla_at_risk}
+    events = {"breached": "sla_breached", "at_risk": "sla_at_risk"}
     for flag in ("breached", "at_risk"):
         sql = _flag_sql(flag, batch=batch)
         while True:
@@ -196,81 +201,10 @@ def sla_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> Sweep
                 result.statements += 1
                 flagged = time.perf_counter()
                 result.detect_seconds += flagged - started
-                result.notified += _notify_clocks(ids, senders[flag])
+                result.notified += _notify_clocks(ids, events[flag])
                 result.notify_seconds += time.perf_counter() - flagged
             setattr(result, flag, getattr(result, flag) + len(ids))
             result.flagged_ids.extend(ids)
             if len(ids) < batch:
                 break
-    return result
-
-
-# --- the 15-minute triage check (§4.1, §5.17) ---------------------------------------------------
-
-
-@dataclass
-class TriageCheckResult:
-    now: datetime
-    alerted: dict[int, list[int]] = field(default_factory=dict)  # minutes → case ids
-    skipped: bool = False
-
-    @property
-    def count(self) -> int:
-        return sum(len(ids) for ids in self.alerted.values())
-
-
-def _triage_alert_sql() -> str:
-    journal = JournalEntry._meta.db_table
-    cases = Case._meta.db_table
-    return (
-        f"INSERT INTO {journal} (ticket_type_id, ticket_id, kind, author_id, body, created_at) "  # noqa: S608 - names from model meta, values bound
-        f"SELECT %s, c.id, %s, NULL, %s, %s FROM {cases} c "
-        f"WHERE c.state = %s AND c.channel = %s AND c.triage_outcome = '' AND c.opened_at <= %s "
-        f"AND NOT EXISTS (SELECT 1 FROM {journal} j WHERE j.ticket_type_id = %s "
-        f"AND j.ticket_id = c.id AND j.kind = %s AND j.author_id IS NULL AND j.body IN (%s, %s)) "
-        f"RETURNING ticket_id"
-    )
-
-
-def case_triage_check(*, now: datetime | None = None) -> TriageCheckResult:
-    """Alert service management about portal cases still New 15 and 30 minutes after they
-    were raised (§4.1 step 2, §5.17), once each.
-
-    Each alert is recorded as a desk-only work note on the case (author: the system), inserted
-    by the same statement that finds the case, so the check never alerts twice and the agent
-    sees on the case when the desk was told. The 30-minute alert is looked for first: a case
-    first seen at 31 minutes (the beat was down) gets that one alert, not both at once. A case
-    that has left New (triaged, picked up, resolved as re-routed, cancelled) is not alerted.
-    """
-    now = now or timezone.now()
-    result = TriageCheckResult(now=now)
-    case_type = ContentType.objects.get_for_model(Case)
-    notes = {minutes: TRIAGE_ALERT_NOTE.format(minutes=minutes) for minutes in TRIAGE_ALERT_MINUTES}
-    first, second = TRIAGE_ALERT_MINUTES
-    sql = _triage_alert_sql()
-    with transaction.atomic():
-        if not sweep_lock("case_triage_check"):
-            result.skipped = True
-            return result
-        for minutes in sorted(TRIAGE_ALERT_MINUTES, reverse=True):
-            # A case alerted at 30 needs no 15; one alerted at 15 still gets its 30.
-            seen = (notes[first], notes[second]) if minutes == first else (notes[minutes],) * 2
-            params = [
-                case_type.pk,
-                JournalEntry.Kind.WORK_NOTE.value,
-                notes[minutes],
-                db_datetime(now),
-                Case.State.NEW.value,
-                Case.Channel.PORTAL.value,
-                db_datetime(now - timedelta(minutes=minutes)),
-                case_type.pk,
-                JournalEntry.Kind.WORK_NOTE.value,
-                *seen,
-            ]
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                result.alerted[minutes] = sorted(_ids(cursor))
-        for minutes, case_ids in sorted(result.alerted.items()):
-            for case in Case.objects.filter(pk__in=case_ids).order_by("opened_at", "pk"):
-                notifications.triage_overdue(case, minutes)
     return result

@@ -1,9 +1,11 @@
 """The live SLA engine: a ticket's clocks follow its recorded changes, in the caller's transaction.
 
-The ticket services call `ticket_sla_sync` after every change they save (create, transition,
-classify, triage). It reads the ticket's history rows it has not applied yet and moves the
-stored clocks through them with the same arithmetic the replay uses (`machine.advance`), so the
-instant of every clock change is the instant the change was recorded.
+The kernel announces every change a ticket service saves (create, transition, classify,
+triage) with `tickets.signals.ticket_changed`; `on_ticket_changed` runs `ticket_sla_sync`, which
+reads the ticket's history rows it has not applied yet and moves the stored clocks through them
+with the same arithmetic the replay uses (`machine.advance`), so the instant of every clock
+change is the instant the change was recorded. Which history fields a snapshot holds comes
+from the ticket-type registry: the kernel's, plus the type's declared `sla_fields`.
 """
 
 import functools
@@ -11,12 +13,14 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
 from tickets import message_log
 from tickets.models import Ticket, is_desk_member
+from tickets.registry import ticket_type_for
 
 from ..models import SLADefinition, TicketSLA, TicketSLAEvent
 from .machine import STOPPED, ClockState, Snapshot, Terms, acknowledge, advance
@@ -47,8 +51,10 @@ CLOCK_FIELDS = [
     "updated_at",
 ]
 
-# What a snapshot is read from; case-only fields are read where the history has them.
-_HISTORY_FIELDS = (
+# What a snapshot is read from: the kernel's fields, which every ticket type's history has,
+# then the type's own `sla_fields` (`tickets.registry.TicketType`; a case's channel, triage
+# outcome and request type).
+KERNEL_HISTORY_FIELDS = (
     "history_id",
     "history_date",
     "opened_at",
@@ -56,15 +62,15 @@ _HISTORY_FIELDS = (
     "hold_reason",
     "priority",
     "short_description",
-    "triage_outcome",
-    "request_type",
-    "channel",
 )
+
+# The type's own fields a `Snapshot` carries; definitions match on them (`Terms.applies_to`).
+SNAPSHOT_TYPE_FIELDS = ("triage_outcome", "request_type", "channel")
 
 
 def ticket_kind(ticket: Ticket) -> str:
-    """The `SLADefinition.ticket_kind` of a ticket: its model's name ("case", "incident")."""
-    return ticket._meta.model_name
+    """The `SLADefinition.ticket_kind` of a ticket: its type's kind ("case", "incident")."""
+    return ticket_type_for(ticket).kind
 
 
 def terms_from_definition(definition: SLADefinition) -> Terms:
@@ -99,15 +105,27 @@ def definitions_for(kind: str) -> dict[int, Terms]:
 
 
 @functools.cache
-def _history_fields(history_model) -> tuple[str, ...]:
+def _history_fields(model: type[Ticket]) -> tuple[str, ...]:
+    """The history columns a snapshot of `model` is read from."""
+    ticket_type = ticket_type_for(model)
+    history_model = model.history.model
     names = {f.name for f in history_model._meta.get_fields()}
-    return tuple(name for name in _HISTORY_FIELDS if name in names)
+    fields = KERNEL_HISTORY_FIELDS + tuple(
+        name for name in ticket_type.sla_fields if name not in KERNEL_HISTORY_FIELDS
+    )
+    missing = [name for name in fields if name not in names]
+    if missing:
+        raise ImproperlyConfigured(
+            f"{history_model.__name__} has no {', '.join(missing)}: a ticket type's "
+            "`sla_fields` must be fields its history records."
+        )
+    return fields
 
 
 def ticket_timeline(ticket: Ticket, *, until: datetime | None = None) -> list[Snapshot]:
     """The ticket as each of its history rows recorded it, oldest first (one query)."""
-    history_model = type(ticket).history.model
-    rows = history_model.objects.filter(id=ticket.pk)
+    model = type(ticket)
+    rows = model.history.model.objects.filter(id=ticket.pk)
     if until is not None:
         rows = rows.filter(history_date__lte=until)
     return [
@@ -116,14 +134,13 @@ def ticket_timeline(ticket: Ticket, *, until: datetime | None = None) -> list[Sn
             at=row["history_date"],
             opened_at=row["opened_at"],
             state=row["state"],
-            hold_reason=row.get("hold_reason") or "",
-            priority=row.get("priority"),
-            triage_outcome=row.get("triage_outcome") or "",
-            request_type=row.get("request_type") or "",
-            channel=row.get("channel") or "",
-            subject=row.get("short_description") or "",
+            hold_reason=row["hold_reason"] or "",
+            priority=row["priority"],
+            subject=row["short_description"] or "",
+            # A field the type does not record is empty, as a definition reads it.
+            **{name: row.get(name) or "" for name in SNAPSHOT_TYPE_FIELDS},
         )
-        for row in rows.order_by("history_id").values(*_history_fields(history_model))
+        for row in rows.order_by("history_id").values(*_history_fields(model))
     ]
 
 

@@ -285,15 +285,16 @@ def test_flagging_every_clock_takes_the_same_statements(
 
 EXPECTED_BEAT = {
     "sla.tasks.sla_sweep_task": 60.0,
-    "sla.tasks.case_triage_check_task": 60.0,
-    "sla.tasks.case_auto_close_task": 900.0,
+    "cases.tasks.case_triage_check_task": 60.0,
+    "cases.tasks.case_auto_close_task": 900.0,
 }
 
 
 def test_beat_schedule_runs_the_sweeps():
     """docs/architecture.md §3: the SLA sweep and the triage check every minute, the §10.3 auto-close
     every 15 minutes, on Celery beat."""
-    import sla.tasks  # noqa: F401  (registers the tasks, as the worker's autodiscovery does)
+    import cases.tasks  # noqa: F401  (registers the tasks, as the worker's autodiscovery does)
+    import sla.tasks  # noqa: F401
     from mhhs_portal.celery import app
 
     schedule = {

@@ -13,7 +13,7 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 from accounts import roles
 from cases.services import case_classify, case_transition
 from incidents.services import incident_create
-from sla.api import CaseSlaListApi, IncidentSlaListApi
+from sla.api import sla_clocks_view
 from sla.calendar import LONDON
 from sla.models import SLADefinition, TicketSLA
 from sla.selectors import case_target_resolution, sla_timeline_for
@@ -22,6 +22,7 @@ from tests.conftest import _staff, mfa_client
 from tests.factories.access import access_token
 from tests.factories.cases import CaseFactory, category
 from tickets.priority import Impact, Urgency
+from tickets.registry import ticket_type_by_label
 
 pytestmark = pytest.mark.django_db
 
@@ -262,17 +263,18 @@ def test_case_page_shows_target_resolution_when_the_view_provides_it(travel, p3_
 # --- the API -----------------------------------------------------------------------------------
 
 
-def _get(view, user, number: str, token=None):
+def _get(kind: str, user, number: str, token=None):
+    """GET the clocks of a ticket of `kind` ("case", "incident") through the type's view."""
     request = APIRequestFactory().get(f"/api/v1/x/{number}/slas/")
     if user is not None:
         # An access token with every scope, as an integration would call (§10.5.2).
         force_authenticate(request, user=user, token=token or access_token(user)[0])
-    return view.as_view()(request, number=number)
+    return sla_clocks_view(ticket_type_by_label(kind))(request, number=number)
 
 
 def test_api_participant_gets_their_case_clocks_without_internal_details(travel, p3_case, org_user):
     """docs/architecture.md §3: read-only clocks; a participant sees what the portal shows."""
-    response = _get(CaseSlaListApi, org_user, p3_case.number.lower())
+    response = _get("case", org_user, p3_case.number.lower())
 
     assert response.status_code == 200
     names = [clock["name"] for clock in response.data]
@@ -287,7 +289,7 @@ def test_api_participant_gets_their_case_clocks_without_internal_details(travel,
 
 def test_api_desk_gets_every_clock(travel, p3_case, agent):
     """The desk sees the triage clock, at-risk flags and desk notes too."""
-    response = _get(CaseSlaListApi, agent, p3_case.number)
+    response = _get("case", agent, p3_case.number)
 
     assert response.status_code == 200
     names = [clock["name"] for clock in response.data]
@@ -297,12 +299,12 @@ def test_api_desk_gets_every_clock(travel, p3_case, agent):
 
 def test_api_other_organisation_gets_404(travel, p3_case, other_org_user):
     """§10.4: a case of another organisation is reported like one that does not exist."""
-    assert _get(CaseSlaListApi, other_org_user, p3_case.number).status_code == 404
-    assert _get(CaseSlaListApi, other_org_user, "CS9999999").status_code == 404
+    assert _get("case", other_org_user, p3_case.number).status_code == 404
+    assert _get("case", other_org_user, "CS9999999").status_code == 404
 
 
 def test_api_needs_credentials(travel, p3_case):
-    assert _get(CaseSlaListApi, None, p3_case.number).status_code == 401
+    assert _get("case", None, p3_case.number).status_code == 401
 
 
 def test_api_participants_do_not_see_incident_clocks(travel, agent, resolver_group, org_user):
@@ -317,8 +319,8 @@ def test_api_participants_do_not_see_incident_clocks(travel, agent, resolver_gro
         organisation=org_user.organisation,
         **P3,
     )
-    assert _get(IncidentSlaListApi, org_user, incident.number).status_code == 404
-    response = _get(IncidentSlaListApi, agent, incident.number)
+    assert _get("incident", org_user, incident.number).status_code == 404
+    response = _get("incident", agent, incident.number)
     assert response.status_code == 200
     assert [c["name"] for c in response.data] == ["Incident P3 resolution"]
 
@@ -335,10 +337,10 @@ def test_api_query_count_does_not_grow_with_the_timeline(
         travel.move_to(RAISED + timedelta(hours=hour, minutes=40))
         case = case_transition(case=case, actor=agent, name="resume")
     token, _ = access_token(agent)
-    _get(CaseSlaListApi, agent, case.number, token)  # warm the content-type cache
+    _get("case", agent, case.number, token)  # warm the content-type cache
 
     # the case through the visibility selector, its clocks with their definitions, their
     # events (the user's permissions and TOTP are cached on the user from the first call)
     with django_assert_num_queries(3):
-        response = _get(CaseSlaListApi, agent, case.number, token)
+        response = _get("case", agent, case.number, token)
     assert response.status_code == 200

@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.models import Case
 from cases.services import case_convert_to_request, case_reroute, case_transition
+from cases.triage_check import TRIAGE_ALERT_NOTE, case_triage_check
 from comms.models import OutboundMessage
 from sla.calendar import LONDON
-from sla.sweeps import TRIAGE_ALERT_NOTE, case_triage_check
 from tests.factories.cases import CaseFactory
 from tickets.models import JournalEntry
 from tickets.selectors import journal_for

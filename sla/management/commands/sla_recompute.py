@@ -5,22 +5,14 @@
     manage.py sla_recompute --all --fix            # and overwrite the stored clocks
 
 Exits with status 1 when differences were found and not fixed, so it can run in a check job.
+The tickets are those of every registered ticket type (`tickets.registry`); a number is
+matched to its type by its prefix.
 """
 
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 
-from sla.models import SLADefinition
 from sla.replay import clock_differences, clocks_rebuild
-
-
-def _ticket_models():
-    models = []
-    for kind in SLADefinition.TicketKind.values:
-        model = next((m for m in apps.get_models() if m._meta.model_name == kind), None)
-        if model is not None:
-            models.append(model)
-    return models
+from tickets.registry import ticket_type_for_number, ticket_types
 
 
 class Command(BaseCommand):
@@ -29,7 +21,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("numbers", nargs="*", help="Ticket numbers (CS0000012, INC0000003).")
         parser.add_argument(
-            "--all", dest="every", action="store_true", help="Every case and incident."
+            "--all",
+            dest="every",
+            action="store_true",
+            help="Every ticket of every registered type (cases, incidents).",
         )
         parser.add_argument("--fix", action="store_true", help="Overwrite differing clocks.")
 
@@ -58,19 +53,13 @@ class Command(BaseCommand):
             raise SystemExit(1)
 
     def _tickets(self, numbers):
-        by_prefix = {model.NUMBER_PREFIX: model for model in _ticket_models()}
         missing = []
         for number in numbers:
             number = number.strip().upper()
-            model = next(
-                (
-                    m
-                    for prefix, m in sorted(by_prefix.items(), key=lambda p: -len(p[0]))
-                    if number.startswith(prefix)
-                ),
-                None,
+            ticket_type = ticket_type_for_number(number)
+            ticket = (
+                ticket_type.model.objects.filter(number=number).first() if ticket_type else None
             )
-            ticket = model.objects.filter(number=number).first() if model else None
             if ticket is None:
                 missing.append(number)
             else:
@@ -79,5 +68,5 @@ class Command(BaseCommand):
             raise CommandError(f"No such ticket: {', '.join(missing)}")
 
     def _all_tickets(self):
-        for model in _ticket_models():
-            yield from model.objects.order_by("pk").iterator(chunk_size=500)
+        for ticket_type in ticket_types():
+            yield from ticket_type.model.objects.order_by("pk").iterator(chunk_size=500)

@@ -13,7 +13,9 @@ brings due. Then it times that sweep, a second (idempotent) one, and the clock w
 ticket's transitions (`ticket_sla_sync`, with its query count) on a case raised through the
 services, and prints the figures. Bench cases are numbered BN…; earlier ones are removed first.
 
-PostgreSQL only: on SQLite a million clocks say nothing about production.
+PostgreSQL only: on SQLite a million clocks say nothing about production. The command lives
+with the cases because it seeds cases; what it measures is the SLA engine (`sla.sweeps`,
+`sla.services`).
 """
 
 import logging
@@ -21,6 +23,7 @@ import time
 from datetime import timedelta
 
 import psycopg
+from celery import current_app as celery_app
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
@@ -36,7 +39,6 @@ from accounts.models import User
 from accounts.services import organisation_create
 from cases.models import Case
 from cases.services import case_classify, case_create, case_transition
-from mhhs_portal.celery import app as celery_app
 from sla.models import SLADefinition, TicketSLA
 from sla.services import ticket_sla_sync
 from sla.sweeps import _flag_params, _flag_sql, sla_sweep
@@ -104,6 +106,7 @@ class Command(BaseCommand):
         self._refuse_real_data(force)
         # Alerts are queued in the outbox as in production; their delivery tasks go to an
         # in-memory broker so a bench run never feeds a real worker (or a shared var/ queue).
+        # The current app is the project's (`mhhs_portal` loads it when Django starts).
         celery_app.conf.broker_url = "memory://"
         celery_app.conf.broker_transport_options = {}
         logging.getLogger("kombu.connection").setLevel(logging.ERROR)
