@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.errors import TicketNotFound, ValidationFailed
+from tickets.registry import ticket_types
 
 from .models import Notification, NotificationPreference
 from .mpan import contains_mpan
@@ -26,10 +27,15 @@ SAFE_TITLE = "There is an update for you in the portal"
 
 @dataclass(frozen=True)
 class Event:
+    """One kind of notification. `default_types`: sent only for ticket types that declare no
+    `notifications` of their own (`comms.notifications.ticket_*`), so it is offered on the
+    preferences page only while such a type is registered."""
+
     key: str
     label: str
     mandatory: bool
     staff_only: bool = False
+    default_types: bool = False
 
 
 # Event keys are the email template names, so a preference, a notification and an outbox row
@@ -46,6 +52,25 @@ EVENTS: dict[str, Event] = {
         Event("case_rerouted", "A case is re-routed to another desk", mandatory=True),
         Event("case_resolution_reminder", "Reminder: a resolved case closes soon", mandatory=False),
         Event("case_closed", "A case is closed", mandatory=True),
+        # To the raiser of any other ticket type (the defaults in `comms.notifications`).
+        Event(
+            "ticket_acknowledged",
+            "We have received a ticket you raised",
+            mandatory=True,
+            default_types=True,
+        ),
+        Event(
+            "ticket_status_changed",
+            "A ticket's status changes",
+            mandatory=False,
+            default_types=True,
+        ),
+        Event(
+            "ticket_comment_added",
+            "The service desk comments on a ticket",
+            mandatory=False,
+            default_types=True,
+        ),
         Event("account_security", "Security of your account", mandatory=True),
         Event("distribution_list_update", "Messages to a list you are on", mandatory=True),
         # To desk staff (§5.17, Appendix G).
@@ -75,6 +100,27 @@ EVENTS: dict[str, Event] = {
             "An incident moves to your group",
             mandatory=True,
             staff_only=True,
+        ),
+        Event(
+            "ticket_assigned_to_group",
+            "A ticket is assigned to your group",
+            mandatory=True,
+            staff_only=True,
+            default_types=True,
+        ),
+        Event(
+            "ticket_status_changed_staff",
+            "A ticket you work on changes status",
+            mandatory=False,
+            staff_only=True,
+            default_types=True,
+        ),
+        Event(
+            "ticket_caller_replied",
+            "A caller replies on your ticket",
+            mandatory=False,
+            staff_only=True,
+            default_types=True,
         ),
         Event("sla_at_risk", "An SLA target is at risk", mandatory=True, staff_only=True),
         Event("sla_breached", "An SLA target is breached", mandatory=True, staff_only=True),
@@ -155,17 +201,28 @@ class PreferenceRow:
     email_enabled: bool
 
 
+def _default_types_in_use(*, staff: bool) -> bool:
+    """Whether a registered ticket type uses the default notifications and could send this
+    user one: any such type for staff, one that participants may see for anyone else."""
+    return any(
+        ticket_type.uses_default_notifications and (staff or ticket_type.participants_may_see)
+        for ticket_type in ticket_types()
+    )
+
+
 def notification_preferences_for(user) -> list[PreferenceRow]:
-    """Every event the user can receive, with whether it is emailed; staff see desk events."""
+    """Every event the user can receive, with whether it is emailed; staff see desk events,
+    and the default ticket notifications are listed only while a type uses them."""
     chosen = dict(
         NotificationPreference.objects.filter(user=user).values_list("event", "email_enabled")
     )
+    defaults_in_use = _default_types_in_use(staff=user.is_staff)
     return [
         PreferenceRow(
             event=event, email_enabled=True if event.mandatory else chosen.get(event.key, True)
         )
         for event in EVENTS.values()
-        if user.is_staff or not event.staff_only
+        if (user.is_staff or not event.staff_only) and (defaults_in_use or not event.default_types)
     ]
 
 

@@ -2,8 +2,10 @@
 
 The body is the whole RFC 822 message, sent as `message/rfc822` (or `text/plain`). Only
 staff or integration accounts holding `comms.add_inboundemail` may call it, with an access
-token scoped `inbound-email` and `write`;
-who may *reply* is decided per message from its From address, as for every entry point.
+token scoped `inbound-email` and `write`: the API's default authentication and `ApiAccess`
+guard (`REST_FRAMEWORK` in settings) apply, and `MayIngestEmail` adds the permission and the
+token (a browser session is refused), so communications import nothing from `access`.
+Who may *reply* is decided per message from its From address, as for every entry point.
 The answer is 202 with the outcome (`attached`, `new_case`, `refused`, `duplicate`, `error`,
 `failed`); input that is not an email is 400 in the API's one error shape. A message that
 cannot be processed otherwise is kept raw as `failed` for the console's Retry action (issue 7),
@@ -17,11 +19,10 @@ from rest_framework import serializers, status
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from access.authentication import AccessTokenAuthentication
-from access.permissions import ApiAccess
 from core.errors import ValidationFailed
 
 from .inbound import (
@@ -55,13 +56,18 @@ class PlainTextEmailParser(RawEmailParser):
 
 
 class MayIngestEmail(BasePermission):
-    """Staff or integration accounts with `comms.add_inboundemail`; never a participant."""
+    """Staff or integration accounts with `comms.add_inboundemail`, by access token (the
+    default guard has checked its scopes); never a participant, never a browser session."""
 
     message = "Only the mail gateway's integration account may hand over inbound email."
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        return user.has_perm("comms.add_inboundemail") and not user.is_participant
+        return (
+            request.auth is not None
+            and user.has_perm("comms.add_inboundemail")
+            and not user.is_participant
+        )
 
 
 class InboundEmailOutputSerializer(serializers.Serializer):
@@ -70,17 +76,19 @@ class InboundEmailOutputSerializer(serializers.Serializer):
     message_id = serializers.CharField()
     inbound_email_id = serializers.IntegerField(allow_null=True)
     ticket = serializers.CharField(
-        allow_null=True, help_text="The case the message replied to, when one was matched."
+        allow_null=True, help_text="The ticket the message replied to, when one was matched."
     )
     created_case = serializers.CharField(
-        allow_null=True, help_text="The follow-up case opened by a reply to a closed case."
+        allow_null=True,
+        help_text="The follow-up opened by a reply to a closed ticket (a case, for a case).",
     )
     journal_entry_id = serializers.IntegerField(allow_null=True)
 
 
 class InboundEmailApi(APIView):
-    authentication_classes = [AccessTokenAuthentication]
-    permission_classes = [ApiAccess, MayIngestEmail]
+    # The project's guard first (signed in, staff with a second factor, token scopes), then
+    # the gateway's own permission.
+    permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, MayIngestEmail]
     token_scope = "inbound-email"
     parser_classes = [RawEmailParser, PlainTextEmailParser]
     throttle_classes = [UserRateThrottle]

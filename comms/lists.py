@@ -1,16 +1,19 @@
 """Distribution lists (§5.19, §5.21): who is on them, how people ask to join or leave, and
 sending to them.
 
-A service user asks in the portal; that raises an "MHHS Service Request" case, so the request
-shows in the desk's triage queue like any other, with a pending `ListMembershipRequest`
+A service user asks in the portal; that raises an "MHHS Service Request" (a case), so the
+request shows in the desk's triage queue like any other, with a pending `ListMembershipRequest`
 beside it. An agent approves or rejects it in the console; approval changes the membership,
-and either way the case is resolved with notes, so the requester hears through the case.
+and either way the service request is resolved with notes, so the requester hears through it.
+The service request is raised and resolved through the `ServiceRequestDesk` the cases app
+registers (`comms.service_requests`), so communications never import cases.
 """
 
 import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.urls import reverse
@@ -25,6 +28,7 @@ from .models import (
     ListMembershipRequest,
     is_desk_agent,
 )
+from .service_requests import service_request_desk
 from .services import outbound_message_queue, render_email
 from .sms import sms_send
 
@@ -90,8 +94,6 @@ def distribution_list_request_membership(
 ) -> ListMembershipRequest:
     """Ask to be added to or removed from a list (§5.21): raises the service request and a
     pending membership request, in one transaction."""
-    from cases.services import case_create
-
     Action = ListMembershipRequest.Action
     if actor is None or not actor.is_authenticated:
         raise ActionNotPermitted("Sign in to ask about distribution lists.")
@@ -116,7 +118,8 @@ def distribution_list_request_membership(
     if action == Action.REMOVE and not member:
         raise ValidationFailed(f"You are not on the {distribution_list.name} list.")
     category = _service_request_category()
-    if category is None:
+    desk = service_request_desk()
+    if category is None or desk is None:
         raise ValidationFailed(
             "Service requests cannot be raised just now; please call the service desk."
         )
@@ -132,7 +135,7 @@ def distribution_list_request_membership(
                 raise ValidationFailed(
                     f"You already have a request waiting for the {distribution_list.name} list."
                 )
-            case = case_create(
+            service_request = desk.raise_request(
                 actor=actor,
                 organisation=organisation,
                 category=category,
@@ -142,14 +145,12 @@ def distribution_list_request_membership(
                     f"Asked in the portal by {actor.email} ({organisation.name}). Approve or "
                     "reject it in the console under List membership requests."
                 ),
-                party_id=organisation.party_id,
-                no_party_id=not organisation.party_id,
             )
             return ListMembershipRequest.objects.create(
                 distribution_list=distribution_list,
                 requester=actor,
                 action=action,
-                case=case,
+                case=service_request,
             )
     except IntegrityError as exc:
         # Two tabs submitting at once: the one-pending constraint lets only one through.
@@ -178,26 +179,20 @@ def _locked_pending(membership_request: ListMembershipRequest, *, actor, name: s
     return locked
 
 
-def _resolve_case(membership_request: ListMembershipRequest, *, actor, notes: str) -> None:
-    """Close the loop on the service request: triage it as a Standard request if nobody has
-    yet (§7.2 "routine access requests"), start it, and resolve it with the decision."""
-    from cases.models import Case
-    from cases.services import case_convert_to_request, case_transition
-
+def _resolve_service_request(
+    membership_request: ListMembershipRequest, *, actor, notes: str
+) -> None:
+    """Close the loop on the service request with the decision, through the registered desk
+    (which triages and starts it first if nobody has)."""
     if membership_request.case_id is None:
         return
-    case = Case.objects.get(pk=membership_request.case_id)
-    untriaged = case.state == Case.State.NEW and not case.triage_outcome
-    if untriaged and actor.has_perm("cases.triage_case"):
-        case = case_convert_to_request(
-            case=case, actor=actor, request_type=Case.RequestType.STANDARD
+    desk = service_request_desk()
+    if desk is None:
+        raise ImproperlyConfigured(
+            "No ServiceRequestDesk is registered: the app holding service requests registers "
+            "one in its AppConfig.ready (comms.service_requests)."
         )
-    if case.state == Case.State.NEW:
-        case = case_transition(case=case, actor=actor, name="start")
-    if case.state == Case.State.ON_HOLD:
-        case = case_transition(case=case, actor=actor, name="resume")
-    if case.state == Case.State.IN_PROGRESS:
-        case_transition(case=case, actor=actor, name="resolve", notes=notes)
+    desk.resolve_request(ticket=membership_request.case, actor=actor, notes=notes)
 
 
 def distribution_list_approve(
@@ -219,7 +214,7 @@ def distribution_list_approve(
             distribution_list.members.filter(email__iexact=requester.email).delete()
             outcome = f"{requester.email} has been removed from the {distribution_list.name} list."
         notes = outcome + (f"\n\n{note.strip()}" if note.strip() else "")
-        _resolve_case(locked, actor=actor, notes=notes)
+        _resolve_service_request(locked, actor=actor, notes=notes)
     return locked
 
 
@@ -238,7 +233,7 @@ def distribution_list_reject(
         locked = _locked_pending(membership_request, actor=actor, name="reject")
         locked.reject(by=actor, note=reason)
         locked.save()
-        _resolve_case(
+        _resolve_service_request(
             locked,
             actor=actor,
             notes=f"Your request for the {locked.distribution_list.name} list was not approved: "

@@ -97,7 +97,13 @@ class InboundEmail(models.Model):
     ticket_id = models.PositiveBigIntegerField(null=True, blank=True)
     ticket = GenericForeignKey("ticket_type", "ticket_id")
     journal_entry_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # The follow-up ticket a reply to a closed ticket opened (a case, for cases): any type,
+    # through content type + id like `ticket`. The column keeps its first name.
+    created_ticket_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_case_id = models.PositiveBigIntegerField(null=True, blank=True)
+    created_ticket = GenericForeignKey("created_ticket_type", "created_case_id")
     raw_size = models.PositiveIntegerField(default=0)
     raw_message = models.BinaryField(
         blank=True, default=b"", help_text="The message as received; kept only while failed."

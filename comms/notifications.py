@@ -1,5 +1,12 @@
 """Who is told what, in one place (§3.1, §5.17, §7.3, §10.2, §10.3, Appendix G).
 
+The kernel announces ticket events (`tickets.signals`) and `comms.ticket_events` sends each to
+the handler the ticket type declares in its registry entry (`TicketType.notifications`):
+cases declare the `case_*` functions, incidents `incident_assigned`. A type that declares
+none gets the defaults at the end of this matrix (`ticket_raised`, `ticket_status_changed`,
+`ticket_comment_added`), which read only the registry entry: whether participants may see
+the type, and where they read it (`portal_url`).
+
 The matrix (event → template → recipients):
 
 To the raiser (a portal notification, and the email unless an optional one is switched off):
@@ -22,6 +29,18 @@ To the desk:
   ticket assigned to a person ........ ticket_assigned_to_person → that person
   SLA at risk / breached ............. sla_at_risk / sla_breached → the assignee, else the
                                        group, plus the service management mailbox
+Any other ticket type (the defaults, for a type that declares no `notifications`):
+  raised ............................. ticket_acknowledged → the caller, when participants
+                                       may see the type; ticket_assigned_to_group → its
+                                       assignment group, if it has one
+  status change ...................... ticket_status_changed (optional) → the caller, when
+                                       participants may see the type; otherwise
+                                       ticket_status_changed_staff (optional) → the assignee,
+                                       else the assignment group
+  desk comment ....................... ticket_comment_added (optional) → the caller, when
+                                       participants may see the type
+  caller comment ..................... ticket_caller_replied → the assignee, else the
+                                       service management mailbox
 
 Every email about a ticket carries its number, its status and a link to the portal — never the
 description, comments, work notes or anything a user typed (§10.5.5); the outbox refuses a
@@ -35,6 +54,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+
+from tickets.registry import ticket_type_for
 
 from .centre import notification_deliver
 from .services import outbound_message_queue
@@ -239,6 +260,78 @@ def sla_breached(ticket, target_label: str, deadline: datetime) -> None:
     """An SLA target has passed its deadline: the assignee (else the assignment group) and
     the desk lead are told."""
     _sla_alert(ticket, "sla_breached", target_label, deadline)
+
+
+# --- any other ticket type: the defaults -----------------------------------------------------
+
+
+def _participant_link(ticket) -> str:
+    """Where the caller reads the ticket: the type's portal page, else the console."""
+    portal_url = ticket_type_for(ticket).portal_url
+    if portal_url:
+        return reverse(portal_url, kwargs={"number": ticket.number})
+    return _console_link(ticket)
+
+
+def _ticket_words(ticket) -> dict:
+    """What the generic templates call the ticket ("widget"): fixed words from its model."""
+    return {"ticket_kind": ticket_type_for(ticket).verbose_name}
+
+
+def _to_ticket_caller(ticket, template: str, **extra) -> None:
+    link = _participant_link(ticket)
+    recipients = _Recipients(
+        template=template,
+        context={**_ticket_context(ticket, link=link), **_ticket_words(ticket), **extra},
+        link=link,
+        ticket=ticket,
+    )
+    recipients.user(ticket.caller)
+
+
+def _to_ticket_desk(ticket, template: str, **extra) -> _Recipients:
+    return _to_desk(ticket, template, **_ticket_words(ticket), **extra)
+
+
+def ticket_raised(ticket) -> None:
+    """A new ticket of a type with default notifications: the caller is acknowledged when
+    participants may see the type (§3.1), and its assignment group is told (§5.17)."""
+    if ticket_type_for(ticket).participants_may_see:
+        _to_ticket_caller(ticket, "ticket_acknowledged")
+    group = ticket.assignment_group if ticket.assignment_group_id else None
+    if group is not None:
+        _to_ticket_desk(ticket, "ticket_assigned_to_group", group=group.name).group(group)
+
+
+def ticket_status_changed(ticket, *, old_state: str) -> None:
+    """A status change (§10.2): the caller hears of it when participants may see the type;
+    for a staff-only type, whoever works it does (the assignee, else the group)."""
+    if ticket.state == old_state:
+        return
+    old_status = type(ticket).State(old_state).label
+    if ticket_type_for(ticket).participants_may_see:
+        _to_ticket_caller(ticket, "ticket_status_changed", old_status=old_status)
+        return
+    recipients = _to_ticket_desk(ticket, "ticket_status_changed_staff", old_status=old_status)
+    if ticket.assigned_to_id:
+        recipients.user(ticket.assigned_to)
+    elif ticket.assignment_group_id:
+        recipients.group(ticket.assignment_group)
+
+
+def ticket_comment_added(ticket, *, by_desk: bool, author=None) -> None:
+    """A desk comment tells the caller, when participants may see the type (§10.2); a
+    caller's comment tells the assignee, else service management (Appendix G). Work notes
+    never come here."""
+    if by_desk:
+        if ticket_type_for(ticket).participants_may_see:
+            _to_ticket_caller(ticket, "ticket_comment_added")
+        return
+    recipients = _to_ticket_desk(ticket, "ticket_caller_replied")
+    if ticket.assigned_to_id:
+        recipients.user(ticket.assigned_to)
+    else:
+        recipients.mailbox(settings.SERVICE_MANAGEMENT_EMAIL)
 
 
 # --- about an account ------------------------------------------------------------------------

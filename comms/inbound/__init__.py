@@ -1,25 +1,29 @@
-"""Reply by email (§10.2, §10.3): an inbound message becomes a comment on the right case.
+"""Reply by email (§10.2, §10.3): an inbound message becomes a comment on the right ticket.
 
 Every entry point (`manage.py ingest_email`, the IMAP poller, the API) calls
-`inbound_email_process`, which parses the message, matches it to a case, checks the sender,
-acts through the case services, and records the outcome in one `InboundEmail` row. The rules:
+`inbound_email_process`, which parses the message, matches it to a ticket, checks the sender,
+acts through the ticket type's registry entry and the kernel, and records the outcome in one
+`InboundEmail` row. Nothing here names a concrete ticket type: every type registered in
+`tickets.registry` whose participants may see it takes replies by email
+(`TicketType.takes_email_replies`), cases today. The rules:
 
-Matching. The subject's case number ("[CS0001234]", also bare "CS0001234", after any
-"Re:"/"Fwd:") and the Message-IDs in In-Reply-To and References, looked up in the outbox
-(`OutboundMessage.message_id`: a reply names the email we sent). In-Reply-To wins over
-References, and the newest Reference over older ones. If the subject and the headers name
-different tickets the message is refused as spoofed. INC, PRB and CHG numbers are internal:
-only case numbers are customer-facing, so a message naming one (and no case), or replying to an
-email about one, is refused. No reference at all: refused (new cases are raised in the portal).
+Matching. The subject's ticket number (any registered type's, `number_pattern`:
+"[CS0001234]", also bare "CS0001234", after any "Re:"/"Fwd:") and the Message-IDs in
+In-Reply-To and References, looked up in the outbox (`OutboundMessage.message_id`: a reply
+names the email we sent). In-Reply-To wins over References, and the newest Reference over
+older ones. If the subject and the headers name different tickets the message is refused as
+spoofed. Numbers of staff-only types (INC…) are internal: a message naming one (and no ticket
+that takes replies), or replying to an email about one, is refused, naming the accepted
+prefixes. No reference at all: refused (new cases are raised in the portal).
 
 Sender. The From address (one address, compared case-insensitively) must be an active user
-who is the case's caller, or a participant who may see the case under §10.4
-(`tickets.selectors.visible_tickets`: the case's organisation or an ancestor of it). Desk
-staff are refused unless they are the caller: a From header is too weak to act as staff,
-who work in the console behind MFA (§10.5.2). Automatic mail (out-of-office replies,
-bounces, bulk: `Auto-Submitted`, `X-Autoreply`, `Precedence`, delivery reports) is refused,
-so an out-of-office reply never resumes a case On Hold — Awaiting Caller. A message whose
-`Authentication-Results` says `dmarc=fail` is refused.
+who is the ticket's caller, or a participant who may see it under §10.4
+(`tickets.selectors.visible_tickets` on the ticket's own model: its organisation or an
+ancestor of it). Desk staff are refused unless they are the caller: a From header is too weak
+to act as staff, who work in the console behind MFA (§10.5.2). Automatic mail (out-of-office
+replies, bounces, bulk: `Auto-Submitted`, `X-Autoreply`, `Precedence`, delivery reports) is
+refused, so an out-of-office reply never resumes a ticket On Hold — Awaiting Caller. A message
+whose `Authentication-Results` says `dmarc=fail` is refused.
 
 Reply text. text/plain is preferred; an HTML-only message is converted to text (block
 elements end lines; `<blockquote>` quotes and `<hr>` separators mark history). Removed:
@@ -30,23 +34,26 @@ a "________" rule), a signature delimiter ("-- ") or a mobile footer ("Sent from
 keeps the forwarded message's header and text, since passing it on is the point; its own
 history is still stripped. No text left and no attachment: refused ("no new text").
 
-Effects, by the case's state. Open (New, In Progress, On Hold): a customer-visible comment;
-On Hold — Awaiting Caller goes back to In Progress (`case_comment_add`). Resolved: the
-"decision text" is the subject (without prefixes and the case number) plus the reply's first
-line. It rejects the resolution (`case_reject_resolution`, the reply as the reason) when it
-says "not fixed/resolved/solved/working/sorted" (also "isn't", "hasn't been", "wasn't" …),
-"still broken/failing/happening/not working/an issue/a problem", "doesn't work", "reject" or
-"reopen". Otherwise it confirms (`case_confirm_resolution`, after adding the reply as a
-comment) only when it says "confirm"/"confirmed" without a negation in the few words before
-("can't confirm" does not confirm). Anything else is a comment and the case stays Resolved.
-Closed or Cancelled: a new case (channel email, same organisation, category and party,
-subject "Follow-up to CSxxxxxxx: <original subject>", the reply as description), linked from
-the old case with a `follow_up` TicketLink (old → new, like case → incident) and a system
-entry on both.
+Effects, by the ticket's state. Open (New, In Progress, On Hold): a customer-visible comment
+through the type's `comment` service (cases: `case_participant_comment`), else the kernel's
+`ticket_comment_add`; On Hold — Awaiting Caller goes back to In Progress. Resolved: the
+"decision text" is the subject (without prefixes and the ticket number) plus the reply's first
+line. It rejects the resolution (the kernel's "reject_resolution" transition, the reply as its
+note) when it says "not fixed/resolved/solved/working/sorted" (also "isn't", "hasn't been",
+"wasn't" …), "still broken/failing/happening/not working/an issue/a problem", "doesn't work",
+"reject" or "reopen". Otherwise it confirms ("close", after adding the reply as a comment)
+only when it says "confirm"/"confirmed" without a negation in the few words before ("can't
+confirm" does not confirm). Anything else, or an action the type's lifecycle lacks, is a
+comment and the ticket stays Resolved. Closed or Cancelled: the type's `follow_up` opens a new
+ticket (cases: `cases.follow_up.case_follow_up_from_reply`, a case with channel email, same
+organisation, category and party, subject "Follow-up to CSxxxxxxx: <original subject>", the
+reply as description), linked from the old one with a `follow_up` TicketLink (old → new, like
+case → incident) and a system entry on both; a type without `follow_up` refuses the reply.
 
-Attachments get the upload validation (`case_attachment_add`); one that fails is named in a
-system entry on the case and the comment is kept. MPANs in a reply are fine: the portal is
-where they belong (§10.5.5); only outgoing email must never carry one.
+Attachments get the kernel's upload validation (`tickets.services.attachment_add`, with a
+system entry); one that fails is named in a system entry on the ticket and the comment is
+kept. MPANs in a reply are fine: the portal is where they belong (§10.5.5); only outgoing
+email must never carry one.
 
 Idempotency. `InboundEmail.message_id` is unique: the same message delivered twice is
 recorded and acted on once; the second delivery reports `duplicate`. A message without a
@@ -62,10 +69,11 @@ Where each part lives:
   attachments, automatic-mail and DMARC signals). No database.
 - `reply_text`: HTML to text and the reply's own text (quotes, attributions, Outlook history,
   signatures removed; forwards kept) (§10.2). No database.
-- `decision`: what a reply to a Resolved case asks for (§10.3). No database.
-- `matching`: which case the message is about, and whether its sender may reply to it (§10.4).
-- `effects`: what an accepted reply does to the case, through the case services (§10.3,
-  §10.5.5 for attachments).
+- `decision`: what a reply to a Resolved ticket asks for (§10.3). No database.
+- `matching`: which ticket the message is about, and whether its sender may reply to it
+  (§10.4); `reply_types` lists the registered types that take replies.
+- `effects`: what an accepted reply does to the ticket, through its type's registry entry and
+  the kernel (§10.3, §10.5.5 for attachments).
 - `service`: `inbound_email_process`, the one entry point: refusal checks, idempotency on the
   Message-ID, and the `InboundEmail` record of every outcome; `inbound_email_record_failure`
   and `inbound_email_retry` for a message that cannot be processed (kept raw as `failed`, so it
@@ -77,7 +85,7 @@ Every public name is re-exported here; import from `comms.inbound`, not from the
 
 from .decision import COMMENT, CONFIRM, REJECT, resolution_decision, subject_clean
 from .errors import InboundEmailUnreadable, Refused
-from .matching import sender_may_reply
+from .matching import match_ticket, reply_types, sender_may_reply
 from .parsing import EmailAttachment, ParsedEmail, inbound_email_parse
 from .reply_text import OUTLOOK_RULE, html_to_text, reply_text_extract
 from .service import (
@@ -106,7 +114,9 @@ __all__ = [
     "inbound_email_process",
     "inbound_email_record_failure",
     "inbound_email_retry",
+    "match_ticket",
     "reply_text_extract",
+    "reply_types",
     "resolution_decision",
     "sender_may_reply",
     "subject_clean",

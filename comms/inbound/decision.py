@@ -1,12 +1,15 @@
-"""What a reply to a Resolved case asks for (§10.3): reject, confirm, or just comment.
+"""What a reply to a Resolved ticket asks for (§10.3): reject, confirm, or just comment.
 
-The decision text is the subject (without "Re:"/"Fwd:" prefixes and ticket numbers) plus the
-reply's first line. Rejection wording wins; "confirm" counts only without a negation in the few
-words before it ("can't confirm" does not confirm); anything else is a comment and the case
-stays Resolved. Pure text: no database.
+The decision text is the subject (without "Re:"/"Fwd:" prefixes and ticket numbers of any
+registered type, `tickets.registry.number_pattern`) plus the reply's first line. Rejection
+wording wins; "confirm" counts only without a negation in the few words before it ("can't
+confirm" does not confirm); anything else is a comment and the ticket stays Resolved. Pure
+text: no database.
 """
 
 import re
+
+from tickets.registry import number_pattern
 
 _REPLY_PREFIXES = re.compile(r"^\s*((re|fw|fwd|aw|sv|wg|tr)(\s*\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _REJECT = re.compile(
@@ -25,7 +28,6 @@ _CONFIRM = re.compile(r"\bconfirm(s|ed|ing)?\b", re.IGNORECASE)
 _NEGATION = re.compile(
     r"\b(not|never|cannot|can't|cant|unable|won't|don't|didn't|couldn't)\b", re.IGNORECASE
 )
-_CASE_TAG = re.compile(r"\[?\b(?:CS|INC|PRB|CHG)\d{7,}\b\]?", re.IGNORECASE)
 
 REJECT = "reject"
 CONFIRM = "confirm"
@@ -33,13 +35,14 @@ COMMENT = "comment"
 
 
 def subject_clean(subject: str) -> str:
-    """The subject without "Re:"/"Fwd:" prefixes and ticket numbers."""
-    subject = _CASE_TAG.sub(" ", _REPLY_PREFIXES.sub("", subject or ""))
+    """The subject without "Re:"/"Fwd:" prefixes and ticket numbers ("[CS0001234]")."""
+    tag = re.compile(rf"\[?{number_pattern().pattern}\]?", re.IGNORECASE)
+    subject = tag.sub(" ", _REPLY_PREFIXES.sub("", subject or ""))
     return " ".join(subject.split())
 
 
 def resolution_decision(*, subject: str, text: str) -> str:
-    """What a reply to a Resolved case asks for: REJECT, CONFIRM or COMMENT (§10.3)."""
+    """What a reply to a Resolved ticket asks for: REJECT, CONFIRM or COMMENT (§10.3)."""
     first_line = next((line for line in (text or "").splitlines() if line.strip()), "")
     decision = f"{subject_clean(subject)}\n{first_line}".replace("\u2019", "'")
     if _REJECT.search(decision):

@@ -1,12 +1,19 @@
-"""What an accepted reply does to its case (§10.3), through the case services.
+"""What an accepted reply does to its ticket (§10.3), through the ticket type's registry entry
+and the kernel; no concrete ticket type is named here.
 
-Open (New, In Progress, On Hold): a customer-visible comment, On Hold — Awaiting Caller back
-to In Progress. Resolved: the decision (`decision.resolution_decision`) rejects the resolution,
-confirms it after adding the reply as a comment, or only comments. Closed or Cancelled: a
-follow-up case linked from the old one. Attachments go through upload validation
-(`case_attachment_add`); one that fails is named in a system entry and the comment is kept.
-MPANs in a reply are kept: the portal is where they belong (§10.5.5). Runs inside the
-service's transaction; returns an `_Effect` for the `InboundEmail` record.
+Open (New, In Progress, On Hold): a customer-visible comment, through the type's `comment`
+service if it declares one (cases: `case_participant_comment`), else the kernel's
+`ticket_comment_add`; either puts On Hold — Awaiting Caller back to In Progress. Resolved: the
+decision (`decision.resolution_decision`) rejects the resolution (the kernel's
+`ticket_transition` "reject_resolution", the reply as its note), confirms it (the reply as a
+comment, then "close"), or only comments; an action the type's lifecycle does not have is
+only a comment. Closed or Cancelled: the type's `follow_up(ticket=, actor=, body=)` opens a
+new ticket, which is linked from the old one (`follow_up` TicketLink) with a system entry on
+both; a type without `follow_up` refuses the reply. Attachments go through the kernel's upload
+validation (`tickets.services.attachment_add`, with a system entry); one that fails is named
+in a system entry and the comment is kept. MPANs in a reply are kept: the portal is where they
+belong (§10.5.5). Runs inside the service's transaction; returns an `_Effect` for the
+`InboundEmail` record.
 """
 
 from dataclasses import dataclass, field
@@ -14,21 +21,21 @@ from dataclasses import dataclass, field
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from cases.models import Case
-from cases.services import (
-    case_attachment_add,
-    case_comment_add,
-    case_confirm_resolution,
-    case_create,
-    case_reject_resolution,
-)
 from core.errors import ValidationFailed
-from tickets.models import JournalEntry, TicketLink
+from tickets.models import JournalEntry, Ticket, TicketLink
+from tickets.registry import TicketType, ticket_type_for
 from tickets.selectors import journal_for
-from tickets.services import journal_entry_add, ticket_link
+from tickets.services import (
+    attachment_add,
+    journal_entry_add,
+    ticket_comment_add,
+    ticket_link,
+    ticket_transition,
+)
 
 from ..models import InboundEmail
 from .decision import CONFIRM, REJECT, resolution_decision
+from .errors import Refused
 from .parsing import EmailAttachment, ParsedEmail
 
 
@@ -37,7 +44,7 @@ class _Effect:
     status: str
     reason: str
     journal_entry: JournalEntry | None = None
-    created_case: Case | None = None
+    created_ticket: Ticket | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -46,19 +53,27 @@ def _upload(attachment: EmailAttachment) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, attachment.data, content_type=attachment.content_type)
 
 
-def _attach_all(*, case: Case, sender, attachments: list[EmailAttachment]) -> list[str]:
+def _attach_all(*, ticket: Ticket, sender, attachments: list[EmailAttachment]) -> list[str]:
     """Keep what passes upload validation; name the rest in a system entry. Returns notes."""
     kept, refused = [], []
     for attachment in attachments:
         try:
             with transaction.atomic():
-                case_attachment_add(case=case, actor=sender, upload=_upload(attachment))
+                stored = attachment_add(
+                    ticket=ticket, upload=_upload(attachment), uploaded_by=sender
+                )
+                journal_entry_add(
+                    ticket=ticket,
+                    kind=JournalEntry.Kind.SYSTEM,
+                    body=f"Attachment added: {stored.original_name}.",
+                    author=sender,
+                )
             kept.append(attachment.name)
         except ValidationFailed as exc:
             refused.append(exc.message)
     if refused:
         journal_entry_add(
-            ticket=case,
+            ticket=ticket,
             kind=JournalEntry.Kind.SYSTEM,
             body="Not kept from the email reply: " + " ".join(refused),
         )
@@ -76,84 +91,111 @@ def _comment_body(text: str, attachments: list[EmailAttachment]) -> str:
     return "Files sent by email: " + ", ".join(a.name for a in attachments) + "."
 
 
-def _follow_up(*, case: Case, sender, text: str, parsed: ParsedEmail) -> _Effect:
-    """A reply to a Closed or Cancelled case opens a new case that refers to it (§10.3)."""
-    subject = f"Follow-up to {case.number}: {case.short_description}"
-    if len(subject) > 160:
-        subject = subject[:159] + "…"
-    new_case = case_create(
-        actor=sender,
-        organisation=case.organisation,
-        category=case.category,
-        short_description=subject,
-        description=_comment_body(text, parsed.attachments),
-        party_id=case.party_id,
-        no_party_id=not case.party_id,
-        unregistered_organisation_name=case.unregistered_organisation_name,
-        market_participant_id=case.market_participant_id,
-        cra_market_role=case.cra_market_role,
-        channel=Case.Channel.EMAIL,
+def _comment(ticket_type: TicketType, *, ticket: Ticket, sender, body: str) -> JournalEntry:
+    """The participant's comment: the type's own service if it declares one, else the
+    kernel's."""
+    comment = ticket_type.resolve("comment")
+    if comment is not None:
+        return comment(ticket=ticket, actor=sender, body=body)
+    return ticket_comment_add(ticket=ticket, actor=sender, body=body)
+
+
+def _follow_up(
+    ticket_type: TicketType, *, ticket: Ticket, sender, text: str, parsed: ParsedEmail
+) -> _Effect:
+    """A reply to a Closed or Cancelled ticket opens a new ticket that refers to it (§10.3),
+    when its type declares how (`follow_up`); otherwise the reply is refused."""
+    state = ticket.get_state_display().lower()
+    kind = ticket_type.verbose_name
+    follow_up = ticket_type.resolve("follow_up")
+    if follow_up is None:
+        kinds = ticket_type.model._meta.verbose_name_plural
+        raise Refused(
+            f"{ticket.number} is {state}: it takes no more replies, and a reply by email opens "
+            f"no follow-up for {kinds}; raise a new one in the portal.",
+            ticket=ticket,
+        )
+    new_ticket = follow_up(
+        ticket=ticket, actor=sender, body=_comment_body(text, parsed.attachments)
     )
-    ticket_link(from_ticket=case, to_ticket=new_case, kind=TicketLink.Kind.FOLLOW_UP)
-    state = case.get_state_display().lower()
+    new_kind = ticket_type_for(new_ticket).verbose_name
+    ticket_link(from_ticket=ticket, to_ticket=new_ticket, kind=TicketLink.Kind.FOLLOW_UP)
     journal_entry_add(
-        ticket=case,
+        ticket=ticket,
         kind=JournalEntry.Kind.SYSTEM,
-        body=f"A reply by email after this case was {state} opened follow-up case {new_case.number}.",
+        body=f"A reply by email after this {kind} was {state} opened follow-up {new_kind} "
+        f"{new_ticket.number}.",
     )
     entry = journal_entry_add(
-        ticket=new_case,
+        ticket=new_ticket,
         kind=JournalEntry.Kind.SYSTEM,
-        body=f"Follow-up to {case.number}, opened from a reply by email after it was {state}.",
+        body=f"Follow-up to {ticket.number}, opened from a reply by email after it was {state}.",
     )
-    notes = _attach_all(case=new_case, sender=sender, attachments=parsed.attachments)
+    notes = _attach_all(ticket=new_ticket, sender=sender, attachments=parsed.attachments)
     return _Effect(
         status=InboundEmail.Status.NEW_CASE,
-        reason=f"{case.number} is {state}: opened follow-up case {new_case.number}",
+        reason=f"{ticket.number} is {state}: opened follow-up {new_kind} {new_ticket.number}",
         journal_entry=entry,
-        created_case=new_case,
+        created_ticket=new_ticket,
         notes=notes,
     )
 
 
-def _latest_comment(case: Case, sender) -> JournalEntry | None:
+def _latest_comment(ticket: Ticket, sender) -> JournalEntry | None:
     return (
-        journal_for(case, include_work_notes=False)
+        journal_for(ticket, include_work_notes=False)
         .filter(kind=JournalEntry.Kind.COMMENT, author=sender)
         .order_by("-id")
         .first()
     )
 
 
-def _apply(*, case: Case, sender, text: str, parsed: ParsedEmail) -> _Effect:
-    if case.state in (Case.State.CLOSED, Case.State.CANCELLED):
-        return _follow_up(case=case, sender=sender, text=text, parsed=parsed)
+def _awaiting_caller(ticket: Ticket) -> bool:
+    model = type(ticket)
+    hold_reasons = getattr(model, "HoldReason", None)
+    return (
+        hold_reasons is not None
+        and ticket.state == model.State.ON_HOLD
+        and ticket.hold_reason == hold_reasons.AWAITING_CALLER
+    )
+
+
+def apply_reply(*, ticket: Ticket, sender, text: str, parsed: ParsedEmail) -> _Effect:
+    """Act on an accepted reply, by the ticket's state and its type's registry entry."""
+    ticket_type = ticket_type_for(ticket)
+    State = type(ticket).State
+    if ticket.state in (State.CLOSED, State.CANCELLED):
+        return _follow_up(ticket_type, ticket=ticket, sender=sender, text=text, parsed=parsed)
     body = _comment_body(text, parsed.attachments)
     attached = InboundEmail.Status.ATTACHED
-    if case.state == Case.State.RESOLVED:
+    if ticket.state == State.RESOLVED:
         decision = resolution_decision(subject=parsed.subject, text=text)
-        if decision == REJECT:
-            reopened = case_reject_resolution(case=case, actor=sender, reason=body)
-            notes = _attach_all(case=reopened, sender=sender, attachments=parsed.attachments)
+        lifecycle = ticket_type.lifecycle
+        if decision == REJECT and lifecycle.action("reject_resolution") is not None:
+            reopened = ticket_transition(
+                ticket=ticket, name="reject_resolution", actor=sender, note=body
+            ).ticket
+            notes = _attach_all(ticket=reopened, sender=sender, attachments=parsed.attachments)
             return _Effect(
                 attached,
-                f"Resolution rejected: {case.number} reopened (In Progress)",
+                f"Resolution rejected: {ticket.number} reopened ({reopened.get_state_display()})",
                 _latest_comment(reopened, sender),
                 notes=notes,
             )
-        if decision == CONFIRM:
-            entry = case_comment_add(case=case, actor=sender, body=body)
-            notes = _attach_all(case=case, sender=sender, attachments=parsed.attachments)
-            case_confirm_resolution(case=case, actor=sender)
+        if decision == CONFIRM and lifecycle.action("close") is not None:
+            entry = _comment(ticket_type, ticket=ticket, sender=sender, body=body)
+            notes = _attach_all(ticket=ticket, sender=sender, attachments=parsed.attachments)
+            closed = ticket_transition(ticket=ticket, name="close", actor=sender).ticket
             return _Effect(
-                attached, f"Resolution confirmed: {case.number} closed", entry, notes=notes
+                attached,
+                f"Resolution confirmed: {ticket.number} {closed.get_state_display().lower()}",
+                entry,
+                notes=notes,
             )
-    awaiting = (
-        case.state == Case.State.ON_HOLD and case.hold_reason == Case.HoldReason.AWAITING_CALLER
-    )
-    entry = case_comment_add(case=case, actor=sender, body=body)
-    notes = _attach_all(case=case, sender=sender, attachments=parsed.attachments)
-    reason = f"Comment added to {case.number}"
-    if awaiting:
+    awaiting = _awaiting_caller(ticket)
+    entry = _comment(ticket_type, ticket=ticket, sender=sender, body=body)
+    notes = _attach_all(ticket=ticket, sender=sender, attachments=parsed.attachments)
+    reason = f"Comment added to {ticket.number}"
+    if awaiting and type(ticket).objects.filter(pk=ticket.pk, state=State.IN_PROGRESS).exists():
         reason += " (On Hold — Awaiting Caller → In Progress)"
     return _Effect(attached, reason, entry, notes=notes)

@@ -1,51 +1,106 @@
-"""Which case a reply is about, and whether its sender may reply to it (§10.2, §10.4).
+"""Which ticket a reply is about, and whether its sender may reply to it (§10.2, §10.4).
 
-The case comes from the subject's case number and from In-Reply-To/References looked up in
-the outbox (`OutboundMessage.message_id`: a reply names the email we sent); In-Reply-To wins
-over References, the newest Reference over older ones. Subject and headers naming different
-tickets is refused as spoofed; INC, PRB and CHG numbers are internal and refused; no reference
-at all is refused. The sender is the one From address, an active user who is the case's
-caller or a non-staff participant who may see the case (`tickets.selectors.visible_tickets`).
-Every refusal raises `Refused`, with the ticket when known so the record names it.
+Any registered ticket type can be replied to by email if its registry entry says it takes
+email replies (`TicketType.takes_email_replies`: every type whose participants may see it);
+nothing here names a concrete type. The ticket comes from the subject's ticket number (any
+registered type's number, `tickets.registry.number_pattern`) and from In-Reply-To/References
+looked up in the outbox (`OutboundMessage.message_id`: a reply names the email we sent);
+In-Reply-To wins over References, the newest Reference over older ones. Subject and headers
+naming different tickets is refused as spoofed. Numbers of types that take no email replies
+(staff-only types such as incidents, INC…) are internal references and refused, and so is a
+reply to an email about such a ticket; no reference at all is refused. The sender is the one
+From address, an active user who is the ticket's caller or a non-staff participant who may
+see it (`tickets.selectors.visible_tickets` on the ticket's own model). Every refusal raises
+`Refused`, with the ticket when known so the record names it.
 """
-
-import re
 
 from django.contrib.contenttypes.models import ContentType
 
 from accounts.models import User
-from cases.models import Case
+from tickets.registry import (
+    TicketType,
+    UnknownTicketType,
+    number_pattern,
+    ticket_type_for,
+    ticket_type_for_number,
+    ticket_types,
+)
 from tickets.selectors import visible_tickets
 
 from ..models import OutboundMessage
 from .errors import Refused
 from .parsing import ParsedEmail
 
-_SUBJECT_REFERENCE = re.compile(r"\b(CS|INC|PRB|CHG)(\d{7,})\b", re.IGNORECASE)
+
+def reply_types() -> list[TicketType]:
+    """The registered ticket types that take replies by email, in registry order."""
+    return [ticket_type for ticket_type in ticket_types() if ticket_type.takes_email_replies]
 
 
-def _subject_case(subject: str) -> Case | None:
+def takes_email_replies(ticket) -> bool:
+    """Whether a ticket's type takes replies by email; False for a model no type owns."""
+    try:
+        return ticket_type_for(ticket).takes_email_replies
+    except UnknownTicketType:
+        return False
+
+
+def _names(words: list[str]) -> str:
+    """ "cases", "cases and widgets", "cases, widgets and gadgets"."""
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _accepted_numbers() -> str:
+    """ "only case numbers (CS…) are taken by email", naming every type that takes replies."""
+    types = reply_types()
+    if not types:
+        return "no ticket numbers are taken by email"
+    kinds = " or ".join(ticket_type.verbose_name for ticket_type in types)
+    prefixes = ", ".join(f"{ticket_type.prefix}…" for ticket_type in types)
+    return f"only {kinds} numbers ({prefixes}) are taken by email"
+
+
+def _accepted_kinds() -> str:
+    """ "cases": the plural names of the types that take replies by email."""
+    plurals = [str(ticket_type.model._meta.verbose_name_plural) for ticket_type in reply_types()]
+    return _names(plurals) or "no tickets"
+
+
+def _subject_ticket(subject: str):
+    """The ticket the subject names, None when it names none; refuses internal references,
+    several tickets, and a number that does not exist."""
     references = {
-        f"{prefix.upper()}{digits}" for prefix, digits in _SUBJECT_REFERENCE.findall(subject)
+        f"{prefix.upper()}{digits}" for prefix, digits in number_pattern().findall(subject)
     }
-    cases = sorted(number for number in references if number.startswith(Case.NUMBER_PREFIX))
-    if len(cases) > 1:
-        raise Refused(f"The subject names several cases ({', '.join(cases)}).")
-    if not cases:
+    accepted: dict[str, TicketType] = {}
+    for number in references:
+        ticket_type = ticket_type_for_number(number)
+        if ticket_type is not None and ticket_type.takes_email_replies:
+            accepted[number] = ticket_type
+    numbers = sorted(accepted)
+    if len(numbers) > 1:
+        plurals = {str(accepted[n].model._meta.verbose_name_plural) for n in numbers}
+        kinds = plurals.pop() if len(plurals) == 1 else "tickets"
+        raise Refused(f"The subject names several {kinds} ({', '.join(numbers)}).")
+    if not numbers:
         if references:
             raise Refused(
                 f"The subject names {', '.join(sorted(references))}, an internal reference: "
-                "only case numbers (CS…) are taken by email."
+                f"{_accepted_numbers()}."
             )
         return None
-    case = Case.objects.filter(number=cases[0]).first()
-    if case is None:
-        raise Refused(f"The subject names {cases[0]}, which does not exist.")
-    return case
+    number = numbers[0]
+    ticket = accepted[number].model.objects.filter(number=number).first()
+    if ticket is None:
+        raise Refused(f"The subject names {number}, which does not exist.")
+    return ticket
 
 
 def _header_ticket(parsed: ParsedEmail):
-    """The ticket of the email this one replies to, found through our outbox."""
+    """The ticket of the email this one replies to, found through our outbox; refused when
+    its type takes no replies by email."""
     candidates = [*parsed.in_reply_to, *reversed(parsed.references)]
     if not candidates:
         return None
@@ -63,34 +118,38 @@ def _header_ticket(parsed: ParsedEmail):
         ticket = model.objects.filter(pk=row["ticket_id"]).first() if model else None
         if ticket is None:
             continue
-        if not isinstance(ticket, Case):
+        if not takes_email_replies(ticket):
             raise Refused(
-                f"The message replies to an email about {ticket.number}; only cases take "
-                "replies by email."
+                f"The message replies to an email about {ticket.number}; only "
+                f"{_accepted_kinds()} take replies by email."
             )
         return ticket
     return None
 
 
-def _match_case(parsed: ParsedEmail) -> Case:
-    by_subject = _subject_case(parsed.subject)
+def match_ticket(parsed: ParsedEmail):
+    """The ticket a message replies to, of a type that takes replies by email; else Refused."""
+    by_subject = _subject_ticket(parsed.subject)
     by_headers = _header_ticket(parsed)
-    if by_subject and by_headers and by_subject.pk != by_headers.pk:
+    if by_subject and by_headers and by_subject != by_headers:
         raise Refused(
             f"Spoofed reference: the subject names {by_subject.number} but the message replies "
             f"to an email about {by_headers.number}.",
             ticket=by_headers,
         )
-    case = by_subject or by_headers
-    if case is None:
+    ticket = by_subject or by_headers
+    if ticket is None:
+        types = reply_types()
+        kind = types[0].verbose_name if len(types) == 1 else "ticket"
         raise Refused(
-            "No case reference: the subject has no case number and the message does not reply "
-            "to one of our emails."
+            f"No {kind} reference: the subject has no {kind} number and the message does not "
+            "reply to one of our emails."
         )
-    return case
+    return ticket
 
 
-def _sender(parsed: ParsedEmail) -> User:
+def message_sender(parsed: ParsedEmail) -> User:
+    """The one active portal user the From address belongs to; else Refused."""
     if not parsed.from_addresses:
         raise Refused("The message has no sender address.")
     if len(parsed.from_addresses) > 1:
@@ -101,10 +160,13 @@ def _sender(parsed: ParsedEmail) -> User:
     return users[0]
 
 
-def sender_may_reply(*, sender, case: Case) -> bool:
-    """The caller, or a participant who may see the case (§10.4); never staff by email."""
-    if sender.pk == case.caller_id:
+def sender_may_reply(*, sender, ticket) -> bool:
+    """The caller, or a participant who may see the ticket (§10.4); never staff by email."""
+    if not takes_email_replies(ticket):
+        return False
+    if sender.pk == ticket.caller_id:
         return True
     if sender.is_staff:
         return False
-    return visible_tickets(Case.objects.filter(pk=case.pk), user=sender).exists()
+    model = type(ticket)
+    return visible_tickets(model.objects.filter(pk=ticket.pk), user=sender).exists()

@@ -3,10 +3,13 @@
 Every entry point (`manage.py ingest_email`, the IMAP poller, the API) calls it. It parses the
 message, claims its `InboundEmail` row by Message-ID (a second delivery reports `duplicate`; a
 row left in `error` is processed again), runs every refusal check before anything is written
-(size, automatic mail, DMARC, the case, the sender, some new text), applies the effects, and
-records the outcome. A refused message keeps only its headers and the reason, never its body.
-When the database is unavailable nothing is recorded and the error propagates, so the message
-is delivered again later.
+(size, automatic mail, DMARC, the ticket and whether its type takes replies by email, the
+sender, some new text), applies the effects, and records the outcome. It knows ticket types
+only through the registry (`tickets.registry`): `matching` and `effects` read each type's
+entry, so a new type that participants may see takes replies with no change here. A refused
+message keeps only its headers and the reason, never its body. When the database is
+unavailable nothing is recorded and the error propagates, so the message is delivered again
+later.
 
 A message that cannot be processed for any other reason is a poison message: it must not stop
 the ones after it (issue 7). `inbound_email_record_failure` stores it raw, `failed`, with the
@@ -22,13 +25,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 
 from accounts.models import User
-from cases.models import Case
 from core.errors import ActionNotPermitted, DomainError, ValidationFailed
+from tickets.models import Ticket
 
 from ..models import InboundEmail
-from .effects import _apply
+from .effects import apply_reply
 from .errors import Refused
-from .matching import _match_case, _sender, sender_may_reply
+from .matching import match_ticket, message_sender, sender_may_reply
 from .parsing import ParsedEmail, inbound_email_parse
 from .reply_text import reply_text_extract
 
@@ -55,8 +58,8 @@ def _reply_text(parsed: ParsedEmail) -> str:
     return text
 
 
-def _check(parsed: ParsedEmail) -> tuple[Case, User, str]:
-    """Every refusal rule, before anything is written; returns the case, sender and text."""
+def _check(parsed: ParsedEmail) -> tuple[Ticket, User, str]:
+    """Every refusal rule, before anything is written; returns the ticket, sender and text."""
     if parsed.raw_size > inbound_email_max_bytes():
         raise Refused(
             f"The message is {parsed.raw_size / 1048576:.1f} MB; the limit is "
@@ -66,22 +69,22 @@ def _check(parsed: ParsedEmail) -> tuple[Case, User, str]:
         raise Refused(f"Not a person's reply: {parsed.automatic}.")
     if parsed.dmarc_failed:
         raise Refused("The sender's domain failed DMARC authentication.")
-    case = _match_case(parsed)
+    ticket = match_ticket(parsed)
     try:
-        sender = _sender(parsed)
+        sender = message_sender(parsed)
     except Refused as exc:
-        exc.ticket = case  # recorded, so the desk sees who tried to reply to what
+        exc.ticket = ticket  # recorded, so the desk sees who tried to reply to what
         raise
-    if not sender_may_reply(sender=sender, case=case):
+    if not sender_may_reply(sender=sender, ticket=ticket):
         raise Refused(
-            f"{parsed.from_address} may not reply to {case.number}: only its caller and users of "
-            "its organisation (or a parent organisation) may.",
-            ticket=case,
+            f"{parsed.from_address} may not reply to {ticket.number}: only its caller and users "
+            "of its organisation (or a parent organisation) may.",
+            ticket=ticket,
         )
     text = _reply_text(parsed)
     if not text and not parsed.attachments:
-        raise Refused("No new text: nothing is left once quoted history is removed.", ticket=case)
-    return case, sender, text
+        raise Refused("No new text: nothing is left once quoted history is removed.", ticket=ticket)
+    return ticket, sender, text
 
 
 # --- the service -----------------------------------------------------------------------------
@@ -116,9 +119,7 @@ class InboundOutcome:
 
 def _outcome(record: InboundEmail, *, status: str | None = None, reason: str | None = None):
     ticket = record.ticket if record.ticket_id else None
-    created = (
-        Case.objects.filter(pk=record.created_case_id).first() if record.created_case_id else None
-    )
+    created = record.created_ticket if record.created_case_id else None
     return InboundOutcome(
         status=status or record.status,
         reason=reason if reason is not None else record.reason,
@@ -136,6 +137,14 @@ def _set_ticket(record: InboundEmail, ticket) -> None:
     else:
         record.ticket_type = ContentType.objects.get_for_model(ticket)
         record.ticket_id = ticket.pk
+
+
+def _set_created_ticket(record: InboundEmail, ticket) -> None:
+    if ticket is None:
+        record.created_ticket_type, record.created_case_id = None, None
+    else:
+        record.created_ticket_type = ContentType.objects.get_for_model(ticket)
+        record.created_case_id = ticket.pk
 
 
 def _claim(parsed: ParsedEmail, source: str) -> tuple[InboundEmail, InboundEmail | None]:
@@ -156,6 +165,7 @@ def _claim(parsed: ParsedEmail, source: str) -> tuple[InboundEmail, InboundEmail
         "ticket_type": None,
         "ticket_id": None,
         "journal_entry_id": None,
+        "created_ticket_type": None,
         "created_case_id": None,
     }
     try:
@@ -185,7 +195,7 @@ def _domain_reason(exc: DomainError) -> str:
 def inbound_email_process(
     *, raw: bytes | str, source: str = InboundEmail.Source.PIPE
 ) -> InboundOutcome:
-    """Turn one inbound email into a comment, a reopened or closed case, or a follow-up case.
+    """Turn one inbound email into a comment, a reopened or closed ticket, or a follow-up.
 
     Raises InboundEmailUnreadable if the input is not an email; every other outcome (refused
     included) is recorded in `InboundEmail` and returned.
@@ -204,11 +214,11 @@ def inbound_email_process(
                 reason=f"Already processed on {earlier.received_at:%Y-%m-%d %H:%M} "
                 f"({earlier.get_status_display().lower()}): {earlier.reason}",
             )
-        case = None
+        ticket = None
         try:
             with transaction.atomic():
-                case, sender, text = _check(parsed)
-                effect = _apply(case=case, sender=sender, text=text, parsed=parsed)
+                ticket, sender, text = _check(parsed)
+                effect = apply_reply(ticket=ticket, sender=sender, text=text, parsed=parsed)
         except Refused as exc:
             record.status, record.reason = InboundEmail.Status.REFUSED, exc.reason
             _set_ticket(record, exc.ticket)
@@ -217,9 +227,9 @@ def inbound_email_process(
             # poller or the gateway delivers the message again later.
             raise
         except DomainError as exc:
-            # A case service said no (the state moved on, a permission): refused in its words.
+            # A ticket service said no (the state moved on, a permission): refused in its words.
             record.status, record.reason = InboundEmail.Status.REFUSED, _domain_reason(exc)
-            _set_ticket(record, case)
+            _set_ticket(record, ticket)
         except Exception as exc:  # noqa: BLE001 - kept raw for the desk to retry from the console
             logger.exception("inbound email %s failed", parsed.message_id)
             record.status = InboundEmail.Status.FAILED
@@ -228,9 +238,9 @@ def inbound_email_process(
         else:
             record.status = effect.status
             record.reason = "; ".join([effect.reason, *effect.notes])
-            _set_ticket(record, case)
+            _set_ticket(record, ticket)
             record.journal_entry_id = effect.journal_entry.pk if effect.journal_entry else None
-            record.created_case_id = effect.created_case.pk if effect.created_case else None
+            _set_created_ticket(record, effect.created_ticket)
         if record.status != InboundEmail.Status.FAILED:
             record.raw_message = b""  # refused: never the body; accepted: it is in the journal
         record.save()

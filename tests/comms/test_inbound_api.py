@@ -11,6 +11,7 @@ from accounts.models import User
 from cases.models import Case
 from comms.inbound_api import InboundEmailApi
 from comms.models import InboundEmail, OutboundMessage
+from tests.conftest import mfa_client
 from tests.factories.access import api_client
 from tests.factories.accounts import UserFactory
 from tests.factories.cases import CaseFactory
@@ -126,3 +127,12 @@ def test_staff_without_the_permission_is_403(agent):
 def test_no_token_is_401(db):
     response = APIClient().post(URL, data=b"From: x@y\n\nhi", content_type="message/rfc822")
     assert response.status_code == 401
+
+
+def test_a_browser_session_is_refused_even_with_the_permission_and_two_factor(agent):
+    """The view takes the API's default authentication (token or session) but only a token
+    may hand over email: a staff session that passed TOTP and holds the permission is 403."""
+    agent.user_permissions.add(Permission.objects.get(codename="add_inboundemail"))
+    response = mfa_client(agent).post(URL, data=b"From: x@y\n\nhi", content_type="message/rfc822")
+    assert response.status_code == 403
+    assert not InboundEmail.objects.exists()

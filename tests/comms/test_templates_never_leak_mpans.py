@@ -141,6 +141,15 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
         notifications.sla_breached(incident, "Resolution", deadline)
         notifications.account_security_notice(caller, change="an authenticator app was added")
 
+        # The defaults for a ticket type that declares no notifications, on the real types:
+        # participant-visible (a case) and staff-only (an incident).
+        notifications.ticket_raised(case)
+        notifications.ticket_raised(incident)
+        notifications.ticket_status_changed(case, old_state=Case.State.RESOLVED)
+        notifications.ticket_status_changed(incident, old_state=Case.State.ON_HOLD)
+        notifications.ticket_comment_added(case, by_desk=True, author=agent)
+        notifications.ticket_comment_added(case, by_desk=False, author=caller)
+
         mi_list = DistributionList.objects.get(name=MAJOR_INCIDENT_COMMS)
         mi_list.members.create(user=caller)
         mi_list.members.create(email="plain.address@example.com")
@@ -267,6 +276,7 @@ def _hostile_context(mpan: str) -> dict:
         "target": mpan,
         "deadline": mpan,
         "kind": mpan,
+        "ticket_kind": mpan,
         "list_name": mpan,
         "change": mpan,
     }
