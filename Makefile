@@ -49,6 +49,7 @@ test: install var/secret_key
 lint: install var/secret_key
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
 # SLA benchmark (docs/architecture.md §3): seeds N open tickets with their clocks (default 1,000,000) in

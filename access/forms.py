@@ -5,7 +5,7 @@ from django.conf import settings
 
 from core.forms import DomainErrorFormMixin
 
-from .models import AccessToken
+from .scopes import default_scopes, scope_choices
 
 NEVER = "never"
 
@@ -27,7 +27,7 @@ class AccessTokenForm(DomainErrorFormMixin, forms.Form):
     )
     scopes = forms.MultipleChoiceField(
         label="Scopes",
-        choices=AccessToken.Scope.choices,
+        choices=scope_choices,
         widget=forms.CheckboxSelectMultiple,
         help_text="Read, write or both, and the areas the token may use. Give it no more than "
         "the job needs.",
@@ -41,12 +41,12 @@ class AccessTokenForm(DomainErrorFormMixin, forms.Form):
     def __init__(self, *args, allow_never: bool = False, scopes=None, **kwargs):
         super().__init__(*args, **kwargs)
         if scopes is not None:
-            labels = dict(AccessToken.Scope.choices)
+            labels = dict(scope_choices())
             self.fields["scopes"].choices = [(scope, labels[scope]) for scope in scopes]
         self.fields["expires_in_days"].choices = expiry_choices(allow_never=allow_never)
         self.fields["expires_in_days"].initial = str(settings.API_TOKEN_DEFAULT_DAYS)
         if not self.is_bound:
-            self.initial.setdefault("scopes", [AccessToken.Scope.READ, AccessToken.Scope.CASES])
+            self.initial.setdefault("scopes", default_scopes())
 
     def clean_expires_in_days(self) -> int | None:
         value = self.cleaned_data["expires_in_days"]

@@ -3,9 +3,11 @@
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
-from .models import AccessToken
+from .scopes import scope_choices
 
-_SCOPES = "; ".join(f"`{value}`: {label}" for value, label in AccessToken.Scope.choices)
+
+def _scopes() -> str:
+    return "; ".join(f"`{value}`: {label}" for value, label in scope_choices())
 
 
 class AccessTokenScheme(OpenApiAuthenticationExtension):
@@ -23,7 +25,7 @@ class AccessTokenScheme(OpenApiAuthenticationExtension):
                 "token (issued by a service manager in the console). A call needs `read` "
                 "(GET, HEAD, OPTIONS) or `write` (anything else) and the endpoint's area, "
                 "which is its tag: a token without them gets 403 `missing_scope` naming the "
-                f"scope. Scopes: {_SCOPES}. Tokens expire (90 days by default) unless they "
+                f"scope. Scopes: {_scopes()}. Tokens expire (90 days by default) unless they "
                 "belong to an integration account, and can be revoked at any time."
             ),
         }

@@ -17,6 +17,7 @@ from accounts.mfa import has_totp
 from core.errors import ActionNotPermitted, ValidationFailed
 
 from .models import AccessToken
+from .scopes import area_scopes, participant_scopes, scope_values
 from .selectors import TOKEN_KEYWORD, access_tokens_active, token_digest
 
 # Active tokens one account may hold; more is a sign of tokens never being revoked.
@@ -33,11 +34,12 @@ def _new_token() -> tuple[str, str]:
 
 
 def scopes_offered_to(user) -> list[str]:
-    """The scopes an account may hold: participants see only cases (incidents and inbound
-    email are the desk's and the mail gateway's, §10.4), so their tokens carry no more."""
+    """The scopes an account may hold: participants see only the ticket types open to them
+    (cases; incidents and inbound email are the desk's and the mail gateway's, §10.4), so
+    their tokens carry no more."""
     if user.is_participant:
-        return [AccessToken.Scope.READ, AccessToken.Scope.WRITE, AccessToken.Scope.CASES]
-    return list(AccessToken.Scope.values)
+        return participant_scopes()
+    return scope_values()
 
 
 def _clean_scopes(scopes, *, user) -> list[str]:
@@ -55,12 +57,12 @@ def _clean_scopes(scopes, *, user) -> list[str]:
             "Choose read, write or both.",
             field_errors={"scopes": ["Choose read, write or both."]},
         )
-    if not chosen & set(AccessToken.AREA_SCOPES):
+    if not chosen & set(area_scopes()):
         raise ValidationFailed(
             "Choose at least one area.",
             field_errors={"scopes": ["Choose at least one area the token may use."]},
         )
-    return [scope for scope in AccessToken.Scope.values if scope in chosen]
+    return [scope for scope in scope_values() if scope in chosen]
 
 
 def _expiry(*, user, expires_in_days: int | None):

@@ -61,6 +61,7 @@ class Case(Ticket):
             "commented": "comms.notifications.case_comment_added",
         },
         api_slug="cases",
+        api_scope_label="Cases, their comments, attachments and SLA clocks",
         api="cases.api.CASE_API",
         portal_url="portal:case_detail",
         link_rules=(

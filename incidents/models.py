@@ -18,6 +18,7 @@ class Incident(Ticket):
         participants_may_see=False,
         notifications={"created": "comms.notifications.incident_assigned"},
         api_slug="incidents",
+        api_scope_label="Incidents, their work notes and SLA clocks",
         api="incidents.api.INCIDENT_API",
         api_actions=("start", "hold", "resume", "resolve", "cancel"),
     )

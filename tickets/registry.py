@@ -71,7 +71,8 @@ class TicketType:
       `sla_choices` gives the values a definition may pick for each.
     - `notifications`: event → dotted path of the function that tells people; None leaves
       every event to the communications defaults.
-    - `api_slug`: its URL segment under /api/v1/ and the area an access token needs;
+    - `api_slug`: its URL segment under /api/v1/ and the area an access token needs
+      (`api_scope_label` says what that area covers, on the token form);
       `api` is the dotted path of its `tickets.api_common.TicketTypeApi` (None: the kernel's
       generic one); `api_actions`: the lifecycle actions the API offers (None: all).
     - `portal_url`: the URL name (taking `number`) where a participant reads it.
@@ -90,6 +91,7 @@ class TicketType:
     )
     notifications: Mapping[str, str] | None = None
     api_slug: str = ""
+    api_scope_label: str = ""
     api: str | None = None
     api_actions: tuple[str, ...] | None = None
     portal_url: str = ""

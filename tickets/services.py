@@ -156,9 +156,10 @@ def ticket_transition(
         ) from exc
     ticket_changes_recorded(ticket=locked)
     entry = f"State changed from {model.State(old_state).label} to {locked.get_state_display()}."
-    if locked.state == model.State.ON_HOLD and locked.hold_reason:
+    # A type with its own states may have no On Hold or Cancelled; the reasons say it all.
+    if locked.state == getattr(model.State, "ON_HOLD", None) and locked.hold_reason:
         entry += f" Reason: {locked.get_hold_reason_display()}."
-    if locked.state == model.State.CANCELLED and locked.cancel_reason:
+    if locked.state == getattr(model.State, "CANCELLED", None) and locked.cancel_reason:
         entry += f" Reason: {locked.get_cancel_reason_display()}."
     journal_entry_add(ticket=locked, kind=JournalEntry.Kind.SYSTEM, body=entry, author=actor)
     if note.strip():
@@ -263,7 +264,7 @@ def ticket_comment_add(
     by_desk = bool(actor is not None and actor.is_staff)
     if work_note and not by_desk:
         raise ActionNotPermitted("Only the service desk can add work notes.")
-    if not ticket.is_open and ticket.state != type(ticket).State.RESOLVED:
+    if not ticket.is_open and ticket.state != getattr(type(ticket).State, "RESOLVED", None):
         raise TransitionNotAllowed(
             f"{ticket.number} is {ticket.get_state_display().lower()}; it takes no more comments."
         )
@@ -285,7 +286,7 @@ def ticket_comment_add(
         if (
             not by_desk
             and hold_reasons is not None
-            and ticket.state == type(ticket).State.ON_HOLD
+            and ticket.state == getattr(type(ticket).State, "ON_HOLD", None)
             and ticket.hold_reason == hold_reasons.AWAITING_CALLER
             and ticket_type.lifecycle.action("resume") is not None
         ):

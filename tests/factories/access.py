@@ -8,9 +8,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from access.models import AccessToken
+from access.scopes import scope_values
 from access.selectors import TOKEN_KEYWORD, token_digest
 
-ALL_SCOPES = list(AccessToken.Scope.values)
 _DEFAULT = object()
 
 
@@ -24,7 +24,7 @@ def access_token(user, *, scopes=None, name: str = "test token", expires_at=_DEF
         name=name,
         prefix=prefix,
         key_hash=token_digest(raw),
-        scopes=list(ALL_SCOPES if scopes is None else scopes),
+        scopes=list(scope_values() if scopes is None else scopes),
         expires_at=timezone.now() + timedelta(days=90) if expires_at is _DEFAULT else expires_at,
     )
     return token, raw
