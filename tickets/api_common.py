@@ -542,11 +542,20 @@ def transition_input_serializer(model: type[Ticket], action: Action):
     built from its arguments and note."""
     if action.api_input:
         return import_string(action.api_input)
-    fields = {a.name: _argument_serializer_field(a, model) for a in action.arguments}
+    fields = {
+        "expected_state": serializers.ChoiceField(
+            choices=model.State.choices,
+            required=False,
+            help_text="The state you last saw. If the ticket has moved on since, the call fails "
+            "with 409 `changed_by_someone_else` instead of acting on a stale view.",
+        ),
+        **{a.name: _argument_serializer_field(a, model) for a in action.arguments},
+    }
     if action.note is not None:
         fields["note"] = _argument_serializer_field(action.note, model)
-    name = f"{model.__name__}{action.name.title().replace('_', '')}Input"
-    return type(name, (TransitionInputSerializer,), fields)
+    name = f"{model.__name__}{action.name.title().replace('_', '')}"
+    serializer = type(f"{name}InputSerializer", (serializers.Serializer,), fields)
+    return extend_schema_serializer(component_name=name)(serializer)
 
 
 def type_api_for(ticket_type) -> TicketTypeApi:
