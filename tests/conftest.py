@@ -28,6 +28,19 @@ def _is_transactional(request) -> bool:
     return bool({"transactional_db", "live_server"} & set(request.fixturenames))
 
 
+@pytest.fixture
+def portal_ticket_types(monkeypatch):
+    """The ticket-type registry as the portal has it, without the test suite's probe types
+    (tests/probe_tickets): for tests whose expected wording names the registered types."""
+    from tickets import registry
+
+    portal = tuple(
+        t for t in registry.ticket_types() if not t.model.__module__.startswith("tests.")
+    )
+    monkeypatch.setattr(registry, "_registry", lambda: portal)
+    return portal
+
+
 @pytest.fixture(autouse=True)
 def _reference_data(request):
     """Transactional tests start from a flushed database: restore the migration-seeded rows."""

@@ -161,6 +161,7 @@ def test_a_type_declaring_no_notifications_gets_the_defaults(case, org_user, age
     ]
 
 
+@pytest.mark.usefixtures("portal_ticket_types")
 def test_default_events_are_offered_only_while_a_type_uses_them(org_user, agent, monkeypatch):
     def keys(user):
         return {row.event.key for row in notification_preferences_for(user)}

@@ -353,6 +353,7 @@ def test_incident_number_in_the_subject_is_refused(org_user):
     _assert_refused(outcome, reason="internal reference")
 
 
+@pytest.mark.usefixtures("portal_ticket_types")
 def test_reply_to_an_incident_email_is_refused(org_user, agent, resolver_group):
     case = case_transition(case=CaseFactory(caller=org_user), actor=agent, name="start")
     incident = case_raise_incident(
@@ -371,6 +372,7 @@ def test_reply_to_an_incident_email_is_refused(org_user, agent, resolver_group):
     _assert_refused(outcome, reason="only cases take replies")
 
 
+@pytest.mark.usefixtures("portal_ticket_types")
 def test_message_with_no_reference_is_refused(org_user):
     case = CaseFactory(caller=org_user)
     raw = eml("outlook_original_message.eml", CASE="question", FROM=org_user.email)

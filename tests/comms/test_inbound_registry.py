@@ -34,7 +34,8 @@ from tickets.registry import number_pattern, ticket_type_for
 from tickets.selectors import journal_for
 from tickets.services import ticket_act
 
-pytestmark = pytest.mark.django_db
+# The wording of refusals names the registered types: as the portal has them (cases only).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("portal_ticket_types")]
 
 
 def parsed(

@@ -270,6 +270,7 @@ def test_participants_see_only_their_events_and_cannot_set_desk_ones(org_user, a
         notification_preference_set(user=org_user, event="no_such_event", email_enabled=False)
 
 
+@pytest.mark.usefixtures("portal_ticket_types")
 def test_preferences_page_saves_optional_choices_and_locks_mandatory_ones(org_user, org_client):
     url = reverse("comms:notification_preferences")
     page = org_client.get(url)

@@ -6,12 +6,19 @@ and ProbeChange (its own states, a required choice argument and a precondition, 
 Nothing outside that test app names them.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from comms.inbound import inbound_email_process
+from comms.models import InboundEmail, Notification, OutboundMessage
 from core.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
+from sla.calendar import CALENDAR_CHOICES
+from sla.models import SLADefinition, TicketSLA
 from tests.conftest import mfa_client
 from tests.factories.access import api_client
 from tests.probe_tickets.models import ProbeChange, ProbeTicket
@@ -249,3 +256,83 @@ def test_console_gives_a_new_type_the_generic_ticket_page(probe, desk):
     assert ProbeTicket.objects.get(pk=probe.pk).state == "in_progress"
     listing = client.get(reverse("admin:probe_tickets_probeticket_changelist"))
     assert probe.number.encode() in listing.content
+
+
+# --- SLA, notifications and reply by email, from the declaration alone -----------------------
+
+
+def test_new_type_gets_sla_clocks_from_a_definition_row(desk, org, org_user):
+    definition = SLADefinition(
+        name="Probe resolution",
+        target_type=SLADefinition.TargetType.RESOLUTION,
+        ticket_kind="probeticket",
+        calendar=CALENDAR_CHOICES[0][0],
+        duration=timedelta(hours=4),
+        pause_states=["on_hold"],
+        stop_states=["resolved", "closed", "cancelled"],
+    )
+    definition.full_clean()  # the kind is a choice because the type is registered
+    definition.save()
+    probe = ticket_create(
+        ProbeTicket,
+        actor=desk,
+        short_description="Timed",
+        description="x",
+        organisation=org,
+        caller=org_user,
+    )
+    clocks = TicketSLA.objects.filter(
+        ticket_type=ContentType.objects.get_for_model(ProbeTicket), ticket_id=probe.pk
+    )
+    clock = clocks.get()
+    assert clock.definition == definition and clock.deadline is not None
+    probe = ticket_act(ticket=probe, name="start", actor=desk)
+    probe = ticket_act(ticket=probe, name="hold", actor=desk, reason="awaiting_vendor")
+    clock.refresh_from_db()
+    assert clock.paused_since is not None
+    probe = ticket_act(ticket=probe, name="resume", actor=desk)
+    ticket_act(ticket=probe, name="resolve", actor=desk, notes="Done")
+    clock.refresh_from_db()
+    assert clock.stopped_at is not None and clock.paused_since is None
+
+
+def test_new_type_gets_the_default_notifications(probe, desk, org_user):
+    ticket_type = ContentType.objects.get_for_model(ProbeTicket)
+    sent = OutboundMessage.objects.filter(ticket_type=ticket_type, ticket_id=probe.pk)
+    assert list(sent.values_list("template", "to_email")) == [
+        ("ticket_acknowledged", org_user.email)
+    ]
+    ticket_act(ticket=probe, name="start", actor=desk)
+    assert sent.filter(template="ticket_status_changed", to_email=org_user.email).exists()
+    assert Notification.objects.filter(user=org_user, event="ticket_status_changed").exists()
+
+
+def _reply(ticket, sender, body: str, *, message_id: str) -> bytes:
+    return (
+        f"From: {sender.email}\r\n"
+        "To: servicedesk@mhhs.example\r\n"
+        f"Subject: Re: [{ticket.number}] update\r\n"
+        f"Message-ID: <{message_id}@mail.example>\r\n"
+        "Date: Mon, 30 Nov 2026 09:00:00 +0000\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "\r\n"
+        f"{body}\r\n"
+    ).encode()
+
+
+def test_reply_by_email_reaches_a_new_type_participants_see(probe, desk, org_user):
+    probe = ticket_act(ticket=probe, name="start", actor=desk)
+    probe = ticket_act(ticket=probe, name="hold", actor=desk, reason="awaiting_caller")
+    outcome = inbound_email_process(raw=_reply(probe, org_user, "Here it is.", message_id="p1"))
+    assert outcome.status == InboundEmail.Status.ATTACHED, outcome.reason
+    assert outcome.ticket_number == probe.number
+    probe.refresh_from_db()
+    assert probe.state == "in_progress"  # the caller answered: Awaiting Caller → In Progress
+    comments = journal_for(probe, include_work_notes=False).filter(kind="comment")
+    assert [(c.body, c.author) for c in comments] == [("Here it is.", org_user)]
+
+
+def test_reply_by_email_refuses_a_new_staff_only_type(change, org_user):
+    outcome = inbound_email_process(raw=_reply(change, org_user, "Hello", message_id="p2"))
+    assert outcome.status == InboundEmail.Status.REFUSED
+    assert "internal reference" in outcome.reason and change.number in outcome.reason
