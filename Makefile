@@ -3,7 +3,8 @@
 #   make run    a working portal with demo data at http://127.0.0.1:8000 (SQLite, filesystem broker)
 #   make test   the whole test suite (SQLite and a local-memory cache by default; DATABASE_URL,
 #               CELERY_BROKER_URL and CACHE_URL from the environment select PostgreSQL and Redis)
-#   make lint   ruff check, ruff format --check and a migrations check
+#   make lint   ruff check, ruff format --check, the layers check (import-linter) and a
+#               migrations check
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -51,6 +52,7 @@ lint: install var/secret_key
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run probe_tickets
 
 # SLA benchmark (docs/architecture.md §3): seeds N open tickets with their clocks (default 1,000,000) in
 # a PostgreSQL database, created and migrated if needed, and prints the time of one sweep and
