@@ -16,6 +16,7 @@ from tickets.services import (
     attachment_add,
     attachment_check,
     journal_entry_add,
+    ticket_attachment_add,
     ticket_changes_recorded,
     ticket_classify,
     ticket_created_announce,
@@ -189,14 +190,7 @@ def case_attachment_add(*, case: Case, actor, upload):
             f"{case.number} is {case.get_state_display().lower()}; it takes no more files."
         )
     with transaction.atomic():
-        attachment = attachment_add(ticket=case, upload=upload, uploaded_by=actor)
-        journal_entry_add(
-            ticket=case,
-            kind=JournalEntry.Kind.SYSTEM,
-            body=f"Attachment added: {attachment.original_name}.",
-            author=actor,
-        )
-    return attachment
+        return ticket_attachment_add(ticket=case, upload=upload, actor=actor)
 
 
 def case_transition(

@@ -266,11 +266,12 @@ def sla_breached(ticket, target_label: str, deadline: datetime) -> None:
 
 
 def _participant_link(ticket) -> str:
-    """Where the caller reads the ticket: the type's portal page, else the console."""
+    """Where the caller reads the ticket: the type's portal page; a type without one is read
+    in the caller's notification centre (participants never open the console)."""
     portal_url = ticket_type_for(ticket).portal_url
     if portal_url:
         return reverse(portal_url, kwargs={"number": ticket.number})
-    return _console_link(ticket)
+    return reverse("comms:notification_list")
 
 
 def _ticket_words(ticket) -> dict:

@@ -88,6 +88,18 @@ def attachment_add(*, ticket: Ticket, upload: UploadedFile, uploaded_by=None) ->
     return attachment
 
 
+def ticket_attachment_add(*, ticket: Ticket, upload: UploadedFile, actor) -> Attachment:
+    """A file added to an existing ticket, said in its journal ("Attachment added: …")."""
+    attachment = attachment_add(ticket=ticket, upload=upload, uploaded_by=actor)
+    journal_entry_add(
+        ticket=ticket,
+        kind=JournalEntry.Kind.SYSTEM,
+        body=f"Attachment added: {attachment.original_name}.",
+        author=actor,
+    )
+    return attachment
+
+
 def ticket_link(*, from_ticket: Ticket, to_ticket: Ticket, kind: str) -> TicketLink:
     link, _ = TicketLink.objects.get_or_create(
         kind=kind,

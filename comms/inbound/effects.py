@@ -10,7 +10,7 @@ comment, then "close"), or only comments; an action the type's lifecycle does no
 only a comment. Closed or Cancelled: the type's `follow_up(ticket=, actor=, body=)` opens a
 new ticket, which is linked from the old one (`follow_up` TicketLink) with a system entry on
 both; a type without `follow_up` refuses the reply. Attachments go through the kernel's upload
-validation (`tickets.services.attachment_add`, with a system entry); one that fails is named
+validation (`tickets.services.ticket_attachment_add`, with a system entry); one that fails is named
 in a system entry and the comment is kept. MPANs in a reply are kept: the portal is where they
 belong (§10.5.5). Runs inside the service's transaction; returns an `_Effect` for the
 `InboundEmail` record.
@@ -26,8 +26,8 @@ from tickets.models import JournalEntry, Ticket, TicketLink
 from tickets.registry import TicketType, ticket_type_for
 from tickets.selectors import journal_for
 from tickets.services import (
-    attachment_add,
     journal_entry_add,
+    ticket_attachment_add,
     ticket_comment_add,
     ticket_link,
     ticket_transition,
@@ -59,15 +59,7 @@ def _attach_all(*, ticket: Ticket, sender, attachments: list[EmailAttachment]) -
     for attachment in attachments:
         try:
             with transaction.atomic():
-                stored = attachment_add(
-                    ticket=ticket, upload=_upload(attachment), uploaded_by=sender
-                )
-                journal_entry_add(
-                    ticket=ticket,
-                    kind=JournalEntry.Kind.SYSTEM,
-                    body=f"Attachment added: {stored.original_name}.",
-                    author=sender,
-                )
+                ticket_attachment_add(ticket=ticket, upload=_upload(attachment), actor=sender)
             kept.append(attachment.name)
         except ValidationFailed as exc:
             refused.append(exc.message)

@@ -83,13 +83,16 @@ def test_raised_tells_the_group_of_a_staff_only_type_and_never_its_caller(
     assert "/admin/incidents/incident/" in message.body_text
 
 
-def test_a_participant_type_without_a_portal_page_links_the_console(case, monkeypatch):
+def test_a_participant_type_without_a_portal_page_links_the_notification_centre(case, monkeypatch):
+    """Participants never open the console, so without a portal page the link is where they
+    read their notifications."""
     entry = replace(ticket_type_for(case), portal_url="")
     monkeypatch.setattr(notifications, "ticket_type_for", lambda ticket: entry)
     mark, _ = _marks()
     notifications.ticket_raised(case)
     message = OutboundMessage.objects.get(pk__gt=mark)
-    assert f"/admin/cases/case/{case.pk}/" in message.body_text
+    assert reverse("comms:notification_list") in message.body_text
+    assert "/admin/" not in message.body_text
 
 
 # --- status changes --------------------------------------------------------------------------
