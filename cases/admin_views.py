@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -18,7 +17,7 @@ from django.utils import timezone
 from accounts.models import ResolverGroup, ServiceDesk
 from core.admin import add_domain_error, error_fits_form, uk_time
 from core.errors import DomainError
-from sla.selectors import with_triage_deadline
+from core.pagination import CappedPaginator
 from tickets.priority import Impact, Urgency, priority_for
 from tickets.selectors import attachments_for, visible_tickets
 
@@ -55,14 +54,16 @@ def triage_queue(model_admin, request):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     now = timezone.now()
-    # Sorted by the triage clock's deadline (§4.1: 15 minutes from raising); cases that have
-    # no triage clock (not raised in the portal) follow in the order they were raised.
+    # Sorted by the triage clock's deadline (§4.1: 15 minutes from raising), which the SLA
+    # engine keeps on the case (`triage_due_at`); cases that have no triage clock (not raised
+    # in the portal) follow in the order they were raised. The `case_triage_queue` index
+    # serves this order, so the page reads only its own rows (issue 9).
     queue = (
-        with_triage_deadline(_new_cases(request.user))
+        _new_cases(request.user)
         .select_related("organisation", "category", "caller")
-        .order_by(F("triage_deadline").asc(nulls_last=True), "opened_at", "pk")
+        .order_by(F("triage_due_at").asc(nulls_last=True), "opened_at", "pk")
     )
-    page = Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
+    page = CappedPaginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
     rows = []
     for case in page.object_list:
         waited = now - case.opened_at
@@ -72,7 +73,7 @@ def triage_queue(model_admin, request):
                 "opened": uk_time(case.opened_at),
                 "minutes": int(waited.total_seconds() // 60),
                 "overdue": waited > TRIAGE_TARGET,
-                "triage_deadline": uk_time(case.triage_deadline),
+                "triage_deadline": uk_time(case.triage_due_at),
                 "triage_url": reverse("admin:cases_case_triage", args=[case.pk]),
                 "change_url": reverse("admin:cases_case_change", args=[case.pk]),
             }

@@ -48,6 +48,9 @@ class Case(Ticket):
         help_text="The 13-digit MPAN core or the 21-digit full MPAN, if the case concerns one.",
     )
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
+    # The running triage clock's deadline (§4.1: 15 minutes from raising), kept by the SLA
+    # engine (`sla_deadline_fields`) so the triage queue reads only the rows it shows.
+    triage_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # The case as a ticket type (tickets.registry): participants see it and reply to its
     # emails (§10.2, §10.4); SLA definitions may match its channel and triage (§4.1, §7.2).
@@ -55,6 +58,7 @@ class Case(Ticket):
         participants_may_see=True,
         sla_fields=("channel", "triage_outcome", "request_type"),
         sla_choices={"channel": Channel.choices, "request_type": RequestType.choices},
+        sla_deadline_fields={"triage": "triage_due_at"},
         notifications={
             "created": "comms.notifications.case_raised",
             "transitioned": "comms.notifications.case_status_changed",
@@ -112,8 +116,14 @@ class Case(Ticket):
             ),
         ]
         indexes = [
-            # Serves the triage queue: WHERE state='new' ORDER BY opened_at.
+            # Serves the triage counts: WHERE state='new' AND opened_at < ….
             models.Index(fields=["state", "opened_at"], name="case_state_opened"),
+            # Serves the triage queue (§4.1): New cases by triage deadline, then by age.
+            models.Index(
+                fields=["triage_due_at", "opened_at", "id"],
+                name="case_triage_queue",
+                condition=models.Q(state="new"),
+            ),
             # Serves My Cases: organisation scope ordered by newest.
             models.Index(fields=["organisation", "-opened_at"], name="case_org_opened"),
         ]

@@ -7,6 +7,7 @@ Both selectors start from `tickets.selectors.visible_tickets`, so the organisati
 from django.db.models import Q, QuerySet
 
 from core.errors import TicketNotFound
+from core.pagination import capped_count
 from tickets.selectors import visible_tickets
 
 from .models import Case
@@ -39,9 +40,11 @@ def case_list_for(user, state: str | None = None, q: str | None = None) -> Query
     return cases.order_by("-opened_at", "-pk")
 
 
-def case_open_count_for(user) -> int:
-    """How many of the cases `user` may see are still open (New, In Progress, On Hold)."""
-    return case_list_for(user, state=OPEN).count()
+def case_open_count_for(user) -> str:
+    """How many of the cases `user` may see are still open (New, In Progress, On Hold), as
+    shown: "12", or "1,000+" past the cap, so the home page never counts a whole desk."""
+    count, more = capped_count(case_list_for(user, state=OPEN).order_by())
+    return f"{count:,}+" if more else f"{count:,}"
 
 
 def case_get_for(user, number: str) -> Case:

@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +19,7 @@ from accounts import views as account_views
 from accounts.selectors import organisations_for_user
 from accounts.views import portal_nav_context
 from core.errors import DomainError, TicketNotFound, ValidationFailed
+from core.pagination import CappedPaginator
 from sla.selectors import case_target_resolution, sla_timeline_for
 from tickets.selectors import attachment_get_for, attachments_for, journal_for
 
@@ -88,7 +88,7 @@ def case_list(request):
     """My Cases: the cases of the user's organisation tree (§10.4), filtered and paginated."""
     filter_form = CaseListFilterForm(request.GET or None, state_choices=case_state_filter_choices())
     state, q = filter_form.values() if filter_form.is_bound else ("", "")
-    paginator = Paginator(case_list_for(request.user, state=state, q=q), CASES_PER_PAGE)
+    paginator = CappedPaginator(case_list_for(request.user, state=state, q=q), CASES_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "filter_form": filter_form,

@@ -8,7 +8,6 @@ A refused action is shown as a message or a form error, never a 500.
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.views import portal_nav_context
 from core.errors import DomainError, TicketNotFound
+from core.pagination import CappedPaginator
 
 from .centre import (
     notification_list_for,
@@ -39,7 +39,7 @@ def _page(request, template: str, context: dict, *, current: str = "", status: i
 @require_GET
 def notification_list(request):
     """The user's notifications, newest first, unread ones marked."""
-    paginator = Paginator(notification_list_for(request.user), NOTIFICATIONS_PER_PAGE)
+    paginator = CappedPaginator(notification_list_for(request.user), NOTIFICATIONS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "page": page,

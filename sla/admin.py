@@ -33,7 +33,7 @@ from tickets.selectors import can_view_all, visible_tickets
 
 from .calendar import LONDON
 from .models import SLADefinition, TicketSLA
-from .selectors import format_working_time, sla_timeline_for
+from .selectors import format_working_time, sla_timeline_for, with_sla_status
 
 UK_FORMAT = "%d %b %Y %H:%M"
 
@@ -366,7 +366,7 @@ class TicketSLAAdmin(admin.ModelAdmin):
 
 
 class TicketSlaStatusFilter(admin.SimpleListFilter):
-    """Filter a ticket list by its clocks; needs the list annotated by `with_sla_summary`."""
+    """Filter a ticket list by its clocks (`sla.selectors.with_sla_status`)."""
 
     title = "SLA"
     parameter_name = "sla"
@@ -380,23 +380,12 @@ class TicketSlaStatusFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value == "breached":
-            return queryset.filter(sla_breached=True)
-        if value == "at_risk":
-            return queryset.filter(sla_at_risk=True, sla_breached=False)
-        if value == "paused":
-            return queryset.filter(sla_paused=True)
-        if value == "on_track":
-            return queryset.filter(
-                sla_breached=False, sla_at_risk=False, sla_deadline__isnull=False
-            )
-        return queryset
+        return with_sla_status(queryset, self.value() or "")
 
 
 def ticket_time_to_breach(ticket, now: datetime) -> str:
     """The list column's value: time left to the nearest running deadline, "breached", or
-    "paused"; the ticket is annotated by `sla.selectors.with_sla_summary`."""
+    "paused"; the page's tickets carry the values of `sla.selectors.sla_summaries_for`."""
     if getattr(ticket, "sla_breached", False):
         return "breached"
     deadline = getattr(ticket, "sla_deadline", None)

@@ -23,6 +23,7 @@ from .services.clocks import (
     clocks_persist,
     definitions_for,
     first_messages,
+    ticket_deadlines_mirror,
     ticket_kind,
     ticket_timeline,
 )
@@ -251,4 +252,5 @@ def clocks_rebuild(ticket: Ticket) -> int:
             rows=rows,
             synced_history_id=replayed.last_history_id,
         )
+        ticket_deadlines_mirror(ticket, replayed.states)
     return len(replayed.states) + len(replayed.unmatched_stored)

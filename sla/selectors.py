@@ -6,7 +6,7 @@ in each segment. Participants get their ticket's clocks without desk-only detail
 who may see the ticket at all stays with `tickets.selectors.visible_tickets`.
 
 Everything here works on a ticket or a queryset of any registered ticket type; the clocks name
-their ticket by content type, so no concrete type is imported. `with_sla_summary` and
+their ticket by content type, so no concrete type is imported. `sla_summaries_for` and
 `sla_timeline_for` reach the console of every type through `SlaConfig.ready`
 (`tickets.extensions`).
 """
@@ -211,41 +211,85 @@ def case_target_resolution(case: Ticket, *, now: datetime | None = None) -> date
 
 
 def _clocks_of_outer_ticket(queryset: QuerySet) -> QuerySet:
-    """Live clocks of the ticket in the outer query; the content type is matched by name inside
-    the subquery, so no separate content-type lookup is made."""
-    meta = queryset.model._meta
+    """Live clocks of the ticket in the outer query (the content type comes from Django's
+    per-process cache, so the subquery needs no join)."""
     return TicketSLA.objects.filter(
-        ticket_type__app_label=meta.app_label,
-        ticket_type__model=meta.model_name,
+        ticket_type=ContentType.objects.get_for_model(queryset.model),
         ticket_id=OuterRef("pk"),
         cancelled=False,
     )
 
 
-def with_sla_summary(queryset: QuerySet) -> QuerySet:
-    """Annotate tickets for the console lists: `sla_deadline`, the nearest deadline of a running
-    response or resolution clock, and whether any clock is breached, at risk or paused.
-    Subqueries of the page's own query: the list costs the same at any size."""
-    live = _clocks_of_outer_ticket(queryset)
-    working = live.filter(stopped_at__isnull=True, target_type__in=["response", "resolution"])
+WORKING_TARGETS = ("response", "resolution")
+
+
+def sla_summaries_for(tickets: list[Ticket]) -> None:
+    """Set the console list's SLA values on the tickets of one page (issue 9): `sla_deadline`,
+    the nearest deadline of a running response or resolution clock, and `sla_breached`,
+    `sla_at_risk`, `sla_paused`. One query by the page's ids, whatever the size of the desk.
+    """
+    if not tickets:
+        return
+    by_id = {ticket.pk: ticket for ticket in tickets}
+    for ticket in tickets:
+        ticket.sla_deadline = None
+        ticket.sla_breached = ticket.sla_at_risk = ticket.sla_paused = False
+    clocks = TicketSLA.objects.filter(
+        ticket_type=ContentType.objects.get_for_model(tickets[0]),
+        ticket_id__in=list(by_id),
+        cancelled=False,
+    ).values_list(
+        "ticket_id", "target_type", "stopped_at", "paused_since", "deadline", "breached", "at_risk"
+    )
+    at_risk: set[int] = set()
+    for ticket_id, target_type, stopped_at, paused_since, deadline, breached, risk in clocks:
+        ticket = by_id[ticket_id]
+        if breached:
+            ticket.sla_breached = True
+        if stopped_at is not None or target_type not in WORKING_TARGETS:
+            continue
+        if paused_since is not None:
+            ticket.sla_paused = True
+        elif deadline is not None and (
+            ticket.sla_deadline is None or deadline < ticket.sla_deadline
+        ):
+            ticket.sla_deadline = deadline
+        if risk and not breached:
+            at_risk.add(ticket_id)
+    for ticket_id in at_risk:
+        by_id[ticket_id].sla_at_risk = True
+
+
+def with_sla_deadline(queryset: QuerySet) -> QuerySet:
+    """Annotate `sla_deadline` for sorting a list by time to breach: a subquery per row, so
+    only when an agent asks for that order (`TicketChangeList`)."""
+    working = _clocks_of_outer_ticket(queryset).filter(
+        stopped_at__isnull=True,
+        target_type__in=WORKING_TARGETS,
+        paused_since__isnull=True,
+        deadline__isnull=False,
+    )
     return queryset.annotate(
-        sla_deadline=Subquery(
-            working.filter(paused_since__isnull=True, deadline__isnull=False)
-            .order_by("deadline")
-            .values("deadline")[:1]
-        ),
-        sla_breached=Exists(live.filter(breached=True)),
-        sla_at_risk=Exists(working.filter(at_risk=True, breached=False)),
-        sla_paused=Exists(working.filter(paused_since__isnull=False)),
+        sla_deadline=Subquery(working.order_by("deadline").values("deadline")[:1])
     )
 
 
-def with_triage_deadline(queryset: QuerySet) -> QuerySet:
-    """Annotate tickets with the deadline of their first-line triage clock (a case's 15
-    minutes, §4.1); None for a ticket without one."""
+def with_sla_status(queryset: QuerySet, status: str) -> QuerySet:
+    """Tickets whose clocks are breached, at risk (not breached), paused, or on track (a
+    running deadline, nothing breached or at risk) — the console's SLA filter. Each is an
+    EXISTS over the ticket's own clocks, which the `(ticket_type, ticket_id)` index serves for
+    the rows a page reads."""
     live = _clocks_of_outer_ticket(queryset)
-    return queryset.annotate(
-        triage_deadline=Subquery(
-            live.filter(target_type="triage").order_by("id").values("deadline")[:1]
-        )
-    )
+    working = live.filter(stopped_at__isnull=True, target_type__in=WORKING_TARGETS)
+    breached = Exists(live.filter(breached=True))
+    at_risk = Exists(working.filter(at_risk=True, breached=False))
+    if status == "breached":
+        return queryset.filter(breached)
+    if status == "at_risk":
+        return queryset.filter(at_risk, ~breached)
+    if status == "paused":
+        return queryset.filter(Exists(working.filter(paused_since__isnull=False)))
+    if status == "on_track":
+        running = working.filter(paused_since__isnull=True, deadline__isnull=False)
+        return queryset.filter(Exists(running), ~breached, ~at_risk)
+    return queryset

@@ -7,8 +7,10 @@ every write is a service of the owning app; refusals are domain errors that
 `tickets.api_errors` turns into the one JSON error shape.
 """
 
+import base64
+import binascii
 import functools
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -23,9 +25,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema_field, extend_s
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from core.errors import TicketNotFound
@@ -85,8 +89,9 @@ class TicketListApiView(ApiPolicy, GenericAPIView):
         return getattr(self, "InputSerializer", None) or self.OutputSerializer
 
 
-class TicketPagination(PageNumberPagination):
-    """Page-number pagination whose bad `page` or `page_size` is a 400 naming the parameter."""
+class TicketPageNumberPagination(PageNumberPagination):
+    """Numbered pages with a total `count` (`?page=N`), for small results; a bad `page` or
+    `page_size` is a 400 naming the parameter."""
 
     page_size_query_param = "page_size"
     max_page_size = 100
@@ -136,6 +141,130 @@ class TicketPagination(PageNumberPagination):
             elif parameter["name"] == self.page_size_query_param:
                 parameter["schema"].update(minimum=1, maximum=self.max_page_size)
         return parameters
+
+
+class TicketPagination(BasePagination):
+    """Newest first, a page at a time, at any size (issue 9).
+
+    By default a keyset cursor: `next` and `previous` are links carrying `?cursor=`, and each
+    page reads only its own rows in `(opened_at, id)` order, which the opened-at indexes serve;
+    nothing counts the list. `?page=N` keeps the numbered form with a total `count`
+    (`TicketPageNumberPagination`) for clients that want one on small results.
+    """
+
+    page_size = api_settings.PAGE_SIZE
+    max_page_size = TicketPageNumberPagination.max_page_size
+    cursor_query_param = "cursor"
+    page_query_param = "page"
+    ordering = ("-opened_at", "-pk")
+    invalid_cursor_message = (
+        "This cursor is not one the API gave out: follow the `next` or `previous` link."
+    )
+
+    def __init__(self):
+        self.numbered: TicketPageNumberPagination | None = None
+
+    def get_page_size(self, request) -> int:
+        return TicketPageNumberPagination().get_page_size(request) or self.page_size
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if self.page_query_param in request.query_params:
+            self.numbered = TicketPageNumberPagination()
+            return self.numbered.paginate_queryset(queryset, request, view)
+        self.request = request
+        size = self.get_page_size(request)
+        position = self._decode(request.query_params.get(self.cursor_query_param))
+        backwards = position is not None and position[2]
+        rows = queryset.order_by(*self.ordering)
+        if position is not None:
+            at, pk, _backwards = position
+            if backwards:
+                rows = (
+                    queryset.filter(opened_at__gte=at)
+                    .exclude(opened_at=at, pk__lte=pk)
+                    .order_by("opened_at", "pk")
+                )
+            else:
+                rows = queryset.filter(opened_at__lte=at).exclude(opened_at=at, pk__gte=pk)
+                rows = rows.order_by(*self.ordering)
+        page = list(rows[: size + 1])
+        more = len(page) > size
+        page = page[:size]
+        if backwards:
+            page.reverse()
+        # Going forwards, a next page exists when more rows followed; a previous one when we
+        # came from a cursor. Going backwards, the reverse.
+        self.has_next = (position is not None) if backwards else more
+        self.has_previous = more if backwards else position is not None
+        self.page = page
+        return page
+
+    def get_paginated_response(self, data):
+        if self.numbered is not None:
+            return self.numbered.get_paginated_response(data)
+        return Response(
+            {
+                "next": self._link(forwards=True),
+                "previous": self._link(forwards=False),
+                "results": data,
+            }
+        )
+
+    def _link(self, *, forwards: bool) -> str | None:
+        if not self.page or not (self.has_next if forwards else self.has_previous):
+            return None
+        edge = self.page[-1] if forwards else self.page[0]
+        token = self._encode(edge.opened_at, edge.pk, backwards=not forwards)
+        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+        return replace_query_param(url, self.cursor_query_param, token)
+
+    @staticmethod
+    def _encode(at, pk: int, *, backwards: bool) -> str:
+        raw = f"{at.astimezone(UTC).isoformat()}|{pk}|{'p' if backwards else 'n'}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    def _decode(self, token: str | None):
+        """(opened_at, id, backwards) from a cursor, or None without one; 400 if malformed."""
+        if token is None:
+            return None
+        try:
+            if len(token) > 120:
+                raise ValueError
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            at_text, pk_text, direction = raw.split("|")
+            at = datetime.fromisoformat(at_text)
+            pk = int(pk_text)
+            if at.tzinfo is None or not 1 <= pk <= ID_MAX or direction not in ("n", "p"):
+                raise ValueError
+        except (ValueError, UnicodeDecodeError, binascii.Error):
+            raise serializers.ValidationError(
+                {self.cursor_query_param: [self.invalid_cursor_message]}
+            ) from None
+        return at, pk, direction == "p"
+
+    def get_paginated_response_schema(self, schema):
+        numbered = TicketPageNumberPagination().get_paginated_response_schema(schema)
+        numbered["required"] = ["results"]
+        numbered["properties"]["count"]["description"] = (
+            "Total number of results; only in the numbered form (`?page=`)."
+        )
+        for name in ("next", "previous"):
+            numbered["properties"][name]["description"] = (
+                "Link to the adjoining page (with `cursor`, or `page` in the numbered form)."
+            )
+        return numbered
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Where a page starts: take it from the `next` or `previous` link.",
+                "schema": {"type": "string", "maxLength": 120},
+            },
+            *TicketPageNumberPagination().get_schema_operation_parameters(view),
+        ]
 
 
 # --- lookups ---------------------------------------------------------------------------------

@@ -16,8 +16,10 @@ from django.db.models import QuerySet
 class ConsoleExtension:
     """What an app adds to every ticket admin.
 
-    - `annotate(queryset)`: the list's queryset with the app's columns as annotations (one
-      query whatever the page size);
+    - `annotate_rows(tickets)`: sets the app's column values on the tickets of one list page,
+      in one query by their ids, so a column costs the page's rows at any size (issue 9);
+    - `sort_annotate(queryset)`: the annotation a sortable column orders by, added only when
+      the list is sorted by one of the app's columns (it reads every row it sorts);
     - `detail_context(ticket)`: extra context for the ticket's change page (a dict);
     - `columns`: {attribute name: callable(ticket) -> display value}, each with a
       `short_description` and, if it sorts, `admin_order_field`; the admin offers them as
@@ -27,7 +29,8 @@ class ConsoleExtension:
     """
 
     name: str
-    annotate: Callable[[QuerySet], QuerySet] | None = None
+    annotate_rows: Callable[[list], None] | None = None
+    sort_annotate: Callable[[QuerySet], QuerySet] | None = None
     detail_context: Callable[[object], dict] | None = None
     columns: tuple[tuple[str, Callable], ...] = ()
     panel_template: str = ""

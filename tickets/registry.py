@@ -69,6 +69,10 @@ class TicketType:
     - `sla_fields`: the type's own fields SLA definitions may match on (Case: channel, triage
       outcome, request type), read from its history like the kernel's state and priority;
       `sla_choices` gives the values a definition may pick for each.
+    - `sla_deadline_fields`: {clock target type: a DateTimeField of the type} that the SLA
+      engine keeps equal to the deadline of the ticket's running clock of that target (None
+      once none runs), so a queue sorts by an indexed column of its own rows rather than a
+      subquery per row (the case's `triage_due_at` orders the §4.1 triage queue; issue 9).
     - `notifications`: event → dotted path of the function that tells people; None leaves
       every event to the communications defaults.
     - `api_slug`: its URL segment under /api/v1/ and the area an access token needs
@@ -89,6 +93,7 @@ class TicketType:
     sla_choices: Mapping[str, tuple[tuple[str, str], ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    sla_deadline_fields: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     notifications: Mapping[str, str] | None = None
     api_slug: str = ""
     api_scope_label: str = ""

@@ -8,9 +8,9 @@ downloads and the admin all start from `visible_tickets`.
 """
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 
-from accounts.models import Organisation, ResolverGroup
+from accounts.selectors import resolver_group_ids, visible_organisation_ids
 
 from .models import Attachment, JournalEntry, Ticket, TicketLink
 from .registry import ticket_type_for
@@ -26,6 +26,11 @@ def visible_tickets(
 ) -> QuerySet:
     """Narrow `queryset` to what `user` may see; constant number of queries at any size.
 
+    The user's organisations and resolver groups are resolved first (one small query each,
+    remembered for the request), so the ticket query filters by `organisation_id IN (…)` and
+    `assignment_group_id IN (…)`: plain indexed columns, no join, at a million tickets as at
+    ten (issue 9).
+
     Whether participants may see this type at all comes from its registry entry unless given.
     """
     model = queryset.model
@@ -38,15 +43,15 @@ def visible_tickets(
     meta = model._meta
     condition = Q(pk__in=[])
     if user.has_perm(f"{meta.app_label}.work_group_{meta.model_name}"):
-        group_ids = ResolverGroup.members.through.objects.filter(user_id=user.pk).values(
-            "resolvergroup_id"
-        )
-        condition |= Q(assignment_group_id__in=group_ids) | Q(assigned_to_id=user.pk)
+        condition |= Q(assigned_to_id=user.pk)
+        group_ids = resolver_group_ids(user)
+        if group_ids:
+            condition |= Q(assignment_group_id__in=group_ids)
     if participants_may_see:
         condition |= Q(caller_id=user.pk)
-        if user.organisation_id:
-            own_path = Organisation.objects.filter(pk=user.organisation_id).values("path")[:1]
-            condition |= Q(organisation__path__startswith=Subquery(own_path))
+        organisation_ids = visible_organisation_ids(user)
+        if organisation_ids:
+            condition |= Q(organisation_id__in=organisation_ids)
     return queryset.filter(condition)
 
 

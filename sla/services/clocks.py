@@ -303,13 +303,45 @@ def ticket_sla_sync(*, ticket: Ticket, at: datetime | None = None) -> list[Ticke
                 ticket_type=ticket_type, ticket_id=ticket.pk, templates=waiting, until=at
             )
             acknowledge(clocks=states, terms=terms, messages=messages)
-        return clocks_persist(
+        changed = clocks_persist(
             ticket_type=ticket_type,
             ticket_id=ticket.pk,
             states=states,
             rows=rows,
             synced_history_id=timeline[-1].history_id,
         )
+        if changed:
+            ticket_deadlines_mirror(ticket, states)
+        return changed
+
+
+def ticket_deadlines_mirror(ticket: Ticket, clocks: Iterable[ClockState | TicketSLA]) -> None:
+    """Copy the deadline of each running clock the type mirrors (`sla_deadline_fields`, e.g.
+    the case's `triage_due_at`) onto the ticket row; None once no such clock runs.
+
+    A plain UPDATE of that column only when it differs: no history row, no signal, so a clock
+    change is not reported as a change of the ticket.
+    """
+    mirrored = ticket_type_for(type(ticket)).sla_deadline_fields
+    if not mirrored:
+        return
+    changes = {}
+    for target_type, field_name in mirrored.items():
+        deadlines = [
+            clock.deadline
+            for clock in clocks
+            if clock.target_type == target_type
+            and not clock.cancelled
+            and clock.stopped_at is None
+            and clock.deadline is not None
+        ]
+        value = min(deadlines, default=None)
+        if getattr(ticket, field_name) != value:
+            changes[field_name] = value
+    if changes:
+        type(ticket).objects.filter(pk=ticket.pk).update(**changes)
+        for field_name, value in changes.items():
+            setattr(ticket, field_name, value)
 
 
 def on_ticket_changed(sender, *, ticket: Ticket, **kwargs) -> None:
@@ -364,6 +396,7 @@ def ticket_sla_agree_target(*, clock: TicketSLA, target: timedelta, actor) -> Ti
                 "updated_at",
             ]
         )
+        ticket_deadlines_mirror(ticket, [row if c.pk == row.pk else c for c in stored])
         now = timezone.now()
         hours, rest = divmod(int(target.total_seconds()) // 60, 60)
         TicketSLAEvent.objects.create(

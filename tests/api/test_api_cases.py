@@ -196,14 +196,56 @@ def test_agent_lists_every_organisations_cases(tree_cases, agent, other_org_user
 
 
 def test_list_rows_are_paginated_newest_first(org_user):
-    """The list is paginated, newest first, with a total count."""
+    """Issue 9: newest first, a cursor page at a time with no total; the numbered form
+    (`?page=`) keeps its count."""
     first, second = CaseFactory(caller=org_user), CaseFactory(caller=org_user)
     response = api(org_user).get(CASES, {"page_size": 1})
     body = response.json()
-    assert body["count"] == 2
+    assert "count" not in body
     assert [row["number"] for row in body["results"]] == [second.number]
-    assert body["next"] is not None
-    assert listed(org_user, page=2, page_size=1) == [first.number]
+    assert "cursor=" in body["next"] and body["previous"] is None
+    numbered = api(org_user).get(CASES, {"page": 2, "page_size": 1}).json()
+    assert numbered["count"] == 2
+    assert [row["number"] for row in numbered["results"]] == [first.number]
+
+
+def _walk(client, url: str, key: str) -> list[list[str]]:
+    pages = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.json()
+        body = response.json()
+        pages.append([row["number"] for row in body["results"]])
+        url = body[key]
+    return pages
+
+
+def test_cursor_pages_walk_forwards_and_back_without_gaps_or_repeats(org_user):
+    """Issue 9: keyset pages over cases raised in the same instant (ties broken by id) cover
+    every case once, forwards by `next` and back by `previous`."""
+    moment = timezone.now() - timedelta(hours=1)
+    cases = [CaseFactory(caller=org_user) for _ in range(7)]
+    Case.objects.filter(pk__in=[c.pk for c in cases[2:5]]).update(opened_at=moment)
+    expected = list(
+        Case.objects.filter(pk__in=[c.pk for c in cases])
+        .order_by("-opened_at", "-pk")
+        .values_list("number", flat=True)
+    )
+    client = api(org_user)
+    forwards = _walk(client, f"{CASES}?page_size=3", "next")
+    assert [n for page in forwards for n in page] == expected
+    assert [len(page) for page in forwards] == [3, 3, 1]
+    last = client.get(f"{CASES}?page_size=3").json()["next"]
+    last = client.get(last).json()["next"]
+    backwards = _walk(client, last, "previous")
+    assert [n for page in reversed(backwards) for n in page] == expected
+
+
+@pytest.mark.parametrize("cursor", ["abc", "!!!", "MjAyNnwxfG4", "x" * 200])
+def test_a_cursor_the_api_did_not_give_is_400_naming_it(org_user, cursor):
+    response = api(org_user).get(CASES, {"cursor": cursor})
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["cursor"]
 
 
 def test_list_filters_by_state_category_organisation_dates_and_text(
@@ -677,7 +719,7 @@ def test_token_authentication_lists_and_raises_cases(org_user):
     """Integrations authenticate with `Authorization: Bearer <access token>` (§10.5.2)."""
     client = api_client(org_user)
     assert client.post(CASES, payload(), format="json").status_code == 201
-    assert client.get(CASES).json()["count"] == 1
+    assert len(client.get(CASES).json()["results"]) == 1
 
 
 def test_unknown_token_is_401(org_user):

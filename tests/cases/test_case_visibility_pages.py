@@ -125,5 +125,5 @@ def test_desk_agent_sees_every_organisations_cases(agent, own_case, sibling_case
 
 def test_home_open_count_is_scoped_to_the_tree(org_client, parent_user, own_case, sibling_case):
     """The home page count uses the same scoping as My Cases (§10.4)."""
-    assert org_client.get(reverse("portal:home")).context["open_count"] == 1
-    assert client_for(parent_user).get(reverse("portal:home")).context["open_count"] == 2
+    assert org_client.get(reverse("portal:home")).context["open_count"] == "1"
+    assert client_for(parent_user).get(reverse("portal:home")).context["open_count"] == "2"

@@ -114,7 +114,8 @@ def test_the_console_extension_offers_time_to_breach_and_the_clock_panel():
     column = columns["time_to_breach"]
     assert column.short_description == "Time to breach"
     assert column.admin_order_field == "sla_deadline"
-    assert extension.annotate is not None and extension.detail_context is not None
+    assert extension.annotate_rows is not None and extension.sort_annotate is not None
+    assert extension.detail_context is not None
 
 
 def test_the_sweep_announces_alerts_through_the_kernel_signal(agent, resolver_group):
