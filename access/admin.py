@@ -25,7 +25,14 @@ class IntegrationTokenForm(AccessTokenForm):
         help_text="Tokens of people are created by themselves on their account page.",
         error_messages={"required": "Choose the integration account the token is for."},
     )
-    field_order = ["user", "name", "scopes", "expires_in_days"]
+    rate_per_minute = forms.IntegerField(
+        label="Requests per minute",
+        required=False,
+        min_value=1,
+        max_value=100_000,
+        help_text="This integration's own API rate. Leave empty for the API's default rate.",
+    )
+    field_order = ["user", "name", "scopes", "expires_in_days", "rate_per_minute"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, allow_never=True, **kwargs)
@@ -42,6 +49,7 @@ class AccessTokenAdmin(SimpleHistoryAdmin):
         "expires_at",
         "last_used_at",
         "last_used_ip",
+        "rate_per_minute",
         "status_label",
     )
     list_select_related = ("user",)
@@ -55,6 +63,7 @@ class AccessTokenAdmin(SimpleHistoryAdmin):
         "created_at",
         "created_by",
         "expires_at",
+        "rate_per_minute",
         "last_used_at",
         "last_used_ip",
         "revoked_at",
@@ -117,6 +126,7 @@ class AccessTokenAdmin(SimpleHistoryAdmin):
                         name=form.cleaned_data["name"],
                         scopes=form.cleaned_data["scopes"],
                         expires_in_days=form.cleaned_data["expires_in_days"],
+                        rate_per_minute=form.cleaned_data["rate_per_minute"],
                         mfa_verified=True,
                         request=request,
                     )

@@ -45,6 +45,12 @@ class AccessToken(models.Model):
     expires_at = models.DateTimeField(
         null=True, blank=True, help_text="Empty only for integration accounts."
     )
+    rate_per_minute = models.PositiveIntegerField(
+        "requests per minute",
+        null=True,
+        blank=True,
+        help_text="This client's own API rate; empty: the API's default rate for one user.",
+    )
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -114,6 +114,7 @@ def access_token_create(
     scopes,
     expires_in_days: int | None,
     mfa_verified: bool = False,
+    rate_per_minute: int | None = None,
     request=None,
 ) -> tuple[AccessToken, str]:
     """Create a token and return it with its secret, which is never stored or shown again.
@@ -136,6 +137,7 @@ def access_token_create(
     _check_may_create(actor=actor, user=user, mfa_verified=mfa_verified)
     clean_scopes = _clean_scopes(scopes, user=user)
     expires_at = _expiry(user=user, expires_in_days=expires_in_days)
+    _check_rate(rate_per_minute, user=user)
     with transaction.atomic():
         # Locking the owner serialises concurrent creations, so the cap holds.
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
@@ -153,6 +155,7 @@ def access_token_create(
             key_hash=token_digest(raw),
             scopes=clean_scopes,
             expires_at=expires_at,
+            rate_per_minute=rate_per_minute,
             created_by=actor,
         )
         token._history_user = actor
@@ -163,9 +166,34 @@ def access_token_create(
             subject=user,
             request=request,
             detail=f"{token.name} ({prefix}), scopes {' '.join(clean_scopes)}, "
-            f"expires {expires_at.isoformat() if expires_at else 'never'}",
+            f"expires {expires_at.isoformat() if expires_at else 'never'}"
+            + (f", {rate_per_minute} requests a minute" if rate_per_minute else ""),
         )
     return token, raw
+
+
+MAX_RATE_PER_MINUTE = 100_000
+
+
+def _check_rate(rate_per_minute: int | None, *, user) -> None:
+    """A token's own rate: for integration accounts only, a whole number in range."""
+    if rate_per_minute is None:
+        return
+    field = {"rate_per_minute": []}
+    if user.kind != user.Kind.INTEGRATION:
+        field["rate_per_minute"].append(
+            "Only integration accounts get a rate of their own; people use the API's default."
+        )
+    elif (
+        isinstance(rate_per_minute, bool)
+        or not isinstance(rate_per_minute, int)
+        or not 1 <= rate_per_minute <= MAX_RATE_PER_MINUTE
+    ):
+        field["rate_per_minute"].append(
+            f"Give a whole number of requests a minute from 1 to {MAX_RATE_PER_MINUTE:,}."
+        )
+    if field["rate_per_minute"]:
+        raise ValidationFailed(field["rate_per_minute"][0], field_errors=field)
 
 
 def access_token_revoke(*, actor, token: AccessToken, request=None) -> AccessToken:

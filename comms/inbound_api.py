@@ -20,7 +20,6 @@ from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from core.errors import ValidationFailed
@@ -91,7 +90,6 @@ class InboundEmailApi(APIView):
     permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, MayIngestEmail]
     token_scope = "inbound-email"
     parser_classes = [RawEmailParser, PlainTextEmailParser]
-    throttle_classes = [UserRateThrottle]
     OutputSerializer = InboundEmailOutputSerializer
 
     @extend_schema(

@@ -5,6 +5,7 @@ nothing set (SQLite and a filesystem Celery broker under var/), while tests, CI 
 select PostgreSQL and Redis by URL. `.env.example` lists every variable.
 """
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -317,6 +318,20 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+
+def env_rate(name: str, default: str) -> str | None:
+    """An API rate such as "600/min" ("none" or "off": no limit), checked at start-up."""
+    value = env_str(name, default).strip().lower()
+    if value in ("none", "off", ""):
+        return None
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(
+            f'{name} must be a rate like "600/min" (per s, min, hour or day) or "none", '
+            f"not {value!r}"
+        )
+    return value
+
+
 # Every API endpoint authenticates by access token or by a session, and starts from
 # ApiAccess: staff need a second factor on either (§10.5.2), tokens act only within their scopes.
 REST_FRAMEWORK = {
@@ -326,7 +341,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "access.throttling.ClientRateThrottle",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["access.permissions.ApiAccess"],
     # DRF's parsers, with JSON nested past the recursion limit a 400 rather than a 500.
@@ -340,7 +355,10 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "tickets.api_errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "600/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("API_THROTTLE_ANON_RATE", "60/min"),
+        "user": env_rate("API_THROTTLE_USER_RATE", "600/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MHHS Service Desk API",

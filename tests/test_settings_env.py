@@ -241,3 +241,23 @@ def test_bad_trusted_proxy_count_stops_start_up(tmp_path, value):
     result = _run(tmp_path, ["-c", "import mhhs_portal.settings"], TRUSTED_PROXY_COUNT=value)
     assert result.returncode != 0
     assert "TRUSTED_PROXY_COUNT must be" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "value, rate", [("600/min", "600/min"), ("5/S", "5/s"), ("none", None), ("off", None)]
+)
+def test_api_rates_are_read_from_the_environment(monkeypatch, value, rate):
+    """Issue 9: the API throttle is configurable ("none" switches it off)."""
+    from mhhs_portal.settings import env_rate
+
+    monkeypatch.setenv("X_RATE", value)
+    assert env_rate("X_RATE", "600/min") == rate
+
+
+@pytest.mark.parametrize("value", ["600", "0/min", "ten/min", "600/fortnight", "-5/min"])
+def test_an_api_rate_that_is_not_one_stops_start_up(monkeypatch, value):
+    from mhhs_portal.settings import env_rate
+
+    monkeypatch.setenv("X_RATE", value)
+    with pytest.raises(ImproperlyConfigured, match="X_RATE must be a rate"):
+        env_rate("X_RATE", "600/min")

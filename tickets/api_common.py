@@ -28,7 +28,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
@@ -67,11 +66,11 @@ class ApiPolicy:
 
     Authentication and the base permission are the API's defaults (`access`: access tokens,
     then sessions; staff need a second factor, §10.5.2). `api_tag` groups the docs and is the
-    area an access token needs in its scopes. The throttle rates are the ones in
-    `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`.
+    area an access token needs in its scopes. Throttling is the API's default too
+    (`REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]`: per address for anonymous callers, per user
+    or per integration token, at the configured rates).
     """
 
-    throttle_classes = [AnonRateThrottle, UserRateThrottle]
     schema = TicketApiSchema()
     api_tag = ""
 

@@ -1,0 +1,83 @@
+"""`core.pagination.CappedPaginator` (issue 9): a list never counts more rows than the page
+asked for needs, and says "1,000+" when it stopped counting."""
+
+import pytest
+
+from core.pagination import CappedPaginator, capped_count
+
+
+def test_a_short_list_is_counted_exactly_and_numbered_to_its_last_page():
+    paginator = CappedPaginator(list(range(60)), 25, cap=100)
+    page = paginator.get_page(1)
+    assert paginator.count == 60 and not paginator.capped
+    assert paginator.count_display == "60"
+    assert paginator.num_pages == 3 and page.has_next()
+    assert list(paginator.get_elided_page_range(1, on_each_side=1, on_ends=1)) == [1, 2, 3]
+
+
+def test_a_long_list_stops_counting_at_the_cap_and_reads_cap_plus():
+    paginator = CappedPaginator(list(range(5000)), 25, cap=1000)
+    page = paginator.get_page(1)
+    assert paginator.capped and paginator.count == 1000
+    assert paginator.count_display == "1,000+"
+    assert page.has_next()
+    # No last page is offered (it would be a guess): the pages around this one, then "…".
+    assert paginator.get_elided_page_range(1, on_each_side=2, on_ends=1) == [
+        1,
+        2,
+        3,
+        paginator.ELLIPSIS,
+    ]
+
+
+def test_paging_past_the_cap_counts_one_page_further_and_keeps_a_next_page():
+    rows = list(range(5000))
+    paginator = CappedPaginator(rows, 25, cap=100)
+    page = paginator.get_page(10)
+    assert page.number == 10
+    assert list(page.object_list) == rows[225:250]
+    assert page.has_next() and paginator.capped
+    assert paginator.count == 11 * 25
+    assert paginator.get_elided_page_range(10, on_each_side=1, on_ends=1) == [
+        1,
+        paginator.ELLIPSIS,
+        9,
+        10,
+        11,
+        paginator.ELLIPSIS,
+    ]
+
+
+def test_the_last_page_of_a_list_longer_than_the_cap_has_no_next():
+    rows = list(range(130))
+    paginator = CappedPaginator(rows, 25, cap=50)
+    page = paginator.get_page(6)
+    assert page.number == 6 and list(page.object_list) == rows[125:]
+    assert not page.has_next() and not paginator.capped
+    assert paginator.count_display == "130"
+
+
+@pytest.mark.parametrize("number", ["abc", "", None, "-3", "99999999999999999999"])
+def test_a_page_number_that_is_not_one_falls_back_like_djangos(number):
+    paginator = CappedPaginator(list(range(40)), 25, cap=100)
+    page = paginator.get_page(number)
+    assert page.number in (1, 2)
+
+
+@pytest.mark.django_db
+def test_a_queryset_is_counted_without_its_order_and_no_further_than_the_cap(
+    django_assert_num_queries,
+):
+    from django.contrib.auth.models import Permission
+
+    total = Permission.objects.count()
+    assert total > 20
+    paginator = CappedPaginator(Permission.objects.order_by("codename"), 5, cap=10)
+    with django_assert_num_queries(2) as captured:
+        page = paginator.get_page(1)
+        assert len(page.object_list) == 5
+    count_sql = captured.captured_queries[0]["sql"]
+    assert "LIMIT 11" in count_sql and "ORDER BY" not in count_sql
+    assert paginator.capped and paginator.count_display == "10+"
+    assert capped_count(Permission.objects.all(), cap=10) == (10, True)
+    assert capped_count(Permission.objects.all(), cap=total) == (total, False)
