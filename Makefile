@@ -5,6 +5,8 @@
 #               CELERY_BROKER_URL and CACHE_URL from the environment select PostgreSQL and Redis)
 #   make lint   ruff check, ruff format --check, the layers check (import-linter) and a
 #               migrations check
+#   make bench  the page benchmark on PostgreSQL (N=20000 cases by default)
+#   make sla-bench  the SLA engine benchmark on PostgreSQL
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -54,12 +56,28 @@ lint: install var/secret_key
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run probe_tickets
 
-# SLA benchmark (docs/architecture.md §3): seeds N open tickets with their clocks (default 1,000,000) in
-# a PostgreSQL database, created and migrated if needed, and prints the time of one sweep and
-# of a transition's clock work. DATABASE_URL picks the database; BENCH_ARGS="--tickets 100000"
-# for a quicker run.
+# Page benchmark (README "Performance"): seeds N cases (default 20,000) with journal and SLA
+# clocks into a PostgreSQL database, created and migrated if needed and not seeded again when
+# it already holds N bench cases; runs the portal under gunicorn (2 sync workers) with
+# bench.settings and Redis as cache; measures each page against the ceiling endpoint in the
+# same run and writes var/bench/results-N.md. Exits non-zero if any answer is not a 200.
+#   make bench N=1000000 BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/mhhs_bench_1m
+#   make bench BENCH_ARGS="--duration 20 --concurrency 4"
+N ?= 20000
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mhhs_bench
+BENCH_CACHE_URL ?= redis://127.0.0.1:6379/5
 BENCH_ARGS ?=
 .PHONY: bench
 bench: install var/secret_key
-	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(PY) manage.py sla_bench --setup $(BENCH_ARGS)
+	DJANGO_SETTINGS_MODULE=bench.settings DATABASE_URL="$(BENCH_DATABASE_URL)" \
+		CACHE_URL="$(BENCH_CACHE_URL)" $(PY) manage.py bench_run --cases $(N) $(BENCH_ARGS)
+
+# SLA benchmark (docs/architecture.md §3): seeds N open tickets with their clocks (default
+# 1,000,000) in a PostgreSQL database of its own, created and migrated if needed, and prints the
+# time of one sweep and of a transition's clock work. DATABASE_URL picks the database;
+# SLA_BENCH_ARGS="--tickets 100000" for a quicker run.
+SLA_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mhhs_sla_bench
+SLA_BENCH_ARGS ?=
+.PHONY: sla-bench
+sla-bench: install var/secret_key
+	DATABASE_URL="$${DATABASE_URL:-$(SLA_BENCH_DATABASE_URL)}" $(PY) manage.py sla_bench --setup $(SLA_BENCH_ARGS)

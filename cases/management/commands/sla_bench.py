@@ -22,7 +22,6 @@ import logging
 import time
 from datetime import timedelta
 
-import psycopg
 from celery import current_app as celery_app
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -32,13 +31,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from psycopg import sql as pg_sql
 
 from accounts import roles
 from accounts.models import User
 from accounts.services import organisation_create
 from cases.models import Case
 from cases.services import case_classify, case_create, case_transition
+from core.bulk_seed import database_ensure, insert_select_sql
 from sla.models import SLADefinition, TicketSLA
 from sla.services import ticket_sla_sync
 from sla.sweeps import _flag_params, _flag_sql, sla_sweep
@@ -56,18 +55,6 @@ SEEDED = {
     3: ("Case P3 resolution", timedelta(days=7)),
     4: ("Case P4 resolution", timedelta(days=28)),
 }
-
-
-def _maintenance_connect(database: dict):
-
-    return psycopg.connect(
-        dbname="postgres",
-        user=database.get("USER") or None,
-        password=database.get("PASSWORD") or None,
-        host=database.get("HOST") or None,
-        port=database.get("PORT") or None,
-        autocommit=True,
-    )
 
 
 class Command(BaseCommand):
@@ -94,8 +81,8 @@ class Command(BaseCommand):
         database = settings.DATABASES["default"]
         if connection.vendor != "postgresql":
             raise CommandError(
-                "sla_bench runs on PostgreSQL only: set DATABASE_URL=postgres://… (make bench "
-                "uses postgres://postgres@127.0.0.1:5432/mhhs_bench). SQLite is refused: a "
+                "sla_bench runs on PostgreSQL only: set DATABASE_URL=postgres://… (make sla-bench "
+                "uses postgres://postgres@127.0.0.1:5432/mhhs_sla_bench). SQLite is refused: a "
                 "million clocks there say nothing about production."
             )
         if tickets < 1:
@@ -150,16 +137,8 @@ class Command(BaseCommand):
 
     def _create_database(self, database: dict) -> None:
 
-        name = database["NAME"]
-        with _maintenance_connect(database) as maintenance:
-            exists = maintenance.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-            ).fetchone()
-            if not exists:
-                maintenance.execute(
-                    pg_sql.SQL("CREATE DATABASE {}").format(pg_sql.Identifier(name))
-                )
-                self.stdout.write(f"created database {name}")
+        if database_ensure(database):
+            self.stdout.write(f"created database {database['NAME']}")
 
     def _refuse_real_data(self, force: bool) -> None:
 
@@ -240,23 +219,10 @@ class Command(BaseCommand):
             "updated_at": "%(now)s",
             "no_party_id": "TRUE",
         }
-        columns, values, params = [], [], {"now": now}
-        for field in Case._meta.concrete_fields:
-            if field.primary_key:
-                continue
-            columns.append(field.column)
-            if field.name in explicit or field.attname in explicit:
-                values.append(explicit.get(field.name) or explicit[field.attname])
-            elif field.null:
-                values.append("NULL")
-            else:
-                key = f"default_{field.column}"
-                params[key] = field.get_db_prep_save(field.get_default(), connection)
-                values.append(f"%({key})s")
-        sql = (
-            f"INSERT INTO {Case._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 - names from model meta
-            f"SELECT {', '.join(values)} FROM generate_series(1, {int(tickets)}) AS s(i)"
+        sql, params = insert_select_sql(
+            Case, explicit, source=f"FROM generate_series(1, {int(tickets)}) AS s(i)"
         )
+        params["now"] = now
         return sql, params
 
     def _clocks_sql(self, case_type, definitions, now) -> tuple[str, dict]:
@@ -305,16 +271,11 @@ class Command(BaseCommand):
             "created_at": "%(now)s",
             "updated_at": "%(now)s",
         }
-        columns = [
-            field.column for field in TicketSLA._meta.concrete_fields if not field.primary_key
-        ]
-        missing = set(columns) - set(values)
-        if missing:
-            raise CommandError(f"sla_bench does not know how to seed {sorted(missing)}; update it.")
-        sql = (
-            f"INSERT INTO {TicketSLA._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 - names from model meta
-            f"SELECT {', '.join(values[c] for c in columns)} FROM {Case._meta.db_table} c "
-            f"WHERE c.number LIKE %(prefix)s"
+        sql, _params = insert_select_sql(
+            TicketSLA,
+            values,
+            source=f"FROM {Case._meta.db_table} c WHERE c.number LIKE %(prefix)s",
+            fill_defaults=False,
         )
         return sql, {"now": now, "case_type": case_type.pk, "prefix": f"{BENCH_PREFIX}%"}
 
