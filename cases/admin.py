@@ -76,6 +76,15 @@ class CaseAdmin(TicketAdmin):
     list_display_links = ("number", "short_description")
     # The organisation column is joined; search on caller email adds its own join.
     list_select_related = ("organisation",)
+    list_only_fields = (
+        "number",
+        "short_description",
+        "organisation__name",
+        "state",
+        "priority",
+        "triage_outcome",
+        "opened_at",
+    )
     list_filter = ("state", TicketSlaStatusFilter, "triage_outcome", "category", "priority")
     search_fields = ("number", "short_description", "caller__email")
     ordering = ("-opened_at",)

@@ -61,6 +61,16 @@ def triage_queue(model_admin, request):
     queue = (
         _new_cases(request.user)
         .select_related("organisation", "category", "caller")
+        .only(
+            "number",
+            "short_description",
+            "state",
+            "opened_at",
+            "triage_due_at",
+            "organisation__name",
+            "category__name",
+            "caller__email",
+        )
         .order_by(F("triage_due_at").asc(nulls_last=True), "opened_at", "pk")
     )
     page = CappedPaginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))

@@ -62,6 +62,35 @@ def _case_queryset():
     ).order_by("-opened_at", "-pk")
 
 
+# The columns a list row serializes (`CaseSummarySerializer`): not descriptions, notes or the
+# joins only the detail shows (issue 9).
+CASE_SUMMARY_FIELDS = (
+    "number",
+    "short_description",
+    "state",
+    "hold_reason",
+    "priority",
+    "channel",
+    "triage_outcome",
+    "opened_at",
+    "updated_at",
+    "resolved_at",
+    "closed_at",
+    "category__name",
+    "organisation__name",
+    "caller__full_name",
+    "caller__email",
+)
+
+
+def _case_list_queryset():
+    return (
+        Case.objects.select_related("category", "organisation", "caller")
+        .only(*CASE_SUMMARY_FIELDS)
+        .order_by("-opened_at", "-pk")
+    )
+
+
 def _case_get(*, user, number: str) -> Case:
     return ticket_get_visible(_case_queryset(), user=user, number=number)
 
@@ -133,6 +162,48 @@ class CaseSummarySerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(read_only=True)
     resolved_at = serializers.DateTimeField(read_only=True, allow_null=True)
     closed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    def to_representation(self, instance):
+        """A list row as plain dict building: the same output as the declared fields (a test
+        holds the two equal), at a fraction of DRF's per-field cost on a page of 50 (issue 9).
+        Subclasses (the detail) serialize field by field."""
+        if type(self) is not CaseSummarySerializer:
+            return super().to_representation(instance)
+        return case_summary(instance)
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _when(value):
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def _ref(related) -> dict | None:
+    return None if related is None else {"id": related.pk, "name": related.name}
+
+
+def case_summary(case: Case) -> dict:
+    """`CaseSummarySerializer`'s output for one case, built directly."""
+    caller = case.caller
+    return {
+        "number": case.number,
+        "short_description": case.short_description,
+        "state": case.state,
+        "hold_reason": case.hold_reason or None,
+        "priority": case.priority,
+        "category": _ref(case.category),
+        "organisation": _ref(case.organisation),
+        "caller": None
+        if caller is None
+        else {"name": caller.get_full_name(), "email": caller.email},
+        "channel": case.channel,
+        "triage_outcome": case.triage_outcome or None,
+        "opened_at": _when(case.opened_at),
+        "updated_at": _when(case.updated_at),
+        "resolved_at": _when(case.resolved_at),
+        "closed_at": _when(case.closed_at),
+    }
 
 
 @extend_schema_serializer(component_name="CaseDetail")
@@ -317,7 +388,7 @@ class CaseListApi(TicketListApiView):
             return organisation
 
     def get_queryset(self):
-        return visible_queryset(_case_queryset(), user=self.request.user)
+        return visible_queryset(_case_list_queryset(), user=self.request.user)
 
     @extend_schema(
         operation_id="cases_list",

@@ -744,3 +744,22 @@ def test_session_authenticated_write_needs_csrf_token(org_user):
     client.cookies["csrftoken"] = secret
     accepted = client.post(CASES, payload(), format="json", HTTP_X_CSRFTOKEN=secret)
     assert accepted.status_code == 201, accepted.json()
+
+
+def test_the_list_rows_fast_form_is_the_serializers_own_output(org_user, agent):
+    """Issue 9: `case_summary` builds list rows directly; it must say exactly what the declared
+    fields say, for every shape of case (held, prioritised, triaged, closed, no category)."""
+    from rest_framework import serializers as drf
+
+    from cases.api import CaseSummarySerializer, _case_list_queryset, case_summary
+
+    held = case_transition(case=CaseFactory(caller=org_user), actor=agent, name="start")
+    held = case_transition(case=held, actor=agent, name="hold", reason=Case.HoldReason.AWAITING_VENDOR)
+    fresh = CaseFactory(caller=org_user)
+    Case.objects.filter(pk=fresh.pk).update(category=None, priority=3)
+    closed = resolved(CaseFactory(caller=org_user), agent)
+    field_by_field = drf.Serializer.to_representation
+    rows = list(_case_list_queryset().filter(pk__in=[held.pk, fresh.pk, closed.pk]))
+    assert len(rows) == 3
+    for case in rows:
+        assert case_summary(case) == field_by_field(CaseSummarySerializer(), case)

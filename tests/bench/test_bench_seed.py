@@ -75,6 +75,12 @@ def test_seed_has_the_proportions_of_a_running_desk():
         .filter(stopped_at__isnull=True)
         .exists()
     )
+    # The triage queue's column: each New portal case carries its running triage deadline.
+    assert portal_new.filter(triage_due_at__isnull=True).count() == 0
+    assert cases.exclude(state=Case.State.NEW).filter(triage_due_at__isnull=False).count() == 0
+    running = triage.filter(stopped_at__isnull=True).order_by("ticket_id")
+    due = dict(running.values_list("ticket_id", "deadline"))
+    assert dict(portal_new.values_list("pk", "triage_due_at")) == due
     on_hold = cases.filter(state=Case.State.ON_HOLD).values("pk")
     resolution = clocks.filter(target_type="resolution")
     assert resolution.filter(ticket_id__in=on_hold).count() == on_hold.count()
