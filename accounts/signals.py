@@ -140,3 +140,30 @@ def connect() -> None:
         sender=get_user_model().groups.through,
         dispatch_uid="accounts.security_role_changed",
     )
+    _connect_access_cache()
+
+
+def _connect_access_cache() -> None:
+    """Keep `permission_cache` honest: any change to who may do what retires cached answers."""
+    from django.contrib.auth.models import Permission
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from .permission_cache import on_access_changed, on_user_changed
+
+    user_model = get_user_model()
+    for signal in (post_save, post_delete):
+        signal.connect(
+            on_user_changed, sender=user_model, dispatch_uid=f"access-facts-user-{signal}"
+        )
+        for model in (Group, Permission):
+            signal.connect(
+                on_access_changed, sender=model, dispatch_uid=f"access-facts-{model}-{signal}"
+            )
+    for through in (
+        user_model.groups.through,
+        user_model.user_permissions.through,
+        Group.permissions.through,
+    ):
+        m2m_changed.connect(
+            on_access_changed, sender=through, dispatch_uid=f"access-facts-{through}"
+        )

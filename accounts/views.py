@@ -18,6 +18,7 @@ from core.errors import DomainError
 from . import roles
 from .forms import MemberAttachForm
 from .models import User
+from .permission_cache import access_facts
 from .selectors import (
     organisation_member_get_for,
     organisation_members_for,
@@ -33,9 +34,7 @@ from .services import (
 
 def is_organisation_admin(user) -> bool:
     """True for a signed-in participant in the Organisation admin role (§9 roles)."""
-    return bool(
-        user.is_authenticated and user.groups.filter(name=roles.ORGANISATION_ADMIN).exists()
-    )
+    return bool(user.is_authenticated and roles.ORGANISATION_ADMIN in access_facts(user).groups)
 
 
 def portal_nav_context(user) -> dict:

@@ -169,7 +169,9 @@ else:
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, with each user's permissions kept in the cache between requests
+    # (accounts/permission_cache.py).
+    "accounts.permission_cache.CachedPermissionBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

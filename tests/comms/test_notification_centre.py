@@ -147,10 +147,12 @@ def test_list_page_needs_sign_in(client):
 
 @pytest.mark.parametrize("size", [2, 20])
 def test_list_page_query_count_is_constant(org_user, size, django_assert_num_queries):
-    """docs/conventions.md §7: session, user, nav (organisation admin role), unread (nav), count, page."""
+    """docs/conventions.md §7: session, user, unread (nav), count, page; the nav's
+    organisation-admin check comes from the access cache once warm (issue 9)."""
     _notify(org_user, size)
     client = login_client(org_user)
-    with django_assert_num_queries(6):
+    client.get(reverse("comms:notification_list"))  # warm the session and the access cache
+    with django_assert_num_queries(5):
         response = client.get(reverse("comms:notification_list"))
     assert response.status_code == 200
 

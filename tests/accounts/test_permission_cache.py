@@ -1,0 +1,92 @@
+"""The access cache (issue 9): permissions and groups are read once and kept between requests,
+and any change to who may do what takes effect on the very next request."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts import roles
+from accounts.models import User
+from accounts.views import is_organisation_admin
+from tests.factories.accounts import UserFactory
+
+VIEW_ALL = "cases.view_all_case"
+
+
+def next_request(user) -> User:
+    """The user as the next request loads it: a fresh object, nothing remembered on it."""
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def desk_group(db):
+    group = Group.objects.create(name="Cache test desk")
+    group.permissions.add(Permission.objects.get(codename="view_all_case"))
+    return group
+
+
+def test_a_warm_check_asks_the_database_nothing(org_user):
+    next_request(org_user).has_perm(VIEW_ALL)  # fills the cache
+    user = next_request(org_user)
+    with CaptureQueriesContext(connection) as queries:
+        assert not user.has_perm(VIEW_ALL)
+        assert not user.has_perm("cases.triage_case")
+        assert not is_organisation_admin(user)
+    assert len(queries) == 0
+
+
+def test_joining_a_group_grants_its_permissions_on_the_next_request(org_user, desk_group):
+    assert not next_request(org_user).has_perm(VIEW_ALL)
+    org_user.groups.add(desk_group)
+    assert next_request(org_user).has_perm(VIEW_ALL)
+
+
+def test_leaving_a_group_revokes_its_permissions_on_the_next_request(org_user, desk_group):
+    org_user.groups.add(desk_group)
+    assert next_request(org_user).has_perm(VIEW_ALL)
+    desk_group.user_set.remove(org_user)
+    assert not next_request(org_user).has_perm(VIEW_ALL)
+
+
+def test_a_groups_permissions_changed_apply_to_its_members_at_once(org_user, desk_group):
+    org_user.groups.add(desk_group)
+    assert next_request(org_user).has_perm(VIEW_ALL)
+    desk_group.permissions.clear()
+    assert not next_request(org_user).has_perm(VIEW_ALL)
+    desk_group.permissions.add(Permission.objects.get(codename="triage_case"))
+    assert next_request(org_user).has_perm("cases.triage_case")
+
+
+def test_a_direct_permission_and_its_removal_apply_at_once(org_user):
+    permission = Permission.objects.get(codename="view_all_case")
+    assert not next_request(org_user).has_perm(VIEW_ALL)
+    org_user.user_permissions.add(permission)
+    assert next_request(org_user).has_perm(VIEW_ALL)
+    org_user.user_permissions.remove(permission)
+    assert not next_request(org_user).has_perm(VIEW_ALL)
+
+
+def test_a_deactivated_account_has_no_permissions(db):
+    agent = UserFactory(is_staff=True, roles=[roles.SERVICE_DESK_AGENT])
+    agent.user_permissions.add(Permission.objects.get(codename="view_all_case"))
+    assert next_request(agent).has_perm(VIEW_ALL)
+    User.objects.filter(pk=agent.pk).update(is_active=False)  # even without a save signal
+    assert not next_request(agent).has_perm(VIEW_ALL)
+
+
+def test_a_superuser_flag_removed_takes_every_permission_away(db):
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    assert next_request(boss).has_perm("cases.triage_case")
+    boss.is_superuser = False
+    boss.save()
+    assert not next_request(boss).has_perm("cases.triage_case")
+
+
+def test_the_organisation_admin_nav_follows_the_role(org_user):
+    admins = Group.objects.get(name=roles.ORGANISATION_ADMIN)
+    assert not is_organisation_admin(next_request(org_user))
+    org_user.groups.add(admins)
+    assert is_organisation_admin(next_request(org_user))
+    org_user.groups.remove(admins)
+    assert not is_organisation_admin(next_request(org_user))
