@@ -126,6 +126,13 @@ class Case(Ticket):
             ),
             # Serves My Cases: organisation scope ordered by newest.
             models.Index(fields=["organisation", "-opened_at"], name="case_org_opened"),
+            # Serves every visible-cases list newest first, and its capped count, from the index
+            # alone: the visibility filter (organisation IN …, or the caller) is checked on the
+            # index entries, so only the rows shown are read from the table (issue 9).
+            models.Index(
+                fields=["-opened_at", "-id", "organisation", "caller"],
+                name="case_visible_newest",
+            ),
         ]
 
     @property
