@@ -61,10 +61,10 @@ lint: install var/secret_key
 # it already holds N bench cases; runs the portal under gunicorn (2 sync workers) with
 # bench.settings and Redis as cache; measures each page against the ceiling endpoint in the
 # same run and writes var/bench/results-N.md. Exits non-zero if any answer is not a 200.
-#   make bench N=1000000 BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/mhhs_bench_1m
+#   make bench N=1000000        (each N has its own database, mhhs_bench_<N>)
 #   make bench BENCH_ARGS="--duration 20 --concurrency 4"
 N ?= 20000
-BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mhhs_bench
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mhhs_bench_$(N)
 BENCH_CACHE_URL ?= redis://127.0.0.1:6379/5
 BENCH_ARGS ?=
 .PHONY: bench

@@ -60,8 +60,11 @@ def test_bench_prints_the_sweep_and_transition_figures():
     assert re.search(r"^breach detection reads index ", text, re.M)
     steps = re.findall(r"^  (start|hold|resume|resolve)\s+(\d+) queries\s+[\d.]+ ms$", text, re.M)
     assert [name for name, _count in steps] == ["start", "hold", "resume", "resolve"]
-    # A transition's clock work is a constant handful of queries, whatever the table holds.
-    assert len({count for _name, count in steps}) == 1 and int(steps[0][1]) <= 8
+    # A transition's clock work is a constant handful of queries, whatever the table holds;
+    # the step that stops the triage clock also clears the case's mirrored triage deadline
+    # (one UPDATE, issue 9).
+    counts = [int(count) for _name, count in steps]
+    assert max(counts) <= 8 and max(counts) - min(counts) <= 1
     assert re.search(
         r"^whole transition through case_transition .*: \d+ queries, [\d.]+ ms$", text, re.M
     )
