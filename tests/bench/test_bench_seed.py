@@ -136,3 +136,17 @@ def test_seed_is_skipped_when_done_and_refuses_real_data(org_user):
     CaseFactory(caller=org_user)
     with pytest.raises(CommandError, match="not the bench's own"):
         call_command("bench_seed", cases=10, stdout=StringIO())
+
+
+@postgres_only
+def test_profile_shows_where_one_pages_time_goes(settings):
+    """`bench_run --profile PAGE` (issue 9.4): one page in-process under cProfile, without
+    gunicorn; an unknown page name is refused with the list of names."""
+    settings.ROOT_URLCONF = "bench.urls"
+    out = StringIO()
+    call_command("bench_run", cases=300, profile="my cases", stdout=out)
+    text = out.getvalue()
+    assert "My Cases: " in text and "ms a request in-process" in text
+    assert "cases/views.py" in text and "cumulative" in text
+    with pytest.raises(CommandError, match="choose one of: ceiling, My Cases"):
+        call_command("bench_run", cases=300, profile="nowhere", stdout=StringIO())
