@@ -146,6 +146,7 @@ def case_create(request):
 def _render_detail(request, case: Case, *, status: int = 200, **forms):
     finished = case.state in (Case.State.CLOSED, Case.State.CANCELLED)
     resolved = case.state == Case.State.RESOLVED
+    clocks = sla_timeline_for(case, for_participant=True)
     context = {
         "case": case,
         "timeline": journal_for(case, include_work_notes=False),
@@ -160,9 +161,9 @@ def _render_detail(request, case: Case, *, status: int = 200, **forms):
         "reject_form": forms.get("reject_form") or CaseRejectForm(),
         "form_errors": [form for form in forms.values() if form.errors],
         # §3.8/§3.10: once the desk has prioritised it, the participant sees the target date
-        # and their clocks (without the desk's internal ones).
-        "target_resolution": case_target_resolution(case),
-        "sla_clocks": sla_timeline_for(case, for_participant=True),
+        # and their clocks (without the desk's internal ones), read once for both.
+        "target_resolution": case_target_resolution(case, clocks=clocks),
+        "sla_clocks": clocks,
     }
     return _page(request, "cases/case_detail.html", context, current="case_list", status=status)
 

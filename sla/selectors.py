@@ -192,13 +192,29 @@ def sla_timeline_for(
     return views
 
 
-def case_target_resolution(case: Ticket, *, now: datetime | None = None) -> datetime | None:
+def case_target_resolution(
+    case: Ticket, *, now: datetime | None = None, clocks: list[ClockView] | None = None
+) -> datetime | None:
     """The target resolution date a participant sees once their case is prioritised (§3.8,
-    §7.2): the earliest deadline of its live resolution clocks, moved on while On Hold."""
+    §7.2): the earliest deadline of its live resolution clocks, moved on while On Hold.
+
+    `clocks`: the participant's timeline of this case (`sla_timeline_for(…,
+    for_participant=True)`) when the page has it already, so the clocks are read once a page.
+    """
     if not case.priority:
         return None
     now = now or timezone.now()
-    clocks = TicketSLA.objects.filter(
+    if clocks is not None:
+        deadlines = [
+            view.deadline
+            for view in clocks
+            if view.target_type == SLADefinition.TargetType.RESOLUTION
+            and view.target is not None
+            and not view.cancelled
+            and view.deadline is not None
+        ]
+        return min(deadlines, default=None)
+    rows = TicketSLA.objects.filter(
         ticket_type=ContentType.objects.get_for_model(case),
         ticket_id=case.pk,
         target_type=SLADefinition.TargetType.RESOLUTION,
@@ -206,7 +222,7 @@ def case_target_resolution(case: Ticket, *, now: datetime | None = None) -> date
         target__isnull=False,
         definition__visible_to_participants=True,
     )
-    deadlines = [d for d in (clock.projected_deadline(now) for clock in clocks) if d is not None]
+    deadlines = [d for d in (clock.projected_deadline(now) for clock in rows) if d is not None]
     return min(deadlines, default=None)
 
 

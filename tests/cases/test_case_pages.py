@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from cases.models import Case
-from cases.services import case_comment_add, case_transition
+from cases.services import case_classify, case_comment_add, case_transition
 from comms.models import OutboundMessage
 from tests.factories.accounts import UserFactory
 from tests.factories.cases import CaseFactory, category, text_upload
@@ -349,8 +349,8 @@ def test_my_cases_query_count_is_constant(
 # user's organisation tree, 4 the case with organisation, category, caller and re-route desk
 # joined, 5 the customer-visible journal with authors joined, 6 the attachments with
 # uploaders joined, 7 the participant's SLA clocks and 8 their events (plus
-# `header_queries`); permissions and the nav's check come from the access cache. The target resolution date costs one more query
-# once the desk has prioritised the case; this unprioritised case has none.
+# `header_queries`); permissions and the nav's check come from the access cache. The target
+# resolution date is read from the same clocks, so a prioritised case costs no more.
 CASE_DETAIL_QUERIES = 8
 
 
@@ -360,6 +360,7 @@ def test_case_detail_query_count_is_constant(
 ):
     """Detail pages cost a fixed number of queries whatever the history (docs/conventions.md §7)."""
     case = CaseFactory(caller=org_user, uploads=[text_upload()])
+    case = case_classify(case=case, actor=agent, impact=2, urgency=2)
     for index in range(comments):
         case_comment_add(case=case, actor=agent if index % 2 else org_user, body=f"Update {index}")
     org_client.get(detail_url(case))  # warm the access cache

@@ -94,6 +94,9 @@ def test_target_resolution_date_appears_once_the_case_is_prioritised(org_user, a
         assert case_target_resolution(case) is None
         case = case_classify(case=case, actor=agent, impact=Impact.LOW, urgency=Urgency.HIGH)
         assert case_target_resolution(case) == london(2026, 9, 7, 10, 0)
+        # The page reads its clocks once: from the participant's timeline, the same date.
+        clocks = sla_timeline_for(case, for_participant=True)
+        assert case_target_resolution(case, clocks=clocks) == london(2026, 9, 7, 10, 0)
 
 
 def test_clock_timeline_partial_renders_a_semantic_table_without_script(held_case):
