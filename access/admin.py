@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
+from core.admin import CappedCountAdminMixin
 from core.errors import DomainError
 
 from .forms import AccessTokenForm
@@ -39,7 +40,7 @@ class IntegrationTokenForm(AccessTokenForm):
 
 
 @admin.register(AccessToken)
-class AccessTokenAdmin(SimpleHistoryAdmin):
+class AccessTokenAdmin(CappedCountAdminMixin, SimpleHistoryAdmin):
     list_display = (
         "name",
         "user",
@@ -71,7 +72,6 @@ class AccessTokenAdmin(SimpleHistoryAdmin):
     )
     fields = readonly_fields
     actions = ["revoke_selected"]
-    show_full_result_count = False
     date_hierarchy = None
 
     @admin.display(description="Token starts")

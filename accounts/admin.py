@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.utils.html import format_html
 
-from core.admin import ServiceFormAdminMixin
+from core.admin import CappedCountAdminMixin, ServiceFormAdminMixin
 
 from .admin_history import AuditedHistoryAdmin
 from .audit import security_event_record
@@ -30,7 +30,7 @@ PRIVILEGE_FIELDS = ("kind", "is_staff", "is_superuser", "groups", "user_permissi
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(ServiceFormAdminMixin, AuditedHistoryAdmin):
+class OrganisationAdmin(CappedCountAdminMixin, ServiceFormAdminMixin, AuditedHistoryAdmin):
     """The organisation tree (§10.4), listed in tree order (the materialised path)."""
 
     list_display = (
@@ -47,7 +47,6 @@ class OrganisationAdmin(ServiceFormAdminMixin, AuditedHistoryAdmin):
     search_fields = ("name", "party_id", "market_participant_id")
     autocomplete_fields = ("parent",)
     ordering = ("path",)
-    show_full_result_count = False
     fields = (
         "name",
         "parent",
@@ -107,7 +106,7 @@ class ConsoleUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(ServiceFormAdminMixin, AuditedHistoryAdmin, DjangoUserAdmin):
+class UserAdmin(CappedCountAdminMixin, ServiceFormAdminMixin, AuditedHistoryAdmin, DjangoUserAdmin):
     """Users sign in with their email address; there is no username (§10.1)."""
 
     form = ConsoleUserChangeForm
@@ -119,7 +118,6 @@ class UserAdmin(ServiceFormAdminMixin, AuditedHistoryAdmin, DjangoUserAdmin):
     ordering = ("email",)
     autocomplete_fields = ("organisation",)
     filter_horizontal = ("groups", "user_permissions")
-    show_full_result_count = False
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Person", {"fields": ("full_name", "phone", "organisation")}),
@@ -274,7 +272,7 @@ class ServiceDeskAdmin(AuditedHistoryAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):
+class SecurityEventAdmin(CappedCountAdminMixin, admin.ModelAdmin):
     """The security event log (§10.5.3, §12), for service managers (`view_securityevent`).
 
     Never editable: no add, change or delete for anyone, superusers included, so the log can be
@@ -286,7 +284,6 @@ class SecurityEventAdmin(admin.ModelAdmin):
     list_filter = ("kind", "occurred_at", ("actor", admin.RelatedOnlyFieldListFilter))
     search_fields = ("email", "subject__email", "actor__email")
     ordering = ("-occurred_at", "-pk")
-    show_full_result_count = False
     fields = (
         "occurred_at",
         "kind",

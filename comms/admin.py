@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from core.admin import uk_time
+from core.admin import CappedCountAdminMixin, uk_time
 from core.errors import DomainError
 
 from .inbound import inbound_email_retry
@@ -16,12 +16,11 @@ RETRYABLE = (OutboundMessage.Status.DEAD, OutboundMessage.Status.PENDING)
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(admin.ModelAdmin):
+class OutboundMessageAdmin(CappedCountAdminMixin, admin.ModelAdmin):
     list_display = ("created", "status", "template", "to_email", "attempts", "sent_at")
     list_filter = ("status", "template")
     search_fields = ("to_email", "subject", "message_id")
     ordering = ("-created_at", "-id")
-    show_full_result_count = False
     actions = ("retry",)
     fields = (
         "template",
@@ -97,7 +96,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundEmail)
-class InboundEmailAdmin(admin.ModelAdmin):
+class InboundEmailAdmin(CappedCountAdminMixin, admin.ModelAdmin):
     """Replies by email as received (§10.2): what was attached, opened a case, or refused and why.
     Read-only: the record is the audit of what came in. A message that failed (issue 7) is kept
     whole and can be processed again with the Retry action."""
@@ -114,7 +113,6 @@ class InboundEmailAdmin(admin.ModelAdmin):
     list_filter = ("status", "source")
     search_fields = ("from_address", "subject", "message_id")
     date_hierarchy = "received_at"
-    show_full_result_count = False
     actions = ("retry",)
     exclude = ("raw_message",)
     readonly_fields = ("raw_preview",)

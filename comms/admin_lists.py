@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.admin_history import AuditedHistoryAdmin
-from core.admin import uk_time
+from core.admin import CappedCountAdminMixin, uk_time
 from core.errors import DomainError
 
 from .lists import distribution_list_approve, distribution_list_reject
@@ -72,7 +72,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(ListMembershipRequest)
-class ListMembershipRequestAdmin(DeskCanViewMixin, admin.ModelAdmin):
+class ListMembershipRequestAdmin(CappedCountAdminMixin, DeskCanViewMixin, admin.ModelAdmin):
     list_display = (
         "created",
         "requester",
@@ -86,7 +86,6 @@ class ListMembershipRequestAdmin(DeskCanViewMixin, admin.ModelAdmin):
     list_select_related = ("requester", "distribution_list", "case", "decided_by")
     search_fields = ("requester__email", "case__number")
     ordering = ("-created_at", "-id")
-    show_full_result_count = False
     actions = ("approve_selected", "reject_selected")
     fields = (
         "distribution_list",
@@ -168,7 +167,7 @@ class ListMembershipRequestAdmin(DeskCanViewMixin, admin.ModelAdmin):
 
 
 @admin.register(DistributionListMember.history.model)
-class DistributionListMemberHistoryAdmin(admin.ModelAdmin):
+class DistributionListMemberHistoryAdmin(CappedCountAdminMixin, admin.ModelAdmin):
     """Every member added to or removed from a list, by whom and when (§5.21, §12). Read-only;
     visible to whoever may view distribution lists."""
 
@@ -177,7 +176,6 @@ class DistributionListMemberHistoryAdmin(admin.ModelAdmin):
     list_filter = ("distribution_list", "history_type")
     search_fields = ("email", "user__email")
     ordering = ("-history_date", "-history_id")
-    show_full_result_count = False
 
     @admin.display(description="Change", ordering="history_type")
     def change(self, obj):

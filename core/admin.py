@@ -4,10 +4,12 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
+from django.contrib.admin.views.main import PAGE_VAR
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 
 from .errors import DomainError
+from .pagination import CappedPaginator
 
 UK_TIME = ZoneInfo("Europe/London")
 
@@ -65,3 +67,23 @@ class ServiceFormAdminMixin:
 
         RefusedForm.__name__ = form_class.__name__
         return RefusedForm
+
+
+class CappedCountAdminMixin:
+    """For changelists over tables that grow without bound (tickets, clocks, the outbox, the
+    security log): no count of the whole table, and the filtered list counted no further than
+    the page asked for needs — "1,000+" beyond (issue 9)."""
+
+    show_full_result_count = False
+    list_count_cap = 1000
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = CappedPaginator(
+            queryset,
+            per_page,
+            cap=self.list_count_cap,
+            orphans=orphans,
+            allow_empty_first_page=allow_empty_first_page,
+        )
+        paginator.look_ahead_to(request.GET.get(PAGE_VAR, 1))
+        return paginator

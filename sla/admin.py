@@ -27,6 +27,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from accounts.admin_history import AuditedHistoryAdmin
+from core.admin import CappedCountAdminMixin
 from tickets.models import Ticket
 from tickets.registry import ticket_types
 from tickets.selectors import can_view_all, visible_tickets
@@ -242,7 +243,7 @@ class ClockStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(TicketSLA)
-class TicketSLAAdmin(admin.ModelAdmin):
+class TicketSLAAdmin(CappedCountAdminMixin, admin.ModelAdmin):
     """Every clock, read-only, with time to breach; the timeline of a ticket's clocks on its page."""
 
     list_display = (
@@ -259,7 +260,6 @@ class TicketSLAAdmin(admin.ModelAdmin):
     list_select_related = ("definition",)
     search_fields = ("definition__name",)
     ordering = ("deadline", "id")
-    show_full_result_count = False
     list_per_page = 100
     fields = (
         "ticket_number",

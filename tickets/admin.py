@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.views.main import PAGE_VAR, ChangeList
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -20,9 +20,14 @@ from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin_history import AuditedHistoryAdmin
-from core.admin import ServiceFormAdminMixin, add_domain_error, error_fits_form, uk_time
+from core.admin import (
+    CappedCountAdminMixin,
+    ServiceFormAdminMixin,
+    add_domain_error,
+    error_fits_form,
+    uk_time,
+)
 from core.errors import DomainError
-from core.pagination import CappedPaginator
 
 from .extensions import console_extensions
 from .lifecycle import Action
@@ -108,7 +113,7 @@ class TicketChangeList(ChangeList):
         self.result_list = rows
 
 
-class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
+class TicketAdmin(CappedCountAdminMixin, ServiceFormAdminMixin, SimpleHistoryAdmin):
     """Shared console behaviour of every ticket type.
 
     Buttons, confirmation forms and their arguments come from the type's lifecycle
@@ -118,10 +123,7 @@ class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
     kernel's `ticket_act`.
     """
 
-    show_full_result_count = False
     list_per_page = 50
-    # Lists count at most this many rows (more reads "1,000+"), never the whole desk.
-    list_count_cap = 1000
     # The columns the list reads (its columns' fields, joined ones as "organisation__name");
     # empty: every column. Descriptions and notes are not read for a list of 50 (issue 9).
     list_only_fields: tuple[str, ...] = ()
@@ -138,18 +140,6 @@ class TicketAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
 
     def get_changelist(self, request, **kwargs):
         return TicketChangeList
-
-    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
-        """Counts no further than the page asked for needs (issue 9): "1,000+", not a scan."""
-        paginator = CappedPaginator(
-            queryset,
-            per_page,
-            cap=self.list_count_cap,
-            orphans=orphans,
-            allow_empty_first_page=allow_empty_first_page,
-        )
-        paginator.look_ahead_to(request.GET.get(PAGE_VAR, 1))
-        return paginator
 
     def __getattr__(self, name):
         # List columns contributed by extensions (`time_to_breach`), looked up when the list

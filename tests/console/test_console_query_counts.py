@@ -61,3 +61,32 @@ def test_triage_queue_query_count_is_constant(
         response = agent_client.get(reverse("admin:cases_case_triage_queue"))
     assert response.status_code == 200
     assert len(response.context["rows"]) == size
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "cases.case",
+        "incidents.incident",
+        "sla.ticketsla",
+        "comms.outboundmessage",
+        "comms.inboundemail",
+        "accounts.securityevent",
+        "accounts.user",
+        "access.accesstoken",
+    ],
+)
+def test_lists_of_growing_tables_count_no_further_than_the_page(label, rf):
+    """Issue 9: the console never counts a whole growing table; its paginator stops counting
+    past the page asked for ("1,000+")."""
+    from django.apps import apps
+    from django.contrib import admin
+
+    from core.admin import CappedCountAdminMixin
+    from core.pagination import CappedPaginator
+
+    model_admin = admin.site._registry[apps.get_model(label)]
+    assert isinstance(model_admin, CappedCountAdminMixin)
+    assert not model_admin.show_full_result_count
+    paginator = model_admin.get_paginator(rf.get("/", {"p": "3"}), [], 50)
+    assert isinstance(paginator, CappedPaginator) and paginator.horizon == 1000
