@@ -137,3 +137,14 @@ def test_cases_without_a_triage_clock_follow_those_with_one_in_the_queue(
     assert phoned.triage_due_at is None and portal.triage_due_at is not None
     html = agent_client.get(reverse("admin:cases_case_triage_queue")).content.decode()
     assert html.index(portal.number) < html.index(phoned.number)
+
+
+def test_a_search_past_the_cap_says_1000_plus_results(org_user, agent_client, monkeypatch):
+    from cases.admin import CaseAdmin
+
+    monkeypatch.setattr(CaseAdmin, "list_count_cap", 2)
+    monkeypatch.setattr(CaseAdmin, "list_per_page", 1)
+    for _ in range(4):
+        CaseFactory(caller=org_user, short_description="Settlement file late")
+    html = " ".join(agent_client.get(CASES, {"q": "Settlement"}).content.decode().split())
+    assert "2+ results" in html
