@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.services import organisation_create
 from cases.models import Case
 from cases.selectors import case_list_for
+from core.bulk_seed import insert_select_sql
 from core.pagination import capped_count
 from tests.factories.accounts import UserFactory
 from tickets.api_common import TicketPagination
@@ -43,25 +44,11 @@ def _seed_cases(organisation_ids: list[int], caller_id: int) -> None:
         "updated_at": "%(now)s",
         "no_party_id": "TRUE",
     }
-    columns, values, params = [], [], {"now": timezone.now()}
-    for field in Case._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(field.column)
-        if field.attname in explicit or field.name in explicit:
-            values.append(explicit.get(field.attname) or explicit[field.name])
-        elif field.null:
-            values.append("NULL")
-        else:
-            key = f"default_{field.column}"
-            params[key] = field.get_db_prep_save(field.get_default(), connection)
-            values.append(f"%({key})s")
+    sql, params = insert_select_sql(
+        Case, explicit, source=f"FROM generate_series(1, {CASES}) AS s(i)"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Case._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
-            f"SELECT {', '.join(values)} FROM generate_series(1, {CASES}) AS s(i)",
-            params,
-        )
+        cursor.execute(sql, {**params, "now": timezone.now()})
         cursor.execute(f"ANALYZE {Case._meta.db_table}")
 
 
