@@ -106,11 +106,12 @@ class TicketChangeList(ChangeList):
 
     def get_results(self, request):
         super().get_results(request)
+        # Reading the page fills the queryset's result cache, so the values set here are on
+        # the very objects the list (and any formset built from it) iterates.
         rows = list(self.result_list)
         for extension in console_extensions():
             if extension.annotate_rows is not None:
                 extension.annotate_rows(rows)
-        self.result_list = rows
 
 
 class TicketAdmin(CappedCountAdminMixin, ServiceFormAdminMixin, SimpleHistoryAdmin):
