@@ -1,15 +1,16 @@
-"""What a user may do, kept in the cache between requests (issue 9).
+"""What a user may do and see, kept in the cache between requests (issue 9).
 
-Every page asks "may this user see every organisation's cases?" and the navigation asks "is
-this user an organisation admin?". Django answers from two permission queries and a group
-query on every request; here the answers — the user's permissions and group names — are read
-once and kept in the cache (Redis in production) until something that could change them
-changes.
+Every page asks "may this user see every organisation's cases?", "which organisations are in
+their tree?" and the navigation asks "is this user an organisation admin?". Django answers
+from several queries on every request; here the answers — the user's permissions, group
+names, organisation tree and resolver groups — are read once and kept in the cache (Redis in
+production) until something that could change them changes.
 
 Invalidation is by signal, so no path can forget it:
 - a user saved or deleted (active, superuser, kind, organisation…): that user's entry goes;
-- group membership, a user's or a group's permissions, a group or permission saved or
-  deleted: the generation changes, which retires every entry at once.
+- group or resolver-group membership, a user's or a group's permissions, a group,
+  permission, resolver group or organisation saved or deleted (an organisation moved moves
+  its subtree): the generation changes, which retires every entry at once.
 Both happen immediately and again when the transaction commits, so a request that read the
 old rows while the change was in flight cannot keep them.
 """
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Subquery
 
 GENERATION_KEY = "access-facts:generation"
 ENTRY_KEY = "access-facts:user:{pk}"
@@ -30,12 +32,33 @@ ENTRY_SECONDS = 3600
 class AccessFacts:
     permissions: frozenset[str]
     groups: frozenset[str]
+    # The organisation the tree below was read for, and the tree's ids (§10.4).
+    organisation_id: int | None
+    organisation_ids: tuple[int, ...]
+    resolver_group_ids: tuple[int, ...]
 
 
 def _load(user) -> AccessFacts:
-    groups = frozenset(user.groups.values_list("name", flat=True))
+    from .models import Organisation, ResolverGroup
+
+    organisation_ids: tuple[int, ...] = ()
+    if user.organisation_id:
+        own_path = Organisation.objects.filter(pk=user.organisation_id).values("path")[:1]
+        organisation_ids = tuple(
+            Organisation.objects.filter(path__startswith=Subquery(own_path))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     return AccessFacts(
-        permissions=frozenset(ModelBackend().get_all_permissions(user)), groups=groups
+        permissions=frozenset(ModelBackend().get_all_permissions(user)),
+        groups=frozenset(user.groups.values_list("name", flat=True)),
+        organisation_id=user.organisation_id,
+        organisation_ids=organisation_ids,
+        resolver_group_ids=tuple(
+            ResolverGroup.members.through.objects.filter(user_id=user.pk)
+            .order_by("resolvergroup_id")
+            .values_list("resolvergroup_id", flat=True)
+        ),
     )
 
 
@@ -44,7 +67,7 @@ def access_facts(user) -> AccessFacts:
     from the cache when its entry is of the current generation, else from the database (and
     stored). One cache round trip when warm."""
     facts = getattr(user, "_access_facts", None)
-    if facts is not None:
+    if facts is not None and facts.organisation_id == user.organisation_id:
         return facts
     key = ENTRY_KEY.format(pk=user.pk)
     found = cache.get_many([GENERATION_KEY, key])
@@ -54,7 +77,12 @@ def access_facts(user) -> AccessFacts:
         if not cache.add(GENERATION_KEY, generation, timeout=None):
             generation = cache.get(GENERATION_KEY)
     entry = found.get(key)
-    if entry is not None and entry[0] == generation and generation is not None:
+    if (
+        entry is not None
+        and entry[0] == generation
+        and generation is not None
+        and entry[1].organisation_id == user.organisation_id
+    ):
         facts = entry[1]
     else:
         facts = _load(user)

@@ -4,7 +4,8 @@ from allauth.account.models import EmailAddress
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from . import roles
-from .models import Organisation, ResolverGroup, User
+from .models import Organisation, User
+from .permission_cache import access_facts
 
 PENDING_REGISTRATIONS_SHOWN = 50
 
@@ -21,37 +22,20 @@ def visible_organisation_ids(user) -> tuple[int, ...]:
     """The ids of the user's organisation and every one below it, active or not (§10.4): the
     tickets of these organisations are the user's to see.
 
-    One query, remembered on the user object (which lives for one request), so every list and
-    count on a page filters by `organisation_id IN (…)`, which the `(organisation, -opened_at)`
-    indexes serve, rather than joining organisations for a path prefix on every row.
+    From the access cache (`permission_cache.access_facts`), so every list and count on a page
+    filters by `organisation_id IN (…)`, which the case indexes serve, rather than joining
+    organisations for a path prefix on every row.
     """
     if not (user and user.is_authenticated and user.organisation_id):
         return ()
-    cached = getattr(user, "_visible_organisation_ids", None)
-    if cached is None or cached[0] != user.organisation_id:
-        own_path = Organisation.objects.filter(pk=user.organisation_id).values("path")[:1]
-        ids = tuple(
-            Organisation.objects.filter(path__startswith=Subquery(own_path))
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        cached = user._visible_organisation_ids = (user.organisation_id, ids)
-    return cached[1]
+    return access_facts(user).organisation_ids
 
 
 def resolver_group_ids(user) -> tuple[int, ...]:
-    """The resolver groups the user belongs to; one query, remembered on the user object."""
+    """The resolver groups the user belongs to, from the access cache."""
     if not (user and user.is_authenticated):
         return ()
-    cached = getattr(user, "_resolver_group_ids", None)
-    if cached is None:
-        cached = tuple(
-            ResolverGroup.members.through.objects.filter(user_id=user.pk)
-            .order_by("resolvergroup_id")
-            .values_list("resolvergroup_id", flat=True)
-        )
-        user._resolver_group_ids = cached
-    return cached
+    return access_facts(user).resolver_group_ids
 
 
 def organisation_descendants(organisation: Organisation) -> QuerySet:

@@ -144,10 +144,12 @@ def connect() -> None:
 
 
 def _connect_access_cache() -> None:
-    """Keep `permission_cache` honest: any change to who may do what retires cached answers."""
+    """Keep `permission_cache` honest: any change to who may do or see what retires cached
+    answers (organisations: the tree; resolver groups: their members' queues)."""
     from django.contrib.auth.models import Permission
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
+    from .models import Organisation, ResolverGroup
     from .permission_cache import on_access_changed, on_user_changed
 
     user_model = get_user_model()
@@ -155,7 +157,7 @@ def _connect_access_cache() -> None:
         signal.connect(
             on_user_changed, sender=user_model, dispatch_uid=f"access-facts-user-{signal}"
         )
-        for model in (Group, Permission):
+        for model in (Group, Permission, Organisation, ResolverGroup):
             signal.connect(
                 on_access_changed, sender=model, dispatch_uid=f"access-facts-{model}-{signal}"
             )
@@ -163,6 +165,7 @@ def _connect_access_cache() -> None:
         user_model.groups.through,
         user_model.user_permissions.through,
         Group.permissions.through,
+        ResolverGroup.members.through,
     ):
         m2m_changed.connect(
             on_access_changed, sender=through, dispatch_uid=f"access-facts-{through}"

@@ -90,3 +90,34 @@ def test_the_organisation_admin_nav_follows_the_role(org_user):
     assert is_organisation_admin(next_request(org_user))
     org_user.groups.remove(admins)
     assert not is_organisation_admin(next_request(org_user))
+
+
+def test_a_new_organisation_below_joins_the_tree_at_once(org_user, org):
+    """§10.4: cases of an organisation created below the user's become visible at once."""
+    from accounts.selectors import visible_organisation_ids
+    from accounts.services import organisation_create
+
+    before = visible_organisation_ids(next_request(org_user))
+    child = organisation_create(name="New subsidiary", parent=org)
+    assert visible_organisation_ids(next_request(org_user)) == tuple(sorted((*before, child.pk)))
+
+
+def test_moving_a_user_to_another_organisation_changes_their_tree(org_user, other_org_user):
+    from accounts.selectors import visible_organisation_ids
+
+    assert other_org_user.organisation_id not in visible_organisation_ids(next_request(org_user))
+    org_user.organisation = other_org_user.organisation
+    org_user.save()
+    assert other_org_user.organisation_id in visible_organisation_ids(next_request(org_user))
+
+
+def test_joining_a_resolver_group_opens_its_queue_at_once(resolver, db):
+    from accounts.models import ResolverGroup
+    from accounts.selectors import resolver_group_ids
+
+    group = ResolverGroup.objects.create(name="Cache test resolvers", email="rg@mhhs.example")
+    assert group.pk not in resolver_group_ids(next_request(resolver))
+    group.members.add(resolver)
+    assert group.pk in resolver_group_ids(next_request(resolver))
+    group.members.remove(resolver)
+    assert group.pk not in resolver_group_ids(next_request(resolver))

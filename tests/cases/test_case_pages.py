@@ -315,12 +315,12 @@ def test_my_cases_paginates_25_per_page_and_keeps_the_filter(org_user, org_clien
 
 # The My Cases page costs the same number of queries at any list size, once the user's
 # access facts are cached (the first page of a session also reads permissions and groups):
-#  1 session, 2 user, 3 the ids of the user's organisation tree (issue 9: the list filters by
-#  `organisation_id IN (…)`), 4 the paginator's count, capped at 1,000 rows, 5 the page of
-#  cases with organisation, category and caller joined (plus the header's unread-notification
-#  count, see `header_queries`). Permissions (visible_tickets asks for view_all/work_group)
-#  and the nav's organisation-admin check come from the access cache.
-MY_CASES_QUERIES = 5
+#  1 session, 2 user, 3 the paginator's count, capped at 1,000 rows, 4 the page of cases with
+#  organisation, category and caller joined (plus the header's unread-notification count, see
+#  `header_queries`). Permissions (visible_tickets asks for view_all/work_group), the ids of
+#  the user's organisation tree (issue 9: the list filters by `organisation_id IN (…)`) and
+#  the nav's organisation-admin check come from the access cache.
+MY_CASES_QUERIES = 4
 
 
 def header_queries(settings) -> int:
@@ -345,13 +345,13 @@ def test_my_cases_query_count_is_constant(
 
 # --- case detail ------------------------------------------------------------------------
 
-# The case page costs the same at any history length: 1 session, 2 user, 3 the ids of the
-# user's organisation tree, 4 the case with organisation, category, caller and re-route desk
-# joined, 5 the customer-visible journal with authors joined, 6 the attachments with
-# uploaders joined, 7 the participant's SLA clocks and 8 their events (plus
-# `header_queries`); permissions and the nav's check come from the access cache. The target
-# resolution date is read from the same clocks, so a prioritised case costs no more.
-CASE_DETAIL_QUERIES = 8
+# The case page costs the same at any history length: 1 session, 2 user, 3 the case with
+# organisation, category, caller and re-route desk joined, 4 the customer-visible journal
+# with authors joined, 5 the attachments with uploaders joined, 6 the participant's SLA
+# clocks and 7 their events (plus `header_queries`); permissions, the organisation tree and
+# the nav's check come from the access cache. The target resolution date is read from the
+# same clocks, so a prioritised case costs no more.
+CASE_DETAIL_QUERIES = 7
 
 
 @pytest.mark.parametrize("comments", [2, 20])
