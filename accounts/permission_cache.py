@@ -23,8 +23,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Subquery
 
-GENERATION_KEY = "access-facts:generation"
-ENTRY_KEY = "access-facts:user:{pk}"
+# Bump FACTS_VERSION whenever `AccessFacts` changes shape: entries written by an older release
+# are then simply not found, rather than read with fields missing.
+FACTS_VERSION = 2
+GENERATION_KEY = f"access-facts:v{FACTS_VERSION}:generation"
+ENTRY_KEY = f"access-facts:v{FACTS_VERSION}:user:{{pk}}"
 ENTRY_SECONDS = 3600
 
 
@@ -77,12 +80,7 @@ def access_facts(user) -> AccessFacts:
         if not cache.add(GENERATION_KEY, generation, timeout=None):
             generation = cache.get(GENERATION_KEY)
     entry = found.get(key)
-    if (
-        entry is not None
-        and entry[0] == generation
-        and generation is not None
-        and entry[1].organisation_id == user.organisation_id
-    ):
+    if _current(entry, generation, user):
         facts = entry[1]
     else:
         facts = _load(user)
@@ -93,6 +91,19 @@ def access_facts(user) -> AccessFacts:
     # permission check that falls through to it asks no query either.
     user._perm_cache = set(facts.permissions)
     return facts
+
+
+def _current(entry, generation, user) -> bool:
+    """Whether a cached entry may answer: of this generation, of the facts' current shape, and
+    read for the organisation the user is in now."""
+    return (
+        generation is not None
+        and isinstance(entry, tuple)
+        and len(entry) == 2
+        and entry[0] == generation
+        and isinstance(entry[1], AccessFacts)
+        and getattr(entry[1], "organisation_id", object()) == user.organisation_id
+    )
 
 
 def forget_user(pk) -> None:

@@ -121,3 +121,18 @@ def test_joining_a_resolver_group_opens_its_queue_at_once(resolver, db):
     assert group.pk in resolver_group_ids(next_request(resolver))
     group.members.remove(resolver)
     assert group.pk not in resolver_group_ids(next_request(resolver))
+
+
+def test_an_entry_of_another_shape_is_read_again_not_trusted(org_user):
+    """An entry left in the cache by an older release (or anything else under the key) is a
+    miss, never an error."""
+    from django.core.cache import cache
+
+    from accounts.permission_cache import ENTRY_KEY, GENERATION_KEY
+
+    next_request(org_user).has_perm(VIEW_ALL)
+    generation = cache.get(GENERATION_KEY)
+    for junk in [(generation, object()), (generation,), "facts", (generation, {"perms": []})]:
+        cache.set(ENTRY_KEY.format(pk=org_user.pk), junk)
+        assert not next_request(org_user).has_perm(VIEW_ALL)
+        assert next_request(org_user).organisation_id == org_user.organisation_id
