@@ -56,10 +56,15 @@ from .models import Case
 DESK_ONLY_FIELDS = ("impact", "urgency", "priority")
 
 
-def _case_queryset():
-    return Case.objects.select_related(
-        "category", "organisation", "caller", "assignment_group", "assigned_to", "rerouted_to"
-    ).order_by("-opened_at", "-pk")
+# What a case's detail joins: the staff-only assignment is not joined for participants, who
+# never see it (issue 9: every join is compiled and read on each request).
+_DETAIL_RELATIONS = ("category", "organisation", "caller", "rerouted_to")
+_STAFF_RELATIONS = ("assignment_group", "assigned_to")
+
+
+def _case_queryset(*, staff: bool = True):
+    relations = _DETAIL_RELATIONS + (_STAFF_RELATIONS if staff else ())
+    return Case.objects.select_related(*relations).order_by("-opened_at", "-pk")
 
 
 # The columns a list row serializes (`CaseSummarySerializer`): not descriptions, notes or the
@@ -92,7 +97,7 @@ def _case_list_queryset():
 
 
 def _case_get(*, user, number: str) -> Case:
-    return ticket_get_visible(_case_queryset(), user=user, number=number)
+    return ticket_get_visible(_case_queryset(staff=is_desk_user(user)), user=user, number=number)
 
 
 def _linked_incidents(case: Case, *, user):

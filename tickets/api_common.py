@@ -381,12 +381,14 @@ class StaffOnlyFieldsMixin:
 
     staff_only_fields: tuple[str, ...] = ()
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        if not is_desk_user(_request_user(self)):
-            for name in self.staff_only_fields:
-                data.pop(name, None)
-        return data
+    @property
+    def _readable_fields(self):
+        # Left out before serializing, not after: a participant's detail neither reads the
+        # staff-only relations (no query for them) nor computes their values.
+        fields = super()._readable_fields
+        if is_desk_user(_request_user(self)):
+            return fields
+        return [field for field in fields if field.field_name not in self.staff_only_fields]
 
 
 class StaffOnlyFieldsExtension(OpenApiSerializerExtension):

@@ -288,6 +288,26 @@ def test_list_without_credentials_is_401(tree_cases):
     assert error(response)["code"] == "not_authenticated"
 
 
+@pytest.mark.parametrize("comments", [2, 20])
+def test_case_detail_query_count_is_constant(org_user, agent, django_assert_num_queries, comments):
+    """Issue 9: a participant's case detail reads the case and nothing else, whatever its
+    history: no staff-only relation (assignment, links) is joined or loaded for them."""
+    case = CaseFactory(caller=org_user)
+    for index in range(comments):
+        case_comment_add(case=case, actor=agent, body=f"Update {index}")
+    client = api_client(org_user)
+    url = reverse("api:case_detail", kwargs={"number": case.number})
+    client.get(url)  # the token's first use stamps last-used; the access cache warms
+    # 1 token joined with its user; 2 the case with category, organisation, caller and
+    # re-route desk joined.
+    with django_assert_num_queries(2):
+        response = client.get(url)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["number"] == case.number
+    assert not {"assignment_group", "assigned_to", "links"} & set(body)
+
+
 @pytest.mark.parametrize("size", [2, 20])
 def test_case_list_query_count_is_constant(org_user, django_assert_num_queries, size):
     """docs/conventions.md §7: the list costs the same number of queries at any size."""
