@@ -213,7 +213,10 @@ class TicketPagination(BasePagination):
         if not self.page or not (self.has_next if forwards else self.has_previous):
             return None
         edge = self.page[-1] if forwards else self.page[0]
-        token = self._encode(edge.opened_at, edge.pk, backwards=not forwards)
+        if isinstance(edge, dict):  # a page read as `.values(…)` rows
+            token = self._encode(edge["opened_at"], edge["pk"], backwards=not forwards)
+        else:
+            token = self._encode(edge.opened_at, edge.pk, backwards=not forwards)
         url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
         return replace_query_param(url, self.cursor_query_param, token)
 
