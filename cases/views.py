@@ -36,7 +36,10 @@ from .selectors import (
     case_get_for,
     case_list_for,
     case_open_count_for,
+    case_row,
+    case_rows,
     case_state_filter_choices,
+    case_url_template,
 )
 
 CASES_PER_PAGE = 25
@@ -77,7 +80,12 @@ def home(request):
     context = {
         "attached": attached,
         "open_count": case_open_count_for(user) if attached or user.is_staff else 0,
-        "recent_cases": case_list_for(user)[:5] if attached else [],
+        "recent_cases": [
+            case_row(row, url_template=case_url_template())
+            for row in case_rows(case_list_for(user))[:5]
+        ]
+        if attached
+        else [],
     }
     return _page(request, "cases/home.html", context, current="home")
 
@@ -88,14 +96,16 @@ def case_list(request):
     """My Cases: the cases of the user's organisation tree (§10.4), filtered and paginated."""
     filter_form = CaseListFilterForm(request.GET or None, state_choices=case_state_filter_choices())
     state, q = filter_form.values() if filter_form.is_bound else ("", "")
-    paginator = CappedPaginator(case_list_for(request.user, state=state, q=q), CASES_PER_PAGE)
+    cases = case_rows(case_list_for(request.user, state=state, q=q))
+    url_template = case_url_template()
+    paginator = CappedPaginator(cases, CASES_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "filter_form": filter_form,
         "filtered": bool(state or q),
         "page": page,
         "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
-        "cases": page.object_list,
+        "cases": [case_row(row, url_template=url_template) for row in page.object_list],
         "filter_query": urlencode({k: v for k, v in (("state", state), ("q", q)) if v}),
     }
     return _page(request, "cases/case_list.html", context, current="case_list")
