@@ -122,7 +122,7 @@ def case_list_for(user, state: str | None = None, q: str | None = None) -> Query
 def case_open_count_for(user) -> str:
     """How many of the cases `user` may see are still open (New, In Progress, On Hold), as
     shown: "12", or "1,000+" past the cap, so the home page never counts a whole desk."""
-    count, more = capped_count(case_list_for(user, state=OPEN).order_by())
+    count, more = capped_count(case_list_for(user, state=OPEN))
     return f"{count:,}+" if more else f"{count:,}"
 
 

@@ -96,9 +96,9 @@ def case_list(request):
     """My Cases: the cases of the user's organisation tree (§10.4), filtered and paginated."""
     filter_form = CaseListFilterForm(request.GET or None, state_choices=case_state_filter_choices())
     state, q = filter_form.values() if filter_form.is_bound else ("", "")
-    cases = case_rows(case_list_for(request.user, state=state, q=q))
+    cases = case_list_for(request.user, state=state, q=q)
     url_template = case_url_template()
-    paginator = CappedPaginator(cases, CASES_PER_PAGE)
+    paginator = CappedPaginator(case_rows(cases), CASES_PER_PAGE, counting=cases)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "filter_form": filter_form,

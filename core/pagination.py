@@ -9,6 +9,7 @@ Past the cap the total is shown as "1,000+" and the page links stop at "next".
 from functools import cached_property
 
 from django.core.paginator import Paginator
+from django.db.models import F
 
 # Past this page number nobody is paging by hand; the count would scan as far as the offset.
 MAX_PAGE_NUMBER = 100_000
@@ -22,8 +23,11 @@ class CappedPaginator(Paginator):
     and `count_display` reads "1,000+".
     """
 
-    def __init__(self, object_list, per_page, *, cap: int = 1000, **kwargs):
+    def __init__(self, object_list, per_page, *, cap: int = 1000, counting=None, **kwargs):
+        """`counting`: the queryset to count when `object_list` is a derived form of it (its
+        `.values(…)` rows, whose joins would otherwise be counted too); default `object_list`."""
         super().__init__(object_list, per_page, **kwargs)
+        self.counting = counting
         self.cap = cap
         self.horizon = cap
         self.capped = False
@@ -51,9 +55,9 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        rows = self.object_list
-        if hasattr(rows, "order_by"):
-            rows = rows.order_by()  # counting needs no order; the planner picks the cheapest
+        rows = self.object_list if self.counting is None else self.counting
+        if hasattr(rows, "values"):
+            rows = _counting_window(rows)
         window = rows[: self.horizon + 1]
         seen = len(window) if isinstance(window, list | tuple) else window.count()
         self.capped = seen > self.horizon
@@ -79,7 +83,26 @@ class CappedPaginator(Paginator):
         return [*head, *range(first, last + 1), self.ELLIPSIS]
 
 
+def _counting_window(rows):
+    """The rows to count: the key alone, in the list's own order when that order is plain
+    columns — the index the page is read through then answers the count too, from the same
+    pages the list just read (at a million cases, an index-only scan of 1.4 ms, where an
+    unordered count chose a sequential scan of cold pages: 4–5 ms). An order by an annotation
+    is dropped: it would be computed for every row counted. Joins already in the queryset
+    stay (and cost the index-only plan): count the model queryset, not its `.values(…)`
+    rows (`counting=`)."""
+    meta = rows.model._meta
+    columns = (
+        {"pk"} | {f.name for f in meta.concrete_fields} | {f.attname for f in meta.concrete_fields}
+    )
+    ordering = rows.query.order_by or (meta.ordering if rows.query.default_ordering else ())
+    plain = all(isinstance(o, str) and o.lstrip("-") in columns for o in ordering)
+    # Selected under a name of its own, so an order by "pk" stays a column, not "1 DESC".
+    rows = rows.values(counted=F("pk"))
+    return rows if plain else rows.order_by()
+
+
 def capped_count(queryset, cap: int = 1000) -> tuple[int, bool]:
     """How many rows, counting no further than `cap`: (count, True) when there are more."""
-    seen = queryset[: cap + 1].count()
+    seen = _counting_window(queryset)[: cap + 1].count()
     return min(seen, cap), seen > cap

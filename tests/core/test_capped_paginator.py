@@ -77,7 +77,43 @@ def test_a_queryset_is_counted_without_its_order_and_no_further_than_the_cap(
         page = paginator.get_page(1)
         assert len(page.object_list) == 5
     count_sql = captured.captured_queries[0]["sql"]
-    assert "LIMIT 11" in count_sql and "ORDER BY" not in count_sql
+    assert "LIMIT 11" in count_sql
+    # Only the key is selected, in the list's own order (plain columns: an index serves it).
+    assert "codename" not in count_sql.split("FROM")[1].split("ORDER BY")[0].split("SELECT")[1]
+    assert 'ORDER BY "auth_permission"."codename"' in count_sql
     assert paginator.capped and paginator.count_display == "10+"
     assert capped_count(Permission.objects.all(), cap=10) == (10, True)
     assert capped_count(Permission.objects.all(), cap=total) == (total, False)
+
+
+@pytest.mark.django_db
+def test_a_page_of_values_rows_is_counted_by_its_key_alone(django_assert_num_queries):
+    from django.contrib.auth.models import Permission
+
+    rows = Permission.objects.order_by("codename").values("codename", "content_type__app_label")
+    paginator = CappedPaginator(rows, 5, cap=10)
+    with django_assert_num_queries(2) as captured:
+        page = paginator.get_page(1)
+        assert set(page.object_list[0]) == {"codename", "content_type__app_label"}
+    count_sql = captured.captured_queries[0]["sql"]
+    assert '"auth_permission"."id"' in count_sql.split("FROM")[1]
+    assert "app_label" not in count_sql
+    # Counting the model queryset instead leaves the values' join out altogether.
+    paginator = CappedPaginator(rows, 5, cap=10, counting=Permission.objects.order_by("codename"))
+    with django_assert_num_queries(1) as captured:
+        assert paginator.count == 10 and paginator.capped
+    assert "django_content_type" not in captured.captured_queries[0]["sql"]
+
+
+@pytest.mark.django_db
+def test_an_order_by_an_annotation_is_not_computed_for_the_count(django_assert_num_queries):
+    from django.contrib.auth.models import Permission
+    from django.db.models import Count
+
+    rows = Permission.objects.annotate(holders=Count("group")).order_by("-holders", "pk")
+    paginator = CappedPaginator(rows, 5, cap=10)
+    with django_assert_num_queries(2) as captured:
+        assert len(paginator.get_page(1).object_list) == 5
+    count_sql = captured.captured_queries[0]["sql"]
+    assert "ORDER BY" not in count_sql and "COUNT(" in count_sql
+    assert "ORDER BY" in captured.captured_queries[1]["sql"]  # the page keeps its order
