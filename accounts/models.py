@@ -50,7 +50,7 @@ class Organisation(models.Model):
     class Meta:
         ordering = ["name"]
         indexes = [
-            # Serves the visibility selector: organisation__path__startswith=<user's org path>.
+            # Serves `accounts.selectors.organisation_tree`: path__startswith=<an org's path>.
             models.Index(
                 fields=["path"], name="org_path_prefix", opclasses=["varchar_pattern_ops"]
             ),

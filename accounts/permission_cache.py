@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Subquery
 
 # Bump FACTS_VERSION whenever `AccessFacts` changes shape: entries written by an older release
 # are then simply not found, rather than read with fields missing.
@@ -42,15 +41,13 @@ class AccessFacts:
 
 
 def _load(user) -> AccessFacts:
-    from .models import Organisation, ResolverGroup
+    from .models import ResolverGroup
+    from .selectors import organisation_tree
 
     organisation_ids: tuple[int, ...] = ()
     if user.organisation_id:
-        own_path = Organisation.objects.filter(pk=user.organisation_id).values("path")[:1]
         organisation_ids = tuple(
-            Organisation.objects.filter(path__startswith=Subquery(own_path))
-            .order_by("pk")
-            .values_list("pk", flat=True)
+            organisation_tree(user.organisation_id).order_by("pk").values_list("pk", flat=True)
         )
     return AccessFacts(
         permissions=frozenset(ModelBackend().get_all_permissions(user)),

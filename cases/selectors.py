@@ -25,20 +25,6 @@ def case_state_filter_choices() -> list[tuple[str, str]]:
     return [("", "All cases"), (OPEN, "All open cases"), *Case.State.choices]
 
 
-# What a list row shows (number, subject, status, organisation, category, opened, raised by):
-# only these columns are read, not descriptions and resolution notes (issue 9).
-CASE_LIST_FIELDS = (
-    "number",
-    "short_description",
-    "state",
-    "opened_at",
-    "organisation__name",
-    "category__name",
-    "caller__full_name",
-    "caller__email",
-)
-
-
 @dataclass(frozen=True, slots=True)
 class CaseRow:
     """One My Cases row as the list shows it, built from plain values: a page of 25 builds no
@@ -102,12 +88,10 @@ def case_list_for(user, state: str | None = None, q: str | None = None) -> Query
     """The cases `user` may see, newest first, optionally by state and by number or subject.
 
     One query for the page and one for its (capped) count at any size: organisation, category
-    and caller come through the join, with only the columns a row shows.
+    and caller come through the join. List pages read it as plain rows (`case_rows`).
     """
-    cases = (
-        visible_tickets(Case.objects.all(), user=user)
-        .select_related("organisation", "category", "caller")
-        .only(*CASE_LIST_FIELDS)
+    cases = visible_tickets(Case.objects.all(), user=user).select_related(
+        "organisation", "category", "caller"
     )
     if state == OPEN:
         cases = cases.filter(state__in=Case.OPEN_STATES)
