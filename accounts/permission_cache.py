@@ -1,13 +1,15 @@
 """What a user may do and see, kept in the cache between requests (issue 9).
 
 Every page asks "may this user see every organisation's cases?", "which organisations are in
-their tree?" and the navigation asks "is this user an organisation admin?". Django answers
-from several queries on every request; here the answers — the user's permissions, group
-names, organisation tree and resolver groups — are read once and kept in the cache (Redis in
-production) until something that could change them changes.
+their tree?", the navigation asks "is this user an organisation admin?" and every staff page
+"has this person set up TOTP?" (§10.5.2). Django answers from several queries on every
+request; here the answers — the user's permissions, group names, organisation tree, resolver
+groups and whether they have a TOTP authenticator — are read once and kept in the cache (Redis
+in production) until something that could change them changes.
 
 Invalidation is by signal, so no path can forget it:
-- a user saved or deleted (active, superuser, kind, organisation…): that user's entry goes;
+- a user saved or deleted (active, superuser, kind, organisation…), or one of their
+  authenticators added or removed: that user's entry goes;
 - group or resolver-group membership, a user's or a group's permissions, a group,
   permission, resolver group or organisation saved or deleted (an organisation moved moves
   its subtree): the generation changes, which retires every entry at once.
@@ -24,7 +26,7 @@ from django.db import transaction
 
 # Bump FACTS_VERSION whenever `AccessFacts` changes shape: entries written by an older release
 # are then simply not found, rather than read with fields missing.
-FACTS_VERSION = 2
+FACTS_VERSION = 3
 GENERATION_KEY = f"access-facts:v{FACTS_VERSION}:generation"
 ENTRY_KEY = f"access-facts:v{FACTS_VERSION}:user:{{pk}}"
 ENTRY_SECONDS = 3600
@@ -38,9 +40,13 @@ class AccessFacts:
     organisation_id: int | None
     organisation_ids: tuple[int, ...]
     resolver_group_ids: tuple[int, ...]
+    # Whether the account has a TOTP authenticator (allauth's `is_mfa_enabled` for TOTP).
+    has_totp: bool = False
 
 
 def _load(user) -> AccessFacts:
+    from allauth.mfa.models import Authenticator
+
     from .models import ResolverGroup
     from .selectors import organisation_tree
 
@@ -59,6 +65,9 @@ def _load(user) -> AccessFacts:
             .order_by("resolvergroup_id")
             .values_list("resolvergroup_id", flat=True)
         ),
+        has_totp=Authenticator.objects.filter(
+            user_id=user.pk, type=Authenticator.Type.TOTP
+        ).exists(),
     )
 
 
@@ -119,6 +128,10 @@ def _now_and_on_commit(action, *args) -> None:
 def on_user_changed(sender, instance, **kwargs) -> None:
     _now_and_on_commit(forget_user, instance.pk)
     instance.__dict__.pop("_access_facts", None)
+
+
+def on_authenticator_changed(sender, instance, **kwargs) -> None:
+    _now_and_on_commit(forget_user, instance.user_id)
 
 
 def on_access_changed(sender, **kwargs) -> None:

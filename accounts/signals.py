@@ -146,16 +146,22 @@ def connect() -> None:
 def _connect_access_cache() -> None:
     """Keep `permission_cache` honest: any change to who may do or see what retires cached
     answers (organisations: the tree; resolver groups: their members' queues)."""
+    from allauth.mfa.models import Authenticator
     from django.contrib.auth.models import Permission
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     from .models import Organisation, ResolverGroup
-    from .permission_cache import on_access_changed, on_user_changed
+    from .permission_cache import on_access_changed, on_authenticator_changed, on_user_changed
 
     user_model = get_user_model()
     for signal in (post_save, post_delete):
         signal.connect(
             on_user_changed, sender=user_model, dispatch_uid=f"access-facts-user-{signal}"
+        )
+        signal.connect(
+            on_authenticator_changed,
+            sender=Authenticator,
+            dispatch_uid=f"access-facts-authenticator-{signal}",
         )
         for model in (Group, Permission, Organisation, ResolverGroup):
             signal.connect(

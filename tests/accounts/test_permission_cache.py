@@ -2,13 +2,18 @@
 and any change to who may do what takes effect on the very next request."""
 
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from accounts import roles
+from accounts.mfa import has_totp
 from accounts.models import User
 from accounts.views import is_organisation_admin
+from tests.conftest import TOTP_SECRET
 from tests.factories.accounts import UserFactory
 
 VIEW_ALL = "cases.view_all_case"
@@ -136,3 +141,38 @@ def test_an_entry_of_another_shape_is_read_again_not_trusted(org_user):
         cache.set(ENTRY_KEY.format(pk=org_user.pk), junk)
         assert not next_request(org_user).has_perm(VIEW_ALL)
         assert next_request(org_user).organisation_id == org_user.organisation_id
+
+
+# --- §10.5.2: whether staff have TOTP comes from the same cache, and follows every change ---
+
+
+def test_whether_staff_have_totp_is_read_without_a_query_when_warm(agent):
+    assert has_totp(next_request(agent))  # fills the cache
+    user = next_request(agent)
+    with CaptureQueriesContext(connection) as queries:
+        assert has_totp(user)
+    assert len(queries) == 0
+
+
+def test_removing_the_authenticator_takes_totp_away_on_the_next_request(agent):
+    assert has_totp(next_request(agent))
+    Authenticator.objects.filter(user=agent, type=Authenticator.Type.TOTP).delete()
+    assert not has_totp(next_request(agent))
+
+
+def test_setting_up_totp_counts_on_the_next_request(db):
+    staff = UserFactory(is_staff=True)
+    assert not has_totp(next_request(staff))
+    TOTP.activate(staff, TOTP_SECRET)
+    assert has_totp(next_request(staff))
+
+
+def test_a_console_page_after_the_authenticator_is_removed_sends_staff_to_enrol(
+    agent, agent_client
+):
+    """The middleware of §10.5.2 reads the cached answer: it must not outlive the device."""
+    assert agent_client.get(reverse("admin:index")).status_code == 200
+    Authenticator.objects.filter(user=agent).delete()
+    response = agent_client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("mfa_activate_totp"))

@@ -320,7 +320,7 @@ def test_console_reject_action_asks_for_a_reason(org_user, agent, mi_list):
 def test_console_request_queue_query_count_is_constant(
     size, org, mi_list, agent_client, django_assert_num_queries
 ):
-    """docs/conventions.md §7: session, user, TOTP device (asked once per request), the list
+    """docs/conventions.md §7: session, user (TOTP from the access cache), the list
     filter's choices, the count, the page with requester, list, case and decider joined, and
     the unread notifications of the console's bell (permissions from the access cache)."""
     for n in range(size):
@@ -328,7 +328,7 @@ def test_console_request_queue_query_count_is_constant(
         _ask(requester, mi_list)
     url = reverse("admin:comms_listmembershiprequest_changelist")
     agent_client.get(url)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = agent_client.get(url)
     assert response.status_code == 200 and "Approve selected requests" in response.text
 

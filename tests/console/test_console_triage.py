@@ -43,7 +43,7 @@ def test_triage_queue_lists_new_cases_oldest_first_and_marks_overdue(agent_clien
 
     assert response.status_code == 200
     rows = response.context["rows"]
-    assert [row["case"].number for row in rows] == [oldest.number, recent.number]
+    assert [row["number"] for row in rows] == [oldest.number, recent.number]
     assert rows[0]["overdue"] and rows[0]["minutes"] >= 20
     assert not rows[1]["overdue"] and rows[1]["minutes"] < 15
     html = response.content.decode()
