@@ -125,6 +125,7 @@ class TicketAdmin(CappedCountAdminMixin, ServiceFormAdminMixin, SimpleHistoryAdm
     """
 
     list_per_page = 50
+    change_list_template = "admin/tickets/change_list.html"
     # The columns the list reads (its columns' fields, joined ones as "organisation__name");
     # empty: every column. Descriptions and notes are not read for a list of 50 (issue 9).
     list_only_fields: tuple[str, ...] = ()
