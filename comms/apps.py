@@ -21,3 +21,20 @@ class CommsConfig(AppConfig):
         signals.ticket_commented.connect(ticket_events.on_ticket_commented, dispatch_uid="comms")
         signals.ticket_alert.connect(ticket_events.on_ticket_alert, dispatch_uid="comms")
         register_message_log(first_messages)
+        self._keep_the_bell_count_current()
+
+    @staticmethod
+    def _keep_the_bell_count_current() -> None:
+        """A notification saved or deleted by any path drops its user's kept unread count
+        (`centre.notification_unread_count_for`); the services' bulk updates drop it
+        themselves."""
+        from django.db.models.signals import post_delete, post_save
+
+        from .centre import notification_unread_changed
+        from .models import Notification
+
+        def changed(sender, instance, **kwargs):
+            notification_unread_changed(instance.user_id)
+
+        for signal in (post_save, post_delete):
+            signal.connect(changed, sender=Notification, weak=False, dispatch_uid=f"bell-{signal}")

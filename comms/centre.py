@@ -9,6 +9,7 @@ closure, security, assignments and SLA alerts) are always emailed.
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
@@ -188,11 +189,32 @@ def notification_list_for(user) -> QuerySet:
     return Notification.objects.filter(user=user).order_by("-created_at", "-id")
 
 
+# The bell's count is on every page, portal and console (issue 9): kept in the cache per user
+# and dropped whenever the user's notifications change — created, opened, all marked read, or
+# saved or deleted by any other path (`comms.signals`) — now and again when the transaction
+# commits, so a page that read the old rows meanwhile cannot keep a stale count.
+UNREAD_KEY = "comms:unread:v1:{pk}"
+UNREAD_SECONDS = 600
+
+
 def notification_unread_count_for(user) -> int:
-    """How many of the user's notifications are unread: one indexed COUNT."""
+    """How many of the user's notifications are unread: from the cache, else one indexed
+    COUNT (and kept)."""
     if not (user and user.is_authenticated):
         return 0
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    key = UNREAD_KEY.format(pk=user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = Notification.objects.filter(user=user, read_at__isnull=True).count()
+        cache.set(key, count, UNREAD_SECONDS)
+    return count
+
+
+def notification_unread_changed(user_id) -> None:
+    """Forget the user's kept unread count, now and when the transaction commits."""
+    key = UNREAD_KEY.format(pk=user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 @dataclass(frozen=True)
@@ -239,14 +261,17 @@ def notification_open(*, user, notification_id: int) -> Notification:
         now = timezone.now()
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
         notification.read_at = now
+        notification_unread_changed(user.pk)
     return notification
 
 
 def notification_mark_all_read(*, user) -> int:
     """Mark every unread notification of the user read; returns how many changed."""
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+    changed = Notification.objects.filter(user=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+    notification_unread_changed(user.pk)
+    return changed
 
 
 def notification_preference_set(*, user, event: str, email_enabled: bool) -> NotificationPreference:

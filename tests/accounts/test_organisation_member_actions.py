@@ -407,11 +407,11 @@ def test_members_page_query_count_is_constant(
     client = client_for(parent_admin)
     client.get(MEMBERS)  # warm the session
     # session, user, the tree's email domains, the pending registrations, the tree's
-    # organisations (lead text, pending rows), the notification bell's unread count, the
+    # organisations (lead text, pending rows), the
     # attach form's organisation select (Django's select reads its choices twice while
-    # rendering), the members with their admin flag. The organisation-admin check comes from
-    # the access cache (issue 9).
-    with django_assert_num_queries(9):
+    # rendering), the members with their admin flag. The organisation-admin check and the
+    # bell's unread count come from the cache (issue 9).
+    with django_assert_num_queries(8):
         response = client.get(MEMBERS)
     assert response.status_code == 200
     assert len(response.context["pending"]) == members

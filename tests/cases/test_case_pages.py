@@ -316,29 +316,20 @@ def test_my_cases_paginates_25_per_page_and_keeps_the_filter(org_user, org_clien
 # The My Cases page costs the same number of queries at any list size, once the user's
 # access facts are cached (the first page of a session also reads permissions and groups):
 #  1 session, 2 user, 3 the paginator's count, capped at 1,000 rows, 4 the page of cases with
-#  organisation, category and caller joined (plus the header's unread-notification count, see
-#  `header_queries`). Permissions (visible_tickets asks for view_all/work_group), the ids of
+#  organisation, category and caller joined. The header's unread-notification count comes from
+#  the cache once warm (`comms.centre.notification_unread_count_for`). Permissions (visible_tickets asks for view_all/work_group), the ids of
 #  the user's organisation tree (issue 9: the list filters by `organisation_id IN (…)`) and
 #  the nav's organisation-admin check come from the access cache.
 MY_CASES_QUERIES = 4
 
 
-def header_queries(settings) -> int:
-    """The header's notification bell, when comms' context processor is installed, counts the
-    unread notifications: one more query on every page, whatever its size."""
-    processors = settings.TEMPLATES[0]["OPTIONS"]["context_processors"]
-    return int("comms.context_processors.notifications" in processors)
-
-
 @pytest.mark.parametrize("size", [2, 20])
-def test_my_cases_query_count_is_constant(
-    size, org_user, org_client, settings, django_assert_num_queries
-):
+def test_my_cases_query_count_is_constant(size, org_user, org_client, django_assert_num_queries):
     """List pages cost a fixed number of queries whatever their size (docs/conventions.md §7)."""
     for _ in range(size):
         CaseFactory(caller=org_user)
     org_client.get(LIST)  # warm the access cache
-    with django_assert_num_queries(MY_CASES_QUERIES + header_queries(settings)):
+    with django_assert_num_queries(MY_CASES_QUERIES):
         response = org_client.get(LIST)
     assert len(response.context["cases"]) == size
 
@@ -348,7 +339,7 @@ def test_my_cases_query_count_is_constant(
 # The case page costs the same at any history length: 1 session, 2 user, 3 the case with
 # organisation, category, caller and re-route desk joined, 4 the customer-visible journal
 # with authors joined, 5 the attachments with uploaders joined, 6 the participant's SLA
-# clocks and 7 their events (plus `header_queries`); permissions, the organisation tree and
+# clocks and 7 their events; the bell's count, permissions, the organisation tree and
 # the nav's check come from the access cache. The target resolution date is read from the
 # same clocks, so a prioritised case costs no more.
 CASE_DETAIL_QUERIES = 7
@@ -356,7 +347,7 @@ CASE_DETAIL_QUERIES = 7
 
 @pytest.mark.parametrize("comments", [2, 20])
 def test_case_detail_query_count_is_constant(
-    comments, org_user, org_client, agent, settings, django_assert_num_queries
+    comments, org_user, org_client, agent, django_assert_num_queries
 ):
     """Detail pages cost a fixed number of queries whatever the history (docs/conventions.md §7)."""
     case = CaseFactory(caller=org_user, uploads=[text_upload()])
@@ -364,7 +355,7 @@ def test_case_detail_query_count_is_constant(
     for index in range(comments):
         case_comment_add(case=case, actor=agent if index % 2 else org_user, body=f"Update {index}")
     org_client.get(detail_url(case))  # warm the access cache
-    with django_assert_num_queries(CASE_DETAIL_QUERIES + header_queries(settings)):
+    with django_assert_num_queries(CASE_DETAIL_QUERIES):
         response = org_client.get(detail_url(case))
     assert response.status_code == 200
     assert "Update 1" in response.content.decode()

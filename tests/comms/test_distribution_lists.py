@@ -266,17 +266,17 @@ def test_lists_page_needs_sign_in(client):
 
 
 def test_lists_page_query_count_is_constant(org_user, django_assert_num_queries):
-    """docs/conventions.md §7: session, user, unread notifications (nav), the annotated lists;
-    the nav's organisation-admin check comes from the access cache once warm (issue 9)."""
+    """docs/conventions.md §7: session, user, the annotated lists; the nav's organisation-admin
+    check and the bell's unread count come from the cache once warm (issue 9)."""
     for n in range(3):
         DistributionList.objects.create(name=f"Extra list {n}", recipient_group="All")
     client = login_client(org_user)
     client.get(reverse("comms:list_index"))  # warm the session and the access cache
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         client.get(reverse("comms:list_index"))
     for n in range(3, 20):
         DistributionList.objects.create(name=f"Extra list {n}", recipient_group="All")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         client.get(reverse("comms:list_index"))
 
 
@@ -321,14 +321,14 @@ def test_console_request_queue_query_count_is_constant(
     size, org, mi_list, agent_client, django_assert_num_queries
 ):
     """docs/conventions.md §7: session, user (TOTP from the access cache), the list
-    filter's choices, the count, the page with requester, list, case and decider joined, and
-    the unread notifications of the console's bell (permissions from the access cache)."""
+    filter's choices, the count, the page with requester, list, case and decider joined
+    (permissions and the bell's unread count from the cache)."""
     for n in range(size):
         requester = UserFactory(email=f"requester{n}@example.com", organisation=org)
         _ask(requester, mi_list)
     url = reverse("admin:comms_listmembershiprequest_changelist")
     agent_client.get(url)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = agent_client.get(url)
     assert response.status_code == 200 and "Approve selected requests" in response.text
 

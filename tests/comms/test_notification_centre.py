@@ -8,12 +8,14 @@ import pytest
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import include, path, reverse
-from django.utils import timezone
 
 from cases.models import Case
 from cases.services import case_comment_add, case_transition
 from comms.centre import (
     EVENTS,
+    notification_deliver,
+    notification_mark_all_read,
+    notification_open,
     notification_preference_set,
     notification_preferences_for,
     notification_unread_count_for,
@@ -147,12 +149,12 @@ def test_list_page_needs_sign_in(client):
 
 @pytest.mark.parametrize("size", [2, 20])
 def test_list_page_query_count_is_constant(org_user, size, django_assert_num_queries):
-    """docs/conventions.md §7: session, user, unread (nav), count, page; the nav's
-    organisation-admin check comes from the access cache once warm (issue 9)."""
+    """docs/conventions.md §7: session, user, count, page; the nav's organisation-admin check
+    and the bell's unread count come from the cache once warm (issue 9)."""
     _notify(org_user, size)
     client = login_client(org_user)
     client.get(reverse("comms:notification_list"))  # warm the session and the access cache
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         response = client.get(reverse("comms:notification_list"))
     assert response.status_code == 200
 
@@ -163,9 +165,10 @@ def test_list_page_query_count_is_constant(org_user, size, django_assert_num_que
 def test_bell_counts_unread_with_one_query_and_none_when_not_drawn(
     org_user, django_assert_num_queries
 ):
-    """The context processor is lazy: pages without the bell pay nothing; the bell one COUNT."""
+    """The context processor is lazy: pages without the bell pay nothing; the bell one COUNT,
+    and the next page none (the count is kept in the cache, issue 9)."""
     _notify(org_user, 3)
-    Notification.objects.filter(pk=Notification.objects.first().pk).update(read_at=timezone.now())
+    notification_open(user=org_user, notification_id=Notification.objects.first().pk)
     request = RequestFactory().get("/")
     request.user = org_user
     with django_assert_num_queries(0):
@@ -173,6 +176,41 @@ def test_bell_counts_unread_with_one_query_and_none_when_not_drawn(
     with django_assert_num_queries(1):
         assert bell.unread == 2
         assert bell.unread == 2
+    with django_assert_num_queries(0):
+        assert bell_context(request)["notification_bell"].unread == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["a new notification", "one opened", "all marked read", "one deleted"],
+)
+def test_the_kept_count_follows_every_change_to_the_users_notifications(org_user, change):
+    _notify(org_user, 3)
+    assert notification_unread_count_for(org_user) == 3  # kept from here on
+    if change == "a new notification":
+        notification_deliver(
+            user=org_user, event="case_status_changed", context={}, link="/", email=False
+        )
+        expected = 4
+    elif change == "one opened":
+        notification_open(user=org_user, notification_id=Notification.objects.first().pk)
+        expected = 2
+    elif change == "all marked read":
+        notification_mark_all_read(user=org_user)
+        expected = 0
+    else:
+        Notification.objects.first().delete()
+        expected = 2
+    assert notification_unread_count_for(org_user) == expected
+
+
+def test_one_users_change_leaves_anothers_count_alone(org_user, other_org_user):
+    _notify(org_user, 2)
+    _notify(other_org_user, 1)
+    assert notification_unread_count_for(other_org_user) == 1
+    notification_mark_all_read(user=org_user)
+    assert notification_unread_count_for(org_user) == 0
+    assert notification_unread_count_for(other_org_user) == 1
 
 
 def test_bell_partial_shows_the_unread_count(org_user, settings):
@@ -185,7 +223,8 @@ def test_bell_partial_shows_the_unread_count(org_user, settings):
     request.user = org_user
     html = render_to_string("comms/_notification_bell.html", request=request)
     assert "data-unread-count>4<" in html and reverse("comms:notification_list") in html
-    Notification.objects.update(read_at=timezone.now())
+    notification_mark_all_read(user=org_user)
+    request.user = type(org_user).objects.get(pk=org_user.pk)
     html = render_to_string("comms/_notification_bell.html", request=request)
     assert "data-unread-count" not in html and "none unread" in html
 
