@@ -23,15 +23,13 @@ from django.contrib.admin.utils import (
     lookup_field,
     quote,
 )
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.urls import reverse
 
 from core.markup import html_format, html_join
 
 PK_PLACEHOLDER = "__pk__"
-LINKED_HEAD = '<th class="{}"><a href="{}">{}</a></th>'
-LINKED_CELL = '<td class="{}"><a href="{}">{}</a></td>'
 
 
 def may_draw(cl) -> bool:
@@ -85,31 +83,86 @@ def _cell(cl, field_name, result, empty) -> tuple[bool, object]:
     return nowrap, shown
 
 
+def _column(cl, name, empty):
+    """A function drawing one column's cell for a row, chosen once per page: choice fields
+    read their label from a dict, foreign keys their object, the admin's own columns are
+    called; anything else goes through `_cell`, Django's rules in full."""
+    try:
+        field = cl.lookup_opts.get_field(name) if isinstance(name, str) else None
+    except FieldDoesNotExist:
+        field = None
+    if field is not None and not field.auto_created:
+        if not field.is_relation and getattr(field, "flatchoices", None):
+            labels = dict(field.flatchoices)
+            attname = field.attname
+            nowrap = isinstance(field, models.DateField | models.TimeField)
+            return lambda result: (nowrap, labels.get(getattr(result, attname), empty))
+        if isinstance(field, models.ForeignKey):
+            field_name = field.name
+            return lambda result: (True, _or_empty(getattr(result, field_name), empty))
+        if type(field) in (models.CharField, models.TextField):
+            attname = field.attname
+            return lambda result: (False, _text(getattr(result, attname), empty))
+    elif field is None and isinstance(name, str) and name != "__str__":
+        attr = getattr(cl.model_admin, name, None)
+        if callable(attr) and not getattr(attr, "boolean", False):
+            column_empty = getattr(attr, "empty_value_display", empty)
+            return lambda result: _admin_column(attr(result), column_empty)
+    return lambda result: _cell(cl, name, result, empty)
+
+
+def _or_empty(value, empty):
+    return empty if value is None else value
+
+
+def _text(value, empty):
+    if value is None:
+        return empty
+    return value if value.strip() else ""
+
+
+def _admin_column(value, empty) -> tuple[bool, object]:
+    if isinstance(value, str):
+        return False, value if value.strip() else ""
+    return isinstance(value, datetime.date | datetime.time), display_for_value(value, empty)
+
+
+def _row_template(columns) -> str:
+    """One row's markup with a slot for each cell's classes, link and value: the row is one
+    `html_format` (the first linked column heads the row, as in Django's list)."""
+    cells = []
+    first_link = True
+    for _draw, _css_class, linked in columns:
+        if linked:
+            tag = "th" if first_link else "td"
+            first_link = False
+            cells.append(f'<{tag} class="{{}}"><a href="{{}}">{{}}</a></{tag}>')
+        else:
+            cells.append('<td class="{}">{}</td>')
+    return "<tr>" + "".join(cells) + "</tr>\n"
+
+
 def _rows(cl) -> list:
     empty = cl.model_admin.get_empty_value_display()
     links = _links(cl)
     url_template = _change_url_template(cl)
     pk_attname = cl.pk_attname
     columns = [
-        (name, f"field-{_coerce_field_name(name, index)}", name in links)
+        (_column(cl, name, empty), f"field-{_coerce_field_name(name, index)}", name in links)
         for index, name in enumerate(cl.list_display)
     ]
+    row_template = _row_template(columns)
     rows = []
     for result in cl.result_list:
         url = url_template.replace(PK_PLACEHOLDER, str(quote(getattr(result, pk_attname))), 1)
-        cells = []
-        first_link = True
-        for name, css_class, linked in columns:
-            nowrap, shown = _cell(cl, name, result, empty)
-            classes = f"{css_class} nowrap" if nowrap else css_class
+        values = []
+        for draw, css_class, linked in columns:
+            nowrap, shown = draw(result)
+            values.append(f"{css_class} nowrap" if nowrap else css_class)
             if linked:
-                # The first linked column heads the row, as in Django's list.
-                template = LINKED_HEAD if first_link else LINKED_CELL
-                first_link = False
-                cells.append(html_format(template, classes, url, shown))
-            else:
-                cells.append(html_format('<td class="{}">{}</td>', classes, shown))
-        rows.append(html_format("<tr>{}</tr>\n", html_join(cells)))
+                values.append(url)
+            values.append(shown)
+        rows.append(html_format(row_template, *values))
     return rows
 
 
