@@ -26,6 +26,7 @@ from django.contrib.admin.utils import (
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.urls import reverse
+from django.utils.encoding import iri_to_uri
 
 from core.markup import html_format, html_join
 
@@ -45,9 +46,7 @@ def _change_url_template(cl) -> str:
         f"{cl.model_admin.admin_site.name}:{cl.opts.app_label}_{cl.opts.model_name}_change",
         args=(PK_PLACEHOLDER,),
     )
-    return add_preserved_filters(
-        {"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url
-    )
+    return add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url)
 
 
 def _links(cl) -> set[str]:
@@ -200,6 +199,26 @@ def _header(header: dict, num_sorted: int) -> str:
     )
 
 
+def filter_html(cl, spec) -> str:
+    """One filter of the list's sidebar, as admin/filter.html draws it (each filter's choices
+    from Django's own `spec.choices`, with their query strings)."""
+    items = html_join(
+        html_format(
+            '<li{}><a href="{}">{}</a></li>',
+            html_format(' class="selected"') if choice["selected"] else "",
+            iri_to_uri(choice["query_string"]),
+            choice["display"],
+        )
+        for choice in spec.choices(cl)
+    )
+    return html_format(
+        '<details data-filter-title="{}" open><summary>By {}</summary><ul>{}</ul></details>',
+        spec.title,
+        spec.title,
+        items,
+    )
+
+
 def result_table(cl) -> str:
     """The list's table (`<div class="results">`), or nothing for an empty page."""
     if not cl.result_list:
@@ -212,4 +231,3 @@ def result_table(cl) -> str:
         html_join(_header(header, num_sorted) for header in headers),
         html_join(_rows(cl)),
     )
-

@@ -63,3 +63,33 @@ def test_the_incident_list_table_is_djangos_table(org_user, agent, agent_client,
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == 2
     assert _drawn_table(response) == _djangos_table(response)
+
+
+def _squash(html: str) -> str:
+    return (
+        re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html.strip()))
+        .replace("> ", ">")
+        .replace(" <", "<")
+    )
+
+
+@pytest.mark.parametrize(
+    "query", [{}, {"state__exact": "new"}, {"sla": "breached", "q": "x"}], ids=str
+)
+def test_the_filters_are_djangos_filters(query, org_user, agent_client):
+    from django.contrib.admin.templatetags.admin_list import admin_list_filter
+
+    CaseFactory(caller=org_user)
+    response = agent_client.get(CASES, query)
+    cl = response.context["cl"]
+    html = _squash(response.content.decode())
+    assert len(cl.filter_specs) == 5
+    for spec in cl.filter_specs:
+        assert _squash(admin_list_filter(cl, spec)) in html
+
+
+def test_lists_offer_no_facet_counts(org_user, agent_client):
+    """A facet count is a full count per filter choice: never at a million tickets."""
+    CaseFactory(caller=org_user)
+    html = agent_client.get(CASES, {"_facets": "True"}).content.decode()
+    assert "Show counts" not in html and "Hide counts" not in html
