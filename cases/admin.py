@@ -88,16 +88,8 @@ class CaseAdmin(TicketAdmin):
     list_filter = ("state", TicketSlaStatusFilter, "triage_outcome", "category", "priority")
     search_fields = ("number", "short_description", "caller__email")
     ordering = ("-opened_at",)
-    detail_select_related = (
-        "organisation",
-        "caller",
-        "opened_by",
-        "category",
-        "rerouted_to",
-        "triaged_by",
-        "assignment_group",
-        "assigned_to",
-    )
+    detail_select_related = ("organisation", "category", "rerouted_to", "assignment_group")
+    detail_people = ("caller", "opened_by", "triaged_by", "assigned_to")
     transition_note_help = "A customer-visible comment: the caller sees it and is emailed."
     fieldsets = (
         (None, {"fields": ("number", "state", "opened_display", "updated_at")}),
