@@ -90,8 +90,17 @@ class CaseAdmin(TicketAdmin):
     list_filter = ("state", TicketSlaStatusFilter, "triage_outcome", "category", "priority")
     search_fields = ("number", "short_description", "caller__email")
     ordering = ("-opened_at",)
-    detail_select_related = ("organisation", "category", "rerouted_to", "assignment_group")
-    detail_people = ("caller", "opened_by", "triaged_by", "assigned_to")
+    # Organisation and category are always set; the people come in one query by id; a
+    # resolver group or a re-routing desk is rare on a case and read only when set.
+    detail_select_related = ("organisation", "category")
+    detail_read_by_id = (
+        "caller",
+        "opened_by",
+        "triaged_by",
+        "assigned_to",
+        "assignment_group",
+        "rerouted_to",
+    )
     transition_note_help = "A customer-visible comment: the caller sees it and is emailed."
     fieldsets = (
         (None, {"fields": ("number", "state", "opened_display", "updated_at")}),

@@ -12,10 +12,11 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import ServiceDesk
 from cases.admin import CaseAdmin, CaseClassificationForm
 from cases.console_page import select_html
 from cases.models import Case
-from cases.services import case_comment_add, case_raise_incident, case_transition
+from cases.services import case_comment_add, case_raise_incident, case_reroute, case_transition
 from comms.models import OutboundMessage
 from incidents.services import incident_create
 from tests.conftest import mfa_client
@@ -256,6 +257,10 @@ def test_history_lists_changes_and_offers_no_revert(agent_client, agent, case):
     assert agent_client.post(url, {"impact": 1, "urgency": 1}).status_code == 403
     case.refresh_from_db()
     assert case.state == Case.State.IN_PROGRESS
+    # A version is still drawn from the admin's fieldsets, display columns included.
+    version_page = agent_client.get(url)
+    assert version_page.status_code == 200
+    assert "Linked incidents" in version_page.content.decode()
 
 
 # --- the page's facts (cases/console_page.py) and what it costs ---
@@ -310,6 +315,19 @@ def test_case_page_links_the_incidents_raised_from_it(agent_client, agent, resol
     linked = _dd(html, "linked_incidents")
     assert reverse("admin:incidents_incident_change", args=[incident.pk]) in linked
     assert incident.number in linked and "DIP Technical Support" in linked
+    assert reverse("admin:accounts_user_change", args=[agent.pk]) in _dd(html, "triaged_by")
+
+
+def test_case_page_shows_where_a_rerouted_case_went(agent_client, agent, case):
+    """§4.1 step 2: a re-routed case names the desk it was sent to (read by id, not joined)."""
+    desk = ServiceDesk.objects.get(name="DCC Service Desk")
+    case_reroute(case=case, actor=agent, desk=desk)
+
+    html = agent_client.get(_change_url(case)).content.decode()
+
+    desk_url = reverse("admin:accounts_servicedesk_change", args=[desk.pk])
+    assert f'<a href="{desk_url}">DCC Service Desk</a>' in _dd(html, "rerouted_to")
+    assert _dd(html, "state").endswith("Resolved")
     assert reverse("admin:accounts_user_change", args=[agent.pk]) in _dd(html, "triaged_by")
 
 
@@ -384,11 +402,12 @@ def test_case_page_query_count_is_constant(
     for index in range(size):
         case_comment_add(case=case, actor=agent, body=f"Checked log {index}.", work_note=True)
     agent_client.get(_change_url(case))  # warm the session and the access cache
-    # session, user, TOTP device (asked once per request); the case joined with organisation,
-    # category, re-routing desk and resolver group; the people it names (caller, opener,
-    # triager, assignee) by id; its attachments; its incident links; those incidents with
-    # their resolver group; the journal with authors; the SLA clocks with definitions, and
-    # their events; unread notifications (the bell). Permissions come from the access cache.
+    # session, user, TOTP device (asked once per request); the case joined with organisation
+    # and category; the people it names (caller, opener, triager, assignee) by id (a resolver
+    # group or re-routing desk would be one more each; these cases have none); its
+    # attachments; its incident links; those incidents with their resolver group; the journal
+    # with authors; the SLA clocks with definitions, and their events; unread notifications
+    # (the bell). Permissions come from the access cache.
     with django_assert_num_queries(12):
         response = agent_client.get(_change_url(case))
     assert response.status_code == 200
