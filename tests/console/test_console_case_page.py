@@ -4,16 +4,29 @@ State moves only through the transition service with the state the agent saw (do
 a refusal is a message or a form error, never a 500.
 """
 
-import pytest
-from django.urls import reverse
+import re
+from zoneinfo import ZoneInfo
 
+import pytest
+from django.contrib.admin.utils import flatten_fieldsets
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import ServiceDesk
+from cases.admin import CaseAdmin, CaseClassificationForm
+from cases.console_page import select_html
 from cases.models import Case
-from cases.services import case_transition
+from cases.services import case_comment_add, case_raise_incident, case_reroute, case_transition
 from comms.models import OutboundMessage
-from tests.factories.cases import CaseFactory
-from tickets.models import JournalEntry
+from incidents.services import incident_create
+from tests.conftest import mfa_client
+from tests.factories.cases import CaseFactory, text_upload
+from tickets.models import JournalEntry, TicketLink
 from tickets.priority import Priority
-from tickets.selectors import journal_for
+from tickets.selectors import attachments_for, journal_for
+from tickets.services import ticket_link
+
+UK = ZoneInfo("Europe/London")
 
 
 @pytest.fixture
@@ -244,3 +257,161 @@ def test_history_lists_changes_and_offers_no_revert(agent_client, agent, case):
     assert agent_client.post(url, {"impact": 1, "urgency": 1}).status_code == 403
     case.refresh_from_db()
     assert case.state == Case.State.IN_PROGRESS
+    # A version is still drawn from the admin's fieldsets, display columns included.
+    version_page = agent_client.get(url)
+    assert version_page.status_code == 200
+    assert "Linked incidents" in version_page.content.decode()
+
+
+# --- the page's facts (cases/console_page.py) and what it costs ---
+
+
+def _dd(html: str, name: str) -> str:
+    """The `<dd>` of one fact on the case page."""
+    start = html.index(f'<dd class="field-{name}">')
+    return html[start : html.index("</dd>", start)]
+
+
+def test_case_page_shows_every_field_of_the_fieldsets(agent_client, agent, org_user):
+    """§3.2, §3.8, §4.1, §5.12: every field the admin declares is on the page, labelled, with
+    relations linked to their console pages and times in UK time."""
+    case = CaseFactory(caller=org_user, mpan="1234567890126", uploads=[text_upload("dip.log")])
+    case_transition(case=case, actor=agent, name="start")
+    case.refresh_from_db()
+
+    html = agent_client.get(_change_url(case)).content.decode()
+
+    for name in flatten_fieldsets(CaseAdmin.fieldsets):
+        assert f'class="field-{name}"' in html, name
+    for heading in ("Raised by the participant (§3.2)", "Classification (§3.8)", "Triage (§4.1)"):
+        assert heading in html
+    organisation_url = reverse("admin:accounts_organisation_change", args=[case.organisation_id])
+    assert f'<a href="{organisation_url}">{case.organisation.name}</a>' in _dd(html, "organisation")
+    assert reverse("admin:accounts_user_change", args=[org_user.pk]) in _dd(html, "caller")
+    assert reverse("admin:accounts_user_change", args=[org_user.pk]) in _dd(html, "opened_by")
+    assert _dd(html, "assigned_to").endswith("-")
+    assert _dd(html, "state").endswith("In Progress")
+    assert _dd(html, "channel").endswith("Portal")
+    assert _dd(html, "no_party_id").endswith("No")
+    assert case.mpan in _dd(html, "mpan") and "13-digit MPAN core" in _dd(html, "mpan")
+    attachment = attachments_for(case).get()
+    download = _dd(html, "attachment_links")
+    assert reverse("portal:attachment_download", args=[attachment.pk]) in download
+    assert "dip.log" in download
+    assert "Not set: choose impact and urgency, then save." in _dd(html, "computed_priority")
+    updated = timezone.localtime(case.updated_at, UK).strftime("%d %b %Y %H:%M")
+    assert updated in _dd(html, "updated_at")
+    assert _dd(html, "resolved_at").endswith("-")
+
+
+def test_case_page_links_the_incidents_raised_from_it(agent_client, agent, resolver_group, case):
+    """§4.1 step 4: the incident raised at triage is listed on the case, linked."""
+    incident = case_raise_incident(
+        case=case, actor=agent, assignment_group=resolver_group, impact=2, urgency=2
+    )
+
+    html = agent_client.get(_change_url(case)).content.decode()
+
+    linked = _dd(html, "linked_incidents")
+    assert reverse("admin:incidents_incident_change", args=[incident.pk]) in linked
+    assert incident.number in linked and "DIP Technical Support" in linked
+    assert reverse("admin:accounts_user_change", args=[agent.pk]) in _dd(html, "triaged_by")
+
+
+def test_case_page_shows_where_a_rerouted_case_went(agent_client, agent, case):
+    """§4.1 step 2: a re-routed case names the desk it was sent to (read by id, not joined)."""
+    desk = ServiceDesk.objects.get(name="DCC Service Desk")
+    case_reroute(case=case, actor=agent, desk=desk)
+
+    html = agent_client.get(_change_url(case)).content.decode()
+
+    desk_url = reverse("admin:accounts_servicedesk_change", args=[desk.pk])
+    assert f'<a href="{desk_url}">DCC Service Desk</a>' in _dd(html, "rerouted_to")
+    assert _dd(html, "state").endswith("Resolved")
+    assert reverse("admin:accounts_user_change", args=[agent.pk]) in _dd(html, "triaged_by")
+
+
+def test_classification_field_errors_stand_next_to_the_field(agent_client, case):
+    """§3.8: a bad impact is refused on the form, by the field, and nothing is saved."""
+    response = agent_client.post(_change_url(case), {"impact": 9, "urgency": 2})
+
+    assert response.status_code == 200
+    impact = _dd(response.content.decode(), "impact")
+    assert 'id="id_impact_error"' in impact and "Select a valid choice" in impact
+    assert 'aria-invalid="true"' in impact
+    case.refresh_from_db()
+    assert case.impact is None
+
+
+def test_classification_selects_are_drawn_as_django_draws_them(case):
+    """The case page writes the impact and urgency selects itself (cases/console_page.py); they
+    must be what Django's `Select` widget draws, selected option, errors and all."""
+
+    def squeeze(html) -> str:
+        return re.sub(r">\s+<", "><", str(html)).strip()
+
+    forms = [
+        CaseClassificationForm(instance=case),
+        CaseClassificationForm(instance=Case(impact=2, urgency=1)),
+        CaseClassificationForm({"impact": "1", "urgency": ""}, instance=case),
+        CaseClassificationForm({"impact": "9", "urgency": "x"}, instance=case),
+    ]
+    for form in forms:
+        form.is_valid()
+        for name in ("impact", "urgency"):
+            assert squeeze(select_html(form[name])) == squeeze(form[name])
+
+
+def test_view_only_staff_see_the_facts_but_no_form(change_manager, case):
+    """§10.4: a change manager may read cases but not classify them: the values are shown,
+    there is nothing to save and no comment form."""
+    client = mfa_client(change_manager)
+    response = client.get(_change_url(case))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<select" not in _dd(html, "impact") and _dd(html, "impact").endswith("-")
+    assert 'name="_save"' not in html and 'class="closelink"' in html
+    assert 'id="add-comment"' not in html
+    assert 'id="sla-panel"' in html and 'id="journal"' in html
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_case_page_query_count_is_constant(
+    agent_client, agent, org_user, resolver_group, size, django_assert_num_queries
+):
+    """docs/conventions.md §7: the case page costs the same queries with 2 or 20 journal
+    entries, attachments and linked incidents."""
+    case = CaseFactory(
+        caller=org_user, uploads=[text_upload(f"log-{index}.txt") for index in range(size)]
+    )
+    case_raise_incident(
+        case=case, actor=agent, assignment_group=resolver_group, impact=2, urgency=2
+    )
+    for index in range(size - 1):
+        incident = incident_create(
+            actor=agent,
+            short_description=f"Related fault {index}",
+            description="Seen on the same DIP channel.",
+            category=case.category,
+            assignment_group=resolver_group,
+            impact=3,
+            urgency=3,
+        )
+        ticket_link(from_ticket=case, to_ticket=incident, kind=TicketLink.Kind.CASE_INCIDENT)
+    for index in range(size):
+        case_comment_add(case=case, actor=agent, body=f"Checked log {index}.", work_note=True)
+    agent_client.get(_change_url(case))  # warm the session and the access cache
+    # session, user, TOTP device (asked once per request); the case joined with organisation
+    # and category; the people it names (caller, opener, triager, assignee) by id (a resolver
+    # group or re-routing desk would be one more each; these cases have none); its
+    # attachments; its incident links; those incidents with their resolver group; the journal
+    # with authors; the SLA clocks with definitions, and their events; unread notifications
+    # (the bell). Permissions come from the access cache.
+    with django_assert_num_queries(12):
+        response = agent_client.get(_change_url(case))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert _dd(html, "linked_incidents").count("<li>") == size
+    assert _dd(html, "attachment_links").count("<li>") == size
+    assert len(response.context["journal"]) >= size
