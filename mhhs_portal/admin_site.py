@@ -32,6 +32,8 @@ class ConsoleAdminSite(admin.AdminSite):
         super().__init__(*args, **kwargs)
         self._app_lists: dict = {}
         self._sidebars: dict = {}
+        # Made once: `lazy` builds a proxy class on every call.
+        self._lazy_sidebar_html = lazy(self._nav_sidebar_html, SafeString)
 
     @staticmethod
     def _permission_key(user) -> tuple:
@@ -72,9 +74,7 @@ class ConsoleAdminSite(admin.AdminSite):
     def each_context(self, request):
         """Django's, plus the navigation sidebar's markup, drawn only if the page shows it."""
         context = super().each_context(request)
-        context["nav_sidebar_html"] = lazy(self._nav_sidebar_html, SafeString)(
-            request, context["available_apps"]
-        )
+        context["nav_sidebar_html"] = self._lazy_sidebar_html(request, context["available_apps"])
         return context
 
     def _nav_sidebar_html(self, request, app_list) -> SafeString:
