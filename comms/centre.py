@@ -8,8 +8,9 @@ closure, security, assignments and SLA alerts) are always emailed.
 """
 
 from dataclasses import dataclass
+from functools import cache
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -188,11 +189,27 @@ def notification_list_for(user) -> QuerySet:
     return Notification.objects.filter(user=user).order_by("-created_at", "-id")
 
 
+@cache
+def _unread_count_sql(alias: str) -> str:
+    """`Notification.objects.filter(user=…, read_at__isnull=True).count()` as SQL, written once
+    per process: the bell is drawn on every page, and building the same one-line COUNT through
+    the ORM each time cost three times the query itself (issue 9)."""
+    quote = connections[alias].ops.quote_name
+    meta = Notification._meta
+    table = quote(meta.db_table)
+    user, read_at = (quote(meta.get_field(name).column) for name in ("user", "read_at"))
+    return f"SELECT COUNT(*) FROM {table} WHERE {user} = %s AND {read_at} IS NULL"  # noqa: S608 - names from model meta, the user bound
+
+
 def notification_unread_count_for(user) -> int:
-    """How many of the user's notifications are unread: one indexed COUNT."""
+    """How many of the user's notifications are unread: one COUNT on the `notification_unread`
+    index. Exact on every page, so nothing is cached to be retired when one arrives or is read."""
     if not (user and user.is_authenticated):
         return 0
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    alias = router.db_for_read(Notification)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_unread_count_sql(alias), [user.pk])
+        return cursor.fetchone()[0]
 
 
 @dataclass(frozen=True)
