@@ -173,6 +173,7 @@ class CaseCreateForm(DomainErrorFormMixin, forms.Form):
 
 
 class CaseCommentForm(DomainErrorFormMixin, forms.Form):
+    drawn_once = True  # nothing per request: blank, drawn once (core.forms.field_block)
     prefix = "comment"
 
     body = forms.CharField(
@@ -185,6 +186,7 @@ class CaseCommentForm(DomainErrorFormMixin, forms.Form):
 
 
 class CaseAttachmentForm(DomainErrorFormMixin, forms.Form):
+    drawn_once = True  # nothing per request: blank, drawn once (core.forms.field_block)
     prefix = "attach"
     service_field_names = {"file": "files"}
 
@@ -198,6 +200,7 @@ class CaseAttachmentForm(DomainErrorFormMixin, forms.Form):
 class CaseRejectForm(DomainErrorFormMixin, forms.Form):
     """The caller says "it is not fixed"; the reason is required and becomes a comment (§10.3)."""
 
+    drawn_once = True  # nothing per request: blank, drawn once (core.forms.field_block)
     prefix = "reject"
     service_field_names = {"note": "reason"}
 
@@ -211,7 +214,11 @@ class CaseRejectForm(DomainErrorFormMixin, forms.Form):
 
 
 class CaseListFilterForm(forms.Form):
-    """The My Cases filter; never invalid, unknown values are ignored."""
+    """The My Cases filter; never invalid, unknown values are ignored. Its choices are the
+    same for everyone (`case_state_filter_choices`), so blank it is drawn once
+    (`core.forms.field_control`)."""
+
+    drawn_once = True
 
     state = forms.ChoiceField(label="Status", required=False)
     q = forms.CharField(

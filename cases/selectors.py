@@ -6,13 +6,14 @@ Both selectors start from `tickets.selectors.visible_tickets`, so the organisati
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from django.db.models import Q, QuerySet
-from django.urls import reverse
+from django.db.models import F, Q, QuerySet
 
 from core.errors import TicketNotFound
 from core.pagination import capped_count
-from tickets.selectors import visible_tickets
+from core.urls import reverse_fixed
+from tickets.selectors import visible_ticket_parts, visible_tickets
 
 from .models import Case
 
@@ -55,11 +56,6 @@ CASE_ROW_VALUES = (
 )
 
 
-def case_rows(cases: QuerySet) -> QuerySet:
-    """`cases` as `CASE_ROW_VALUES` rows, for paging; `case_row` turns each into a `CaseRow`."""
-    return cases.values(*CASE_ROW_VALUES)
-
-
 def case_row(values: dict, *, url_template: str) -> CaseRow:
     """A `CaseRow`; `url_template` is `case_url_template()`, made once per page."""
     return CaseRow(
@@ -78,50 +74,101 @@ def case_row(values: dict, *, url_template: str) -> CaseRow:
 URL_PLACEHOLDER = "CS0000000"
 
 
-def case_url_template() -> str:
-    """The case page's URL with a placeholder for the number: one `reverse` for a page of
-    rows rather than one per row (case numbers are letters and digits, safe in a path)."""
-    return reverse("portal:case_detail", kwargs={"number": URL_PLACEHOLDER})
+def case_url_template(name: str = "case_detail") -> str:
+    """The URL of the case page (or of one of its actions, `portal:<name>`) with a placeholder
+    for the number: reversed once per process (`core.urls.reverse_fixed`) rather than once
+    per row or link (case numbers are letters and digits, safe in a path)."""
+    return reverse_fixed(f"portal:{name}", number=URL_PLACEHOLDER)
+
+
+def _case_filter(state: str | None, q: str | None) -> Q:
+    """My Cases' filter: by state (or every open state) and by number or subject."""
+    condition = Q()
+    if state == OPEN:
+        condition &= Q(state__in=Case.OPEN_STATES)
+    elif state in Case.State.values:
+        condition &= Q(state=state)
+    q = (q or "").strip()
+    if q:
+        condition &= Q(number__icontains=q) | Q(short_description__icontains=q)
+    return condition
 
 
 def case_list_for(user, state: str | None = None, q: str | None = None) -> QuerySet:
     """The cases `user` may see, newest first, optionally by state and by number or subject.
 
     One query for the page and one for its (capped) count at any size: organisation, category
-    and caller come through the join. List pages read it as plain rows (`case_rows`).
+    and caller come through the join. List pages read the same cases as plain rows
+    (`case_rows_for`) and count them by `case_count_parts_for`.
     """
     cases = visible_tickets(Case.objects.all(), user=user).select_related(
         "organisation", "category", "caller"
     )
-    if state == OPEN:
-        cases = cases.filter(state__in=Case.OPEN_STATES)
-    elif state in Case.State.values:
-        cases = cases.filter(state=state)
-    q = (q or "").strip()
-    if q:
-        cases = cases.filter(Q(number__icontains=q) | Q(short_description__icontains=q))
-    return cases.order_by("-opened_at", "-pk")
+    return cases.filter(_case_filter(state, q)).order_by("-opened_at", "-pk")
+
+
+# The list pages read the same query shape for everyone: its columns, joins and order are
+# built once per process (never evaluated, only narrowed; see `tickets.selectors`).
+@cache
+def _case_rows() -> QuerySet:
+    return Case.objects.order_by("-opened_at", "-pk").values(*CASE_ROW_VALUES)
+
+
+def case_rows_for(user, state: str | None = None, q: str | None = None) -> QuerySet:
+    """`case_list_for(user, state, q)` as `CASE_ROW_VALUES` rows, newest first, for My Cases
+    and the home page: a page of them builds no model instances (`case_row` makes each a
+    `CaseRow`)."""
+    rows = visible_tickets(_case_rows(), user=user)
+    condition = _case_filter(state, q)
+    return rows.filter(condition) if condition else rows
+
+
+def case_count_parts_for(user, state: str | None = None, q: str | None = None) -> list[QuerySet]:
+    """`case_list_for(user, state, q)` as disjoint parts (the organisation tree, then the
+    user's own cases outside it), for `CappedPaginator(counting=…)` and `capped_count`: each
+    part is counted through its own index and the count stops at the cap (issue 9)."""
+    condition = _case_filter(state, q)
+    return [
+        part.filter(condition).order_by("-opened_at", "-pk")
+        for part in visible_ticket_parts(Case.objects.all(), user=user)
+    ]
 
 
 def case_open_count_for(user) -> str:
     """How many of the cases `user` may see are still open (New, In Progress, On Hold), as
     shown: "12", or "1,000+" past the cap, so the home page never counts a whole desk."""
-    count, more = capped_count(case_list_for(user, state=OPEN))
+    count, more = capped_count(case_count_parts_for(user, state=OPEN))
     return f"{count:,}+" if more else f"{count:,}"
 
 
-def case_get_for(user, number: str) -> Case:
+# The case page shows the case's relations by name only: read through the joins as plain
+# values, so the page builds no organisation, category, user or desk instance (issue 9).
+CASE_NAMES = {
+    "organisation_name": F("organisation__name"),
+    "category_name": F("category__name"),
+    "caller_full_name": F("caller__full_name"),
+    "caller_email": F("caller__email"),
+    "rerouted_to_name": F("rerouted_to__name"),
+}
+
+
+@cache
+def _case_with_names() -> QuerySet:
+    return Case.objects.annotate(**CASE_NAMES)
+
+
+def case_get_for(user, number: str, *, with_related: bool = True) -> Case:
     """The case with this number if `user` may see it; otherwise TicketNotFound.
 
     A case outside the user's organisation tree is reported exactly like one that does not
-    exist, so its number reveals nothing (§10.4).
+    exist, so its number reveals nothing (§10.4). The names of its organisation, category,
+    caller and re-route desk come through the joins (`CASE_NAMES`); with `with_related`, for
+    an action, the related instances too. Numbers are unique, so the row is read unordered.
     """
-    case = (
-        visible_tickets(Case.objects.all(), user=user)
-        .select_related("organisation", "category", "caller", "rerouted_to")
-        .filter(number=(number or "").strip().upper())
-        .first()
-    )
+    cases = visible_tickets(_case_with_names(), user=user)
+    if with_related:
+        cases = cases.select_related("organisation", "category", "caller", "rerouted_to")
+    case = next(iter(cases.filter(number=(number or "").strip().upper()).order_by()[:1]), None)
     if case is None:
         raise TicketNotFound(f"There is no case {number} that you can see.")
     return case

@@ -21,7 +21,7 @@ from accounts.views import portal_nav_context
 from core.errors import DomainError, TicketNotFound, ValidationFailed
 from core.pagination import CappedPaginator
 from sla.selectors import case_target_resolution, sla_timeline_for
-from tickets.selectors import attachment_get_for, attachments_for, journal_for
+from tickets.selectors import attachment_get_for, attachment_rows_for, journal_rows_for
 
 from . import services
 from .forms import (
@@ -33,11 +33,11 @@ from .forms import (
 )
 from .models import Case
 from .selectors import (
+    case_count_parts_for,
     case_get_for,
-    case_list_for,
     case_open_count_for,
     case_row,
-    case_rows,
+    case_rows_for,
     case_state_filter_choices,
     case_url_template,
 )
@@ -60,9 +60,9 @@ def _page(request, template: str, context: dict, *, current: str = "", status: i
     return render(request, template, context, status=status)
 
 
-def _case_or_404(user, number: str) -> Case:
+def _case_or_404(user, number: str, *, with_related: bool = True) -> Case:
     try:
-        return case_get_for(user, number)
+        return case_get_for(user, number, with_related=with_related)
     except TicketNotFound as exc:
         raise Http404(exc.message) from exc
 
@@ -81,8 +81,7 @@ def home(request):
         "attached": attached,
         "open_count": case_open_count_for(user) if attached or user.is_staff else 0,
         "recent_cases": [
-            case_row(row, url_template=case_url_template())
-            for row in case_rows(case_list_for(user))[:5]
+            case_row(row, url_template=case_url_template()) for row in case_rows_for(user)[:5]
         ]
         if attached
         else [],
@@ -96,9 +95,12 @@ def case_list(request):
     """My Cases: the cases of the user's organisation tree (§10.4), filtered and paginated."""
     filter_form = CaseListFilterForm(request.GET or None, state_choices=case_state_filter_choices())
     state, q = filter_form.values() if filter_form.is_bound else ("", "")
-    cases = case_list_for(request.user, state=state, q=q)
     url_template = case_url_template()
-    paginator = CappedPaginator(case_rows(cases), CASES_PER_PAGE, counting=cases)
+    paginator = CappedPaginator(
+        case_rows_for(request.user, state=state, q=q),
+        CASES_PER_PAGE,
+        counting=case_count_parts_for(request.user, state=state, q=q),
+    )
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "filter_form": filter_form,
@@ -159,8 +161,8 @@ def _render_detail(request, case: Case, *, status: int = 200, **forms):
     clocks = sla_timeline_for(case, for_participant=True)
     context = {
         "case": case,
-        "timeline": journal_for(case, include_work_notes=False),
-        "attachments": attachments_for(case),
+        "timeline": list(journal_rows_for(case, include_work_notes=False)),
+        "attachments": list(attachment_rows_for(case)),
         "finished": finished,
         "resolved": resolved,
         "awaiting_caller": (
@@ -181,8 +183,9 @@ def _render_detail(request, case: Case, *, status: int = 200, **forms):
 @login_required
 @require_GET
 def case_detail(request, number: str):
-    """One case: status, the customer-visible timeline (never work notes), files and actions."""
-    return _render_detail(request, _case_or_404(request.user, number))
+    """One case: status, the customer-visible timeline (never work notes), files and actions.
+    The page shows the case's relations by name only, so it reads no related instances."""
+    return _render_detail(request, _case_or_404(request.user, number, with_related=False))
 
 
 def _act(request, case: Case, *, form, form_key: str, action, success: str):

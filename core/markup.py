@@ -12,19 +12,23 @@ from django.utils.safestring import SafeData, SafeString, mark_safe
 
 
 def escape(value) -> str:
-    """`value` as text safe inside an element or a quoted attribute; safe markup unchanged.
-    `None` is the empty string."""
+    """`value` as text safe inside an element or a quoted attribute, as Django's `escape`
+    writes it; safe markup unchanged."""
     if isinstance(value, SafeData):
         return value
-    if value is None:
-        return ""
     return html.escape(str(value), quote=True)
 
 
-def html_format(template: str, *args) -> SafeString:
-    """`template.format(*args)` with every argument escaped (as `format_html`, faster)."""
+def html_format(template: str, /, *args, **kwargs) -> SafeString:
+    """`template.format(*args, **kwargs)` with every argument escaped (as `format_html`,
+    faster)."""
     # Safe: the template is the caller's own markup and every argument is escaped.
-    return mark_safe(template.format(*[escape(arg) for arg in args]))  # noqa: S308
+    return mark_safe(  # noqa: S308
+        template.format(
+            *[escape(arg) for arg in args],
+            **{name: escape(value) for name, value in kwargs.items()},
+        )
+    )
 
 
 def html_join(parts) -> SafeString:

@@ -8,8 +8,10 @@ Past the cap the total is shown as "1,000+" and the page links stop at "next".
 
 from functools import cached_property
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db import connections
+from django.db.models import F, IntegerField, Value
 
 # Past this page number nobody is paging by hand; the count would scan as far as the offset.
 MAX_PAGE_NUMBER = 100_000
@@ -25,7 +27,9 @@ class CappedPaginator(Paginator):
 
     def __init__(self, object_list, per_page, *, cap: int = 1000, counting=None, **kwargs):
         """`counting`: the queryset to count when `object_list` is a derived form of it (its
-        `.values(…)` rows, whose joins would otherwise be counted too); default `object_list`."""
+        `.values(…)` rows, whose joins would otherwise be counted too), or a list of disjoint
+        querysets whose rows together are the list's (`tickets.selectors.visible_ticket_parts`),
+        counted part by part in one query; default `object_list`."""
         super().__init__(object_list, per_page, **kwargs)
         self.counting = counting
         self.cap = cap
@@ -55,6 +59,10 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        if isinstance(self.counting, list | tuple):
+            seen = _count_parts(self.counting, self.horizon + 1)
+            self.capped = seen > self.horizon
+            return min(seen, self.horizon)
         rows = self.object_list if self.counting is None else self.counting
         if hasattr(rows, "values"):
             rows = _counting_window(rows)
@@ -102,7 +110,43 @@ def _counting_window(rows):
     return rows if plain else rows.order_by()
 
 
+def _count_parts(parts, limit: int) -> int:
+    """How many rows the disjoint querysets `parts` hold together, counting no further than
+    `limit`: one query, `COUNT(*)` over a `UNION ALL` of the parts, unordered, so each part is
+    read through whichever index serves its own condition and the scan stops at the limit,
+    usually inside the first part. One part is counted as `_counting_window` counts it.
+
+    Each part is compiled by the ORM; only the union and the count around them are written
+    here, as Django's own union-then-count wrapping cost more than the query (0.7 ms a page).
+    """
+    if len(parts) == 1:
+        return _counting_window(parts[0])[:limit].count()
+    selects, params = [], []
+    for part in parts:
+        # A constant rather than the key: an index on the part's own condition answers it.
+        ones = part.order_by().values(one=Value(1, output_field=IntegerField()))
+        try:
+            sql, part_params = ones.query.get_compiler(using=ones.db).as_sql()
+        except EmptyResultSet:
+            continue
+        selects.append(sql)
+        params.extend(part_params)
+    if not selects:
+        return 0
+    with connections[parts[0].db].cursor() as cursor:
+        union = " UNION ALL ".join(selects)
+        cursor.execute(
+            f"SELECT COUNT(*) FROM ({union} LIMIT %s) counted",  # noqa: S608 - the ORM's SQL, values bound
+            [*params, limit],
+        )
+        return cursor.fetchone()[0]
+
+
 def capped_count(queryset, cap: int = 1000) -> tuple[int, bool]:
-    """How many rows, counting no further than `cap`: (count, True) when there are more."""
-    seen = _counting_window(queryset)[: cap + 1].count()
+    """How many rows, counting no further than `cap`: (count, True) when there are more.
+    `queryset` may be a list of disjoint parts, as `CappedPaginator(counting=…)` takes."""
+    if isinstance(queryset, list | tuple):
+        seen = _count_parts(queryset, cap + 1)
+    else:
+        seen = _counting_window(queryset)[: cap + 1].count()
     return min(seen, cap), seen > cap

@@ -261,6 +261,31 @@ def test_my_cases_lists_cases_with_uk_dates(org_user, org_client):
     assert "1 Jul 2026, 14:05" in html
 
 
+def test_my_cases_rows_keep_their_accessible_table_markup(org_user, org_client):
+    """Each row (drawn in Python, issue 9): the number as a row header linking to the case,
+    the status badge, a <time> in UK time, "—" for what is missing, and everything escaped."""
+    nameless = UserFactory(
+        email="no.name@example.com", full_name="", organisation=org_user.organisation
+    )
+    case = CaseFactory(caller=nameless, short_description='Flow <D0010> & "retries"')
+    Case.objects.filter(pk=case.pk).update(opened_at="2026-01-15T09:05:00+00:00", category=None)
+    html = org_client.get(LIST).content.decode()
+    assert (
+        f'<th scope="row" data-label="Number"><a href="{detail_url(case)}">{case.number}</a></th>'
+        in html
+    )
+    assert '<td data-label="Subject">Flow &lt;D0010&gt; &amp; &quot;retries&quot;</td>' in html
+    assert '<td data-label="Status"><span class="badge badge--new">New</span></td>' in html
+    assert '<td data-label="Organisation">Northern Power Supply</td>' in html
+    assert '<td data-label="Category">—</td>' in html
+    assert (
+        '<td data-label="Opened"><time datetime="2026-01-15T09:05:00+00:00">15 Jan 2026, 09:05'
+        "</time></td>" in html
+    )
+    assert '<td data-label="Raised by">no.name@example.com</td>' in html
+    assert html.count('<th scope="col">') == 7
+
+
 def test_my_cases_empty_state_says_what_to_do_next(org_client):
     """With no cases the page points the user at raising one."""
     html = org_client.get(LIST).content.decode()
@@ -378,6 +403,48 @@ def test_case_detail_shows_the_case_and_its_customer_timeline(org_user, org_clie
     ):
         assert text in html
     assert "Priority" not in html
+
+
+def test_case_detail_draws_history_and_files_with_their_authors_and_uk_times(
+    org_user, org_client, agent
+):
+    """The history and the files (drawn in Python, issue 9): comment or update, who (the desk's
+    people marked), when in UK time, the text escaped with its line breaks; each file with its
+    download link, size, time and uploader."""
+    case = CaseFactory(caller=org_user, uploads=[text_upload("dip <trace>.log")])
+    comment = case_comment_add(case=case, actor=agent, body="Line <one>\nline & two")
+    JournalEntry.objects.filter(pk=comment.pk).update(created_at="2026-07-01T13:05:00+00:00")
+    attachment = Attachment.objects.get()
+    Attachment.objects.filter(pk=attachment.pk).update(created_at="2026-01-02T08:00:00+00:00")
+    html = org_client.get(detail_url(case)).content.decode()
+    assert f'<li class="timeline__item timeline__item--comment" id="entry-{comment.pk}">' in html
+    assert '<span class="timeline__kind">Comment</span>' in html
+    staff_name = agent.get_full_name()
+    assert f'<span class="timeline__author">{staff_name} (Service Desk)</span>,' in html
+    assert '<time datetime="2026-07-01T14:05:00+01:00">1 Jul 2026, 14:05</time>' in html
+    assert '<div class="timeline__body">Line &lt;one&gt;<br>line &amp; two</div>' in html
+    assert '<span class="timeline__author">Sam Supplier</span>,' in html
+    download = reverse("portal:attachment_download", args=[attachment.pk])
+    assert f'<a href="{download}" download>dip &lt;trace&gt;.log</a>' in html
+    assert (
+        f'<span class="attachments__meta">{attachment.size}\xa0bytes, added <time datetime='
+        '"2026-01-02T08:00:00+00:00">2 Jan 2026, 08:00</time> by Sam Supplier</span>' in html
+    )
+
+
+def test_a_re_routed_case_names_the_desk_it_went_to(org_user, org_client, agent):
+    """§4.1 step 2: the participant sees where their case was sent."""
+    from accounts.models import ServiceDesk
+    from cases.services import case_reroute
+
+    desk = ServiceDesk.objects.filter(active=True).first()
+    case = case_reroute(case=CaseFactory(caller=org_user), actor=agent, desk=desk)
+    html = org_client.get(detail_url(case)).content.decode()
+    assert f"<dt>Re-routed to</dt><dd>{desk.name}</dd>" in html
+    assert (
+        "<dt>Re-routed to</dt>"
+        not in org_client.get(detail_url(CaseFactory(caller=org_user))).content.decode()
+    )
 
 
 def test_priority_is_shown_read_only_once_the_desk_sets_it(org_user, org_client, agent):

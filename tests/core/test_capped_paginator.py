@@ -117,3 +117,29 @@ def test_an_order_by_an_annotation_is_not_computed_for_the_count(django_assert_n
     count_sql = captured.captured_queries[0]["sql"]
     assert "ORDER BY" not in count_sql and "COUNT(" in count_sql
     assert "ORDER BY" in captured.captured_queries[1]["sql"]  # the page keeps its order
+
+
+@pytest.mark.django_db
+def test_disjoint_parts_are_counted_together_in_one_query_up_to_the_cap(
+    django_assert_num_queries,
+):
+    """`counting=` a list of disjoint querysets (`tickets.selectors.visible_ticket_parts`):
+    one `COUNT(*)` over their `UNION ALL`, stopping at the cap; a part that can hold nothing
+    is left out."""
+    from django.contrib.auth.models import Permission
+
+    adds = Permission.objects.filter(codename__startswith="add_")
+    changes = Permission.objects.filter(codename__startswith="change_")
+    total = adds.count() + changes.count()
+    assert total > 20
+    parts = [adds, Permission.objects.none(), changes]
+    paginator = CappedPaginator(Permission.objects.order_by("codename"), 5, cap=10, counting=parts)
+    with django_assert_num_queries(1) as captured:
+        assert paginator.count == 10 and paginator.capped
+    count_sql = captured.captured_queries[0]["sql"]
+    assert "UNION ALL" in count_sql and "ORDER BY" not in count_sql
+    assert capped_count(parts, cap=total) == (total, False)
+    assert capped_count(parts, cap=total - 1) == (total - 1, True)
+    assert capped_count([adds], cap=1000) == (adds.count(), False)
+    with django_assert_num_queries(0):
+        assert capped_count([Permission.objects.none(), Permission.objects.none()]) == (0, False)

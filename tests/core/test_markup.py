@@ -21,9 +21,12 @@ def test_safe_markup_is_kept_and_the_result_is_safe():
     assert cell == '<td><a href="/x?a=1&amp;b=2">CS1</a></td>'
 
 
-def test_none_is_empty_and_numbers_are_text():
-    assert escape(None) == ""
+def test_anything_else_is_its_text_as_format_html_writes_it():
+    assert escape(None) == format_html("{}", None)
     assert html_format("<td>{}</td>", 12) == "<td>12</td>"
+    assert html_format('<a href="?{query}">{n}</a>', query="q=a&b", n=2) == format_html(
+        '<a href="?{query}">{n}</a>', query="q=a&b", n=2
+    )
 
 
 def test_joining_escapes_any_piece_that_is_not_safe():

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.services import organisation_create
 from cases.models import Case
-from cases.selectors import case_list_for
+from cases.selectors import case_count_parts_for, case_list_for
 from core.bulk_seed import insert_select_sql
 from core.pagination import capped_count
 from tests.factories.accounts import UserFactory
@@ -110,6 +110,20 @@ def test_my_cases_count_is_capped_and_read_through_an_index(participant_at_scale
     assert capped_count(cases.order_by()) == (open_in_tree, False)
     _no_seq_scan_of_cases(_sql_of(lambda: capped_count(case_list_for(participant_at_scale))))
     assert capped_count(case_list_for(participant_at_scale)) == (1000, True)
+
+
+def test_my_cases_count_by_parts_is_read_through_indexes(participant_at_scale):
+    """The page counts the organisation tree and the user's own cases outside it as parts
+    (`case_count_parts_for`): the same capped figures, each part through an index."""
+    parts = case_count_parts_for(participant_at_scale)
+    assert capped_count(parts) == capped_count(case_list_for(participant_at_scale)) == (1000, True)
+    sql = _sql_of(lambda: capped_count(parts))
+    assert "UNION ALL" in sql
+    _no_seq_scan_of_cases(sql)
+    open_cases = case_count_parts_for(participant_at_scale, state="open")
+    assert capped_count(open_cases) == capped_count(
+        case_list_for(participant_at_scale, state="open")
+    )
 
 
 def test_an_api_cursor_page_is_read_through_an_index(participant_at_scale, rf):

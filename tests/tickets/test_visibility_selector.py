@@ -9,7 +9,7 @@ from core.errors import ValidationFailed
 from incidents.models import Incident
 from tests.factories.accounts import OrganisationFactory, UserFactory
 from tests.factories.cases import CaseFactory
-from tickets.selectors import visible_tickets
+from tickets.selectors import visible_ticket_parts, visible_tickets
 
 
 def _visible(user, model=Case, **kwargs):
@@ -103,3 +103,52 @@ def test_tree_of_any_depth(db):
     for depth in range(8):
         node = OrganisationFactory(name=f"Level {depth}", parent=node)
     assert node.path.count("/") == 9
+
+
+def _part_numbers(user, model=Case, **kwargs) -> list[set[str]]:
+    return [
+        set(part.values_list("number", flat=True))
+        for part in visible_ticket_parts(model.objects.all(), user=user, **kwargs)
+    ]
+
+
+def test_visible_parts_are_disjoint_and_together_exactly_what_the_user_sees(
+    org_user, sibling_user, parent_user, other_org_user, unrelated_org, agent
+):
+    """Issue 9: capped counts add up the parts (`core.pagination`), so every visible case is in
+    exactly one part — one the user raised outside their tree (or with no organisation)
+    included, none counted twice."""
+    CaseFactory(caller=org_user)
+    CaseFactory(caller=sibling_user)
+    CaseFactory(caller=parent_user)
+    CaseFactory(caller=other_org_user)
+    elsewhere = CaseFactory(caller=org_user)
+    Case.objects.filter(pk=elsewhere.pk).update(organisation=unrelated_org)
+    nowhere = CaseFactory(caller=org_user)
+    Case.objects.filter(pk=nowhere.pk).update(organisation=None)
+    for user in (org_user, parent_user, other_org_user, agent):
+        parts = _part_numbers(user)
+        together = set().union(*parts)
+        assert together == _visible(user), user
+        assert sum(len(part) for part in parts) == len(together), f"{user}: counted twice"
+    assert {elsewhere.number, nowhere.number} <= set().union(*_part_numbers(org_user))
+
+
+def test_visible_parts_of_a_resolver_are_disjoint(org_user, agent, resolver, resolver_group):
+    """Assigned to them and to their group at once: in one part only."""
+    incident = case_raise_incident(
+        case=CaseFactory(caller=org_user),
+        actor=agent,
+        assignment_group=resolver_group,
+        impact=2,
+        urgency=2,
+    )
+    Incident.objects.filter(pk=incident.pk).update(assigned_to=resolver)
+    parts = _part_numbers(resolver, Incident, participants_may_see=False)
+    assert sum(len(part) for part in parts) == 1
+    assert set().union(*parts) == _visible(resolver, Incident, participants_may_see=False)
+
+
+def test_a_user_who_sees_nothing_has_one_empty_part(org_user):
+    org_user.is_active = False
+    assert _part_numbers(org_user) == [set()]
