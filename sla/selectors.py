@@ -13,9 +13,10 @@ their ticket by content type, so no concrete type is imported. `sla_summaries_fo
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from tickets.models import Ticket
@@ -103,21 +104,7 @@ class ClockView:
         return format_working_time(self.remaining)
 
 
-def clocks_for(ticket: Ticket) -> QuerySet[TicketSLA]:
-    """A ticket's clocks with their definitions and events: two queries at any size."""
-    return (
-        TicketSLA.objects.filter(
-            ticket_type=ContentType.objects.get_for_model(ticket), ticket_id=ticket.pk
-        )
-        .select_related("definition")
-        .prefetch_related(Prefetch("events", queryset=TicketSLAEvent.objects.order_by("at", "id")))
-        .order_by("definition__sort_order", "id")
-    )
-
-
-def _status(
-    clock: TicketSLA, events: list[TicketSLAEvent], now: datetime, *, internal: bool
-) -> str:
+def _status(clock: TicketSLA, events: list[SegmentView], now: datetime, *, internal: bool) -> str:
     breached = clock.is_breached_at(now)
     if clock.cancelled:
         return "Cancelled (replaced)" if internal else "Cancelled"
@@ -134,27 +121,87 @@ def _status(
     return "Running"
 
 
+_EVENT_LABELS = dict(TicketSLAEvent.Kind.choices)
+# A clock's own fields, but for its history links and timestamps, which no timeline shows: the
+# `ClockView.clock` instances have those deferred (read on first use).
+_CLOCK_UNSHOWN = {"replaces_id", "at_risk_percent", "synced_history_id", "created_at", "updated_at"}
+_CLOCK_FIELDS = tuple(
+    field.attname
+    for field in TicketSLA._meta.concrete_fields
+    if field.attname not in _CLOCK_UNSHOWN
+)
+_DEFINITION_VALUES = ("definition__name", "definition__description")
+_EVENT_VALUES = tuple(
+    f"events__{name}"
+    for name in ("id", "kind", "at", "counted", "excluded", "elapsed", "detail", "note")
+)
+
+
+@cache
+def _timeline_rows() -> QuerySet:
+    """The shape of the timeline's query — the clocks in their definitions' order, a row per
+    event (a clock without events is one row of nulls) — built once per process and narrowed
+    to a ticket on each call: building its forty columns cost as much as running it."""
+    return TicketSLA.objects.order_by(
+        "definition__sort_order", "id", "events__at", "events__id"
+    ).values_list(*_CLOCK_FIELDS, *_DEFINITION_VALUES, *_EVENT_VALUES)
+
+
+def _clocks_with_segments(
+    rows: QuerySet, *, internal: bool
+) -> list[tuple[TicketSLA, dict, list[SegmentView]]]:
+    """Each clock (a model instance, for its methods), its definition's name and description,
+    and its events as `SegmentView`s oldest first, from `_timeline_rows`: one query, no model
+    instance per event or definition."""
+    found: dict[int, tuple[TicketSLA, dict, list[SegmentView]]] = {}
+    width, named = len(_CLOCK_FIELDS), len(_DEFINITION_VALUES)
+    for row in rows:
+        pk = row[0]
+        if pk not in found:
+            clock = TicketSLA.from_db(rows.db, _CLOCK_FIELDS, row[:width])
+            name, description = row[width : width + named]
+            found[pk] = (clock, {"name": name, "description": description}, [])
+        event_id, kind, at, counted, excluded, elapsed, detail, note = row[width + named :]
+        if event_id is not None:
+            found[pk][2].append(
+                SegmentView(
+                    kind=kind,
+                    label=_EVENT_LABELS.get(kind, kind),
+                    at=at,
+                    counted=counted,
+                    excluded=excluded,
+                    elapsed=elapsed,
+                    detail=detail,
+                    note=note if internal else "",
+                )
+            )
+    return list(found.values())
+
+
 def sla_timeline_for(
     ticket: Ticket, *, for_participant: bool = False, now: datetime | None = None
 ) -> list[ClockView]:
     """Each clock on a ticket with its events and the working time counted per segment.
 
     `for_participant=True` leaves out clocks the definition keeps internal (triage),
-    cancelled clocks, at-risk warnings and desk notes.
+    cancelled clocks, at-risk warnings and desk notes. One query at any size: the clocks
+    joined with their definitions and events (issue 9).
     """
     now = now or timezone.now()
     internal = not for_participant
+    rows = _timeline_rows().filter(
+        ticket_type=ContentType.objects.get_for_model(ticket), ticket_id=ticket.pk
+    )
+    if for_participant:
+        # Not the participant's to see, so not read at all.
+        rows = rows.filter(cancelled=False, definition__visible_to_participants=True)
     views: list[ClockView] = []
-    for clock in clocks_for(ticket):
-        definition = clock.definition
-        if for_participant and (clock.cancelled or not definition.visible_to_participants):
-            continue
-        events = list(clock.events.all())
+    for clock, definition, events in _clocks_with_segments(rows, internal=internal):
         views.append(
             ClockView(
                 clock=clock,
-                name=definition.name,
-                description=definition.description,
+                name=definition["name"],
+                description=definition["description"],
                 target_type=clock.target_type,
                 target_type_label=SLADefinition.TargetType(clock.target_type).label,
                 calendar_label=_CALENDAR_LABELS.get(clock.calendar, clock.calendar),
@@ -174,19 +221,7 @@ def sla_timeline_for(
                 breached=clock.is_breached_at(now),
                 cancelled=clock.cancelled,
                 internal=internal,
-                events=tuple(
-                    SegmentView(
-                        kind=event.kind,
-                        label=event.get_kind_display(),
-                        at=event.at,
-                        counted=event.counted,
-                        excluded=event.excluded,
-                        elapsed=event.elapsed,
-                        detail=event.detail,
-                        note=event.note if internal else "",
-                    )
-                    for event in events
-                ),
+                events=tuple(events),
             )
         )
     return views

@@ -124,9 +124,24 @@ def test_clock_timeline_partial_renders_a_semantic_table_without_script(held_cas
 
 
 def test_timeline_reads_a_constant_number_of_queries(held_case, django_assert_num_queries):
-    """docs/conventions.md §7: clocks with definitions, then their events — two queries at any size."""
-    with django_assert_num_queries(2):
+    """docs/conventions.md §7: the clocks joined with their definitions and events — one query
+    at any size (issue 9)."""
+    with django_assert_num_queries(1):
         sla_timeline_for(held_case, now=NOW)
+
+
+def test_a_clock_without_events_is_still_listed(held_case):
+    """The clocks are read joined with their events: a clock with none (never so from the
+    engine, but a row may be edited) is listed with an empty timeline, not dropped."""
+    from sla.models import TicketSLAEvent
+
+    p4 = next(v for v in sla_timeline_for(held_case, now=NOW) if v.name == "Case P4 resolution")
+    TicketSLAEvent.objects.filter(clock_id=p4.clock.pk).delete()
+    again = {view.name: view for view in sla_timeline_for(held_case, now=NOW)}
+    assert list(again) == [view.name for view in sla_timeline_for(held_case, now=NOW)]
+    assert again["Case P4 resolution"].events == ()
+    assert again["Case P4 resolution"].elapsed == p4.elapsed
+    assert len(again["Acknowledgement"].events) > 0
 
 
 def test_working_time_is_shown_in_hours_and_minutes():
