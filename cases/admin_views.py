@@ -59,12 +59,14 @@ def triage_queue(model_admin, request):
     # engine keeps on the case (`triage_due_at`); cases that have no triage clock (not raised
     # in the portal) follow in the order they were raised. The `case_triage_queue` index
     # serves this order, so the page reads only its own rows (issue 9).
-    queue = (
-        _new_cases(request.user)
-        .order_by(F("triage_due_at").asc(nulls_last=True), "opened_at", "pk")
-        .values(*QUEUE_ROW_VALUES)
+    new_cases = _new_cases(request.user)
+    queue = new_cases.order_by(F("triage_due_at").asc(nulls_last=True), "opened_at", "pk").values(
+        *QUEUE_ROW_VALUES
     )
-    page = CappedPaginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
+    # Counted from the cases alone: the rows' joins would be carried into the count.
+    page = CappedPaginator(queue, QUEUE_PAGE_SIZE, counting=new_cases.order_by()).get_page(
+        request.GET.get("p")
+    )
     rows = [_queue_row(values, now) for values in page.object_list]
     can_triage = request.user.has_perm("cases.triage_case")
     context = {
