@@ -63,7 +63,9 @@ def visible_tickets(
     """
     conditions = _visibility(queryset, user=user, participants_may_see=participants_may_see)
     if conditions is None:
-        return queryset
+        # A copy: callers may pass a base queryset kept for the process (`functools.cache`),
+        # which must never be evaluated and so hold one request's rows for the next.
+        return queryset.all()
     if not conditions:
         return queryset.none()
     return queryset.filter(reduce(operator.or_, conditions))
@@ -83,7 +85,7 @@ def visible_ticket_parts(
     """
     conditions = _visibility(queryset, user=user, participants_may_see=participants_may_see)
     if conditions is None:
-        return [queryset]
+        return [queryset.all()]
     if not conditions:
         return [queryset.none()]
     # The widest first: the organisation tree, then the user's own, then the groups'.

@@ -152,3 +152,16 @@ def test_visible_parts_of_a_resolver_are_disjoint(org_user, agent, resolver, res
 def test_a_user_who_sees_nothing_has_one_empty_part(org_user):
     org_user.is_active = False
     assert _part_numbers(org_user) == [set()]
+
+
+def test_a_base_queryset_kept_for_the_process_is_never_evaluated(agent, org_user):
+    """Selectors keep their query shapes for the process (issue 9); a desk agent, who sees
+    every case, must get a copy, or one request's rows would be served to the next."""
+    from cases.selectors import _case_rows, case_rows_for
+    from tests.factories.cases import CaseFactory
+
+    CaseFactory(caller=org_user)
+    assert len(list(case_rows_for(agent))) == 1
+    assert _case_rows()._result_cache is None
+    CaseFactory(caller=org_user)
+    assert len(list(case_rows_for(agent))) == 2
