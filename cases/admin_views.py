@@ -19,6 +19,8 @@ from core.admin import add_domain_error, error_fits_form, uk_time
 from core.errors import DomainError
 from core.markup import html_format, html_join
 from core.pagination import CappedPaginator
+from core.urls import reverse_fixed
+from tickets.admin_list import PK_PLACEHOLDER
 from tickets.priority import Impact, Urgency, priority_for
 from tickets.selectors import attachments_for, visible_tickets
 
@@ -94,7 +96,6 @@ QUEUE_ROW_VALUES = (
     "category__name",
     "caller__email",
 )
-PK_PLACEHOLDER = "__pk__"
 
 
 def _queue_row(values: dict, now) -> dict:
@@ -113,9 +114,9 @@ def _queue_row(values: dict, now) -> dict:
 def _queue_rows_html(rows: list[dict], *, can_triage: bool) -> str:
     """The queue's table rows drawn in Python, one format string per row: the template engine
     spent more on 50 rows of nine cells than the queries did (issue 9). The two links come
-    from URLs reversed once for the page."""
-    change_url = reverse("admin:cases_case_change", args=[PK_PLACEHOLDER])
-    triage_url = reverse("admin:cases_case_triage", args=[PK_PLACEHOLDER])
+    from URL templates reversed once per process (`core.urls.reverse_fixed`)."""
+    change_url = reverse_fixed("admin:cases_case_change", object_id=PK_PLACEHOLDER)
+    triage_url = reverse_fixed("admin:cases_case_triage", object_id=PK_PLACEHOLDER)
     row_html = (
         '<tr class="triage-row{}" data-case="{}"><td><a href="{}">{}</a></td><td>{}</td>'
         "<td>{}</td><td>{}</td><td>{}</td>"

@@ -191,7 +191,7 @@ def notification_list_for(user) -> QuerySet:
 
 # The bell's count is on every page, portal and console (issue 9): kept in the cache per user
 # and dropped whenever the user's notifications change — created, opened, all marked read, or
-# saved or deleted by any other path (`comms.signals`) — now and again when the transaction
+# saved or deleted by any other path (signals connected in `comms.apps`) — now and again when the transaction
 # commits, so a page that read the old rows meanwhile cannot keep a stale count.
 UNREAD_KEY = "comms:unread:v1:{pk}"
 UNREAD_SECONDS = 600
