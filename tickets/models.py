@@ -1,5 +1,6 @@
 """The ticket kernel shared by cases, incidents, problems and changes (docs/architecture.md §2)."""
 
+import functools
 import uuid
 from pathlib import PurePath
 
@@ -8,7 +9,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMFieldMixin, transition
 from simple_history.models import HistoricalRecords
 
 from .priority import Impact, Priority, Urgency
@@ -65,6 +66,11 @@ def is_desk_member_or_caller_side(instance: "Ticket", user) -> bool:
     if is_desk_member(instance, user):
         return True
     return bool(user.is_authenticated and user.is_active and user.organisation_id)
+
+
+@functools.cache
+def _state_fields_of(model: type[models.Model]) -> tuple:
+    return tuple(field for field in model._meta.fields if isinstance(field, FSMFieldMixin))
 
 
 class Ticket(ConcurrentTransitionMixin, models.Model):
@@ -166,6 +172,13 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.short_description}"
+
+    @property
+    def state_fields(self):
+        """django-fsm's concurrency guard looks for state fields among every field of the model
+        each time an instance is built (fifty times for a console list page, issue 9); the
+        answer is the class's, so it is worked out once per ticket type."""
+        return _state_fields_of(type(self))
 
     @property
     def is_open(self) -> bool:

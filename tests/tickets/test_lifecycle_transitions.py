@@ -3,6 +3,8 @@
 import itertools
 
 import pytest
+from django.db import transaction
+from django_fsm import ConcurrentTransition
 
 from cases.models import Case
 from cases.services import case_transition
@@ -146,3 +148,16 @@ def test_transitions_are_recorded_in_history(org_user, agent):
     case = _case_in(S.RESOLVED, org_user, agent)
     states = list(case.history.order_by("history_date").values_list("state", flat=True))
     assert states[0] == S.NEW and states[-1] == S.RESOLVED and S.IN_PROGRESS in states
+
+
+def test_a_copy_read_before_another_save_is_refused_on_save(org_user, agent):
+    """django-fsm's concurrency guard still sees the state field once the lookup of state
+    fields is kept per ticket type (issue 9): a stale copy's save is refused."""
+    case = CaseFactory(caller=org_user, organisation=org_user.organisation)
+    stale = Case.objects.get(pk=case.pk)
+    assert tuple(stale.state_fields) == (Case._meta.get_field("state"),)
+    case_transition(case=case, name="start", actor=agent)
+    stale.short_description = "Edited on a stale screen"
+    with pytest.raises(ConcurrentTransition), transaction.atomic():
+        stale.save()
+    assert Case.objects.get(pk=case.pk).short_description != "Edited on a stale screen"
