@@ -78,8 +78,11 @@ def case_update_propose(
 def _locked_pending(proposal: ProposedUpdate) -> ProposedUpdate:
     """The proposal under a row lock, refused unless still pending: two agents acting on the
     same proposal at once are applied one after the other, and the second is told."""
+    # Only the proposal's row is locked, not its incident's, which resolvers keep working.
     locked = (
-        ProposedUpdate.objects.select_for_update().select_related("incident").get(pk=proposal.pk)
+        ProposedUpdate.objects.select_for_update(of=("self",))
+        .select_related("incident")
+        .get(pk=proposal.pk)
     )
     if locked.status != ProposedUpdate.Status.PENDING:
         raise TransitionNotAllowed(
