@@ -105,6 +105,7 @@ def test_case_page_shows_the_proposal_in_an_editable_box_with_its_buttons(agent_
     for label in ("Send to caller", "Send and resolve", "Discard"):
         assert label in section
     assert _act_url(case, proposal) in section
+    assert f'href="{reverse(QUEUE)}"' in section  # back to the queue
 
 
 def test_an_update_offers_no_send_and_resolve(agent_client, proposed, resolver):
