@@ -22,6 +22,7 @@ from tickets.priority import Priority
 from tickets.selectors import attachments_for
 
 from . import admin_views, console_page
+from .admin_updates import ProposedUpdateAdminMixin
 from .models import Case
 from .services import case_classify, case_transition
 
@@ -62,7 +63,7 @@ PARTICIPANT_FIELDS = (
 
 
 @admin.register(Case)
-class CaseAdmin(TicketAdmin):
+class CaseAdmin(ProposedUpdateAdminMixin, TicketAdmin):
     form = CaseClassificationForm
     change_list_template = "admin/cases/case/change_list.html"
     list_display = (

@@ -50,7 +50,9 @@ from tickets.priority import Impact, Priority, Urgency
 from tickets.selectors import attachments_for, journal_for
 
 from . import services
-from .models import Case
+from .models import Case, ProposedUpdate
+from .proposed_updates import case_updates_pending_for
+from .selectors import case_resolutions_for
 
 # Asked for by name on create; refused loudly rather than silently dropped (§3.8).
 DESK_ONLY_FIELDS = ("impact", "urgency", "priority")
@@ -209,12 +211,33 @@ def case_summary(row) -> dict:
     }
 
 
+class CaseResolutionSerializer(serializers.Serializer):
+    """One resolution of the case: a case resolved, reopened and resolved again has two
+    (§10.3)."""
+
+    resolved_at = serializers.DateTimeField(read_only=True)
+    resolution_code = serializers.CharField(read_only=True)
+    resolution_notes = serializers.CharField(read_only=True)
+
+
+class ProposedUpdateSerializer(serializers.Serializer):
+    """An incident's update or resolution awaiting the desk's review (Appendix G); staff only,
+    never shown to the caller until the desk sends it."""
+
+    id = serializers.IntegerField(source="pk", read_only=True)
+    kind = serializers.ChoiceField(choices=ProposedUpdate.Kind.choices, read_only=True)
+    incident = serializers.CharField(source="incident.number", read_only=True)
+    proposed_text = serializers.CharField(read_only=True)
+    proposed_code = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
 @extend_schema_serializer(component_name="CaseDetail")
 class CaseDetailSerializer(StaffOnlyFieldsMixin, CaseSummarySerializer):
-    """A case in full. Work notes are never part of it; `links`, `assignment_group` and
-    `assigned_to` are for service-desk staff only."""
+    """A case in full. Work notes are never part of it; `links`, `assignment_group`,
+    `assigned_to` and `proposed_updates` are for service-desk staff only."""
 
-    staff_only_fields = ("assignment_group", "assigned_to", "links")
+    staff_only_fields = ("assignment_group", "assigned_to", "links", "proposed_updates")
 
     description = serializers.CharField(read_only=True)
     party_id = serializers.CharField(read_only=True)
@@ -244,12 +267,29 @@ class CaseDetailSerializer(StaffOnlyFieldsMixin, CaseSummarySerializer):
     assignment_group = ResolverGroupRefSerializer(read_only=True, allow_null=True)
     assigned_to = UserRefSerializer(read_only=True, allow_null=True)
     links = serializers.SerializerMethodField(help_text="Incidents raised from this case.")
+    resolutions = serializers.SerializerMethodField(
+        help_text="Every resolution of the case, oldest first: each time it was resolved."
+    )
+    proposed_updates = serializers.SerializerMethodField(
+        help_text="Updates from linked incidents awaiting the desk's review (staff only)."
+    )
 
     def get_actions(self, case) -> list[str]:
         return available_actions(
             case,
             user=self.context["request"].user,
         )
+
+    @extend_schema_field(CaseResolutionSerializer(many=True))
+    def get_resolutions(self, case):
+        return CaseResolutionSerializer(case_resolutions_for(case), many=True).data
+
+    @extend_schema_field(ProposedUpdateSerializer(many=True))
+    def get_proposed_updates(self, case):
+        # Only a case triaged to an incident can have proposals: no query for the others.
+        if case.triage_outcome != Case.TriageOutcome.INCIDENT:
+            return []
+        return ProposedUpdateSerializer(case_updates_pending_for(case), many=True).data
 
     @extend_schema_field(LinkedIncidentSerializer(many=True))
     def get_links(self, case):

@@ -1,6 +1,7 @@
 """Case: what a participant raises in the portal (§3.2), and its triage (§4.1)."""
 
 from django.db import models
+from django.utils import timezone
 
 from comms.mpan import mpan_validator
 from tickets.models import Ticket
@@ -69,14 +70,33 @@ class Case(Ticket):
         api="cases.api.CASE_API",
         portal_url="portal:case_detail",
         link_rules=(
-            # §5.5 steps 14–15: the incident resolved resolves the cases being worked on it.
+            # §5.5 steps 14–15, §10.3, Appendix G: the incident's resolution becomes a proposed
+            # update on each open case linked to it, which the desk checks, sends and resolves;
+            # an update its resolvers write for the callers does the same.
             LinkRule(
                 kind="case_incident",
                 source="incidents.incident",
                 target="cases.case",
                 on_states=("resolved",),
-                target_states=("in_progress",),
-                run="cases.services.case_resolve_with_incident",
+                target_states=("in_progress", "on_hold"),
+                run="cases.proposed_updates.case_update_propose_from_incident",
+            ),
+            LinkRule(
+                kind="case_incident",
+                source="incidents.incident",
+                target="cases.case",
+                on_states=(),
+                on_comment=True,
+                target_states=("in_progress", "on_hold"),
+                run="cases.proposed_updates.case_update_propose_from_incident_comment",
+            ),
+            # Reopened or cancelled, the incident withdraws the resolution it proposed.
+            LinkRule(
+                kind="case_incident",
+                source="incidents.incident",
+                target="cases.case",
+                on_states=("in_progress", "cancelled"),
+                run="cases.proposed_updates.case_update_withdraw_for_incident",
             ),
         ),
         comment="cases.services.case_participant_comment",
@@ -138,3 +158,72 @@ class Case(Ticket):
     @property
     def is_service_request(self) -> bool:
         return self.triage_outcome == self.TriageOutcome.REQUEST
+
+
+class ProposedUpdate(models.Model):
+    """An update for the caller that an incident proposes and the desk reviews (Appendix G).
+
+    The technical teams' words never reach the caller directly: an incident's resolution, or
+    an update its resolvers write for the callers, becomes a pending proposal on each linked
+    open case. The desk edits it and sends it (a customer-visible comment, or the case's
+    resolution notes when it resolves the case in the same action), or discards it; the
+    incident's own text stays here, for the desk only (§10.3, Appendix G).
+    """
+
+    class Kind(models.TextChoices):
+        UPDATE = "update", "Update"
+        RESOLUTION = "resolution", "Resolution"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting review"
+        SENT = "sent", "Sent to the caller"
+        DISCARDED = "discarded", "Discarded"
+        # The incident was reopened or cancelled before the desk sent its resolution.
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="proposed_updates")
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.PROTECT, related_name="proposed_updates"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    proposed_text = models.TextField()
+    proposed_code = models.CharField("Proposed resolution code", max_length=40, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    sent_text = models.TextField(blank=True)
+    resolved_case = models.BooleanField(default=False)
+    decided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # An incident's resolution is proposed once per case until the desk decides: a
+            # reopened incident withdraws it before it can be resolved again.
+            models.UniqueConstraint(
+                fields=["case", "incident"],
+                condition=models.Q(status="pending", kind="resolution"),
+                name="proposed_update_one_pending_resolution",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="pending") | (models.Q(decided_at__isnull=False)),
+                name="proposed_update_decided_when_not_pending",
+            ),
+        ]
+        indexes = [
+            # Serves the "awaiting update" queue: pending proposals, oldest first.
+            models.Index(
+                fields=["created_at", "id"],
+                name="proposed_update_queue",
+                condition=models.Q(status="pending"),
+            ),
+            # Serves a case page's pending proposals: WHERE case_id=? AND status='pending'.
+            models.Index(fields=["case", "status"], name="proposed_update_case"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_kind_display()} for {self.case_id} from {self.incident_id} ({self.status})"
+        )

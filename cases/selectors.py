@@ -172,3 +172,41 @@ def case_get_for(user, number: str, *, with_related: bool = True) -> Case:
     if case is None:
         raise TicketNotFound(f"There is no case {number} that you can see.")
     return case
+
+
+def case_resolutions_for(case: Case) -> list[dict]:
+    """Every resolution the case has had, oldest first: when, with which code and summary
+    (§10.3: the resolution stays in the case's history, each time it is resolved).
+
+    Read from the case's own history rows, one per save, so a case resolved, reopened and
+    resolved again shows both resolutions, whichever way each was made. A case never resolved
+    costs no query.
+    """
+    if case.resolved_at is None and not case.reopen_count:
+        return []
+    return list(
+        Case.history.filter(id=case.pk, state=Case.State.RESOLVED, resolved_at__isnull=False)
+        .order_by("resolved_at")
+        .values("resolved_at", "resolution_code", "resolution_notes")
+        .distinct()
+    )
+
+
+def case_timeline_with_resolutions(entries, resolutions: list[dict]) -> list[dict]:
+    """The participant's history: journal rows (`journal_rows_for`) with each resolution
+    summary (`case_resolutions_for`) in its place by time, as a "resolution" entry."""
+    items = list(entries)
+    items += [
+        {
+            "pk": f"resolution-{index}",
+            "kind": "resolution",
+            "body": resolution["resolution_notes"],
+            "created_at": resolution["resolved_at"],
+            "author_id": None,
+            "author__full_name": "",
+            "author__email": "",
+            "author__is_staff": True,
+        }
+        for index, resolution in enumerate(resolutions, start=1)
+    ]
+    return sorted(items, key=lambda item: item["created_at"]) if resolutions else items

@@ -359,15 +359,3 @@ def case_raise_incident(*, case: Case, actor, assignment_group, impact: int, urg
 def case_participant_comment(ticket: Case, *, actor, body: str) -> JournalEntry:
     """The registry's comment service for cases (a reply by email is the caller's comment)."""
     return case_comment_add(case=ticket, actor=actor, body=body)
-
-
-def case_resolve_with_incident(case: Case, *, source, result, arguments) -> None:
-    """Link rule: an incident resolved resolves the cases being worked on it, with the same
-    notes, so the desk's resolution comms go to each caller (§5.5 steps 14–15)."""
-    ticket_transition(
-        ticket=case,
-        name="resolve",
-        actor=None,
-        notes=arguments["notes"],
-        code=arguments.get("code", ""),
-    )

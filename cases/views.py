@@ -36,9 +36,11 @@ from .selectors import (
     case_count_parts_for,
     case_get_for,
     case_open_count_for,
+    case_resolutions_for,
     case_row,
     case_rows_for,
     case_state_filter_choices,
+    case_timeline_with_resolutions,
     case_url_template,
 )
 
@@ -161,7 +163,10 @@ def _render_detail(request, case: Case, *, status: int = 200, **forms):
     clocks = sla_timeline_for(case, for_participant=True)
     context = {
         "case": case,
-        "timeline": list(journal_rows_for(case, include_work_notes=False)),
+        # §10.3: every resolution summary stays in the history, not only the latest.
+        "timeline": case_timeline_with_resolutions(
+            journal_rows_for(case, include_work_notes=False), case_resolutions_for(case)
+        ),
         "attachments": list(attachment_rows_for(case)),
         "finished": finished,
         "resolved": resolved,

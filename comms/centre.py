@@ -85,6 +85,12 @@ EVENTS: dict[str, Event] = {
             staff_only=True,
         ),
         Event(
+            "case_update_proposed",
+            "An incident's update for a caller awaits review",
+            mandatory=True,
+            staff_only=True,
+        ),
+        Event(
             "ticket_assigned_to_person",
             "A ticket is assigned to you",
             mandatory=True,

@@ -22,6 +22,8 @@ To the desk:
   case raised ........................ case_new_alert → service management mailbox
   caller comment ..................... case_caller_replied → assignee, else the mailbox
   caller rejects a resolution ........ case_resolution_rejected → assignee, else the mailbox
+  incident proposes an update ........ case_update_proposed → assignee, else the mailbox (the
+                                       caller hears only what the desk then sends)
   triage not done in 15 / 30 minutes . case_triage_overdue → service management mailbox
   incident assigned / reassigned ..... incident_assigned / incident_reassigned → the group's
                                        mailbox, else each member; members always get the
@@ -195,6 +197,12 @@ def _case_worker(case, template: str) -> None:
         recipients.user(case.assigned_to)
     else:
         recipients.mailbox(settings.SERVICE_MANAGEMENT_EMAIL)
+
+
+def case_update_proposed(case) -> None:
+    """An incident's resolution or update awaits the desk's review before the caller hears
+    of it (Appendix G): whoever works the case, else service management, is told."""
+    _case_worker(case, "case_update_proposed")
 
 
 def case_resolution_reminder(case, days_left: int) -> None:

@@ -15,7 +15,12 @@ from core.admin import add_domain_error, error_fits_form
 from core.errors import DomainError
 from tickets.priority import Impact, Urgency, priority_for
 
-from .services import incident_assign, incident_classify, incident_work_note_add
+from .services import (
+    incident_assign,
+    incident_caller_update_add,
+    incident_classify,
+    incident_work_note_add,
+)
 
 
 class AssignForm(forms.Form):
@@ -88,11 +93,18 @@ class ClassifyForm(forms.Form):
 
 
 class WorkNoteForm(forms.Form):
-    """A resolver's technical note: it stays with the desk (Appendix G)."""
+    """A resolver's technical note, which stays with the desk, or an update for the callers,
+    which the desk checks before any caller sees it (Appendix G)."""
 
-    body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), required=False, label="Work note"
+    KIND_CHOICES = [
+        ("work_note", "Work note — stays with the desk"),
+        ("caller_update", "Update for the callers — the service desk checks it before sending"),
+    ]
+
+    kind = forms.ChoiceField(
+        choices=KIND_CHOICES, widget=forms.RadioSelect, initial="work_note", required=False
     )
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, label="Text")
 
 
 def priority_matrix() -> list[dict]:
@@ -156,15 +168,23 @@ def incident_work_note_view(model_admin, request, object_id):
     if request.method != "POST":
         return HttpResponseRedirect(change_url)
     form = WorkNoteForm(request.POST)
-    form.is_valid()
-    try:
-        incident_work_note_add(
-            incident=incident, actor=request.user, body=form.cleaned_data.get("body", "")
+    if not form.is_valid():
+        model_admin.message_user(
+            request, "Choose a work note or an update for the callers.", messages.ERROR
         )
+        return HttpResponseRedirect(f"{change_url}#journal")
+    caller_update = form.cleaned_data.get("kind") == "caller_update"
+    add = incident_caller_update_add if caller_update else incident_work_note_add
+    try:
+        add(incident=incident, actor=request.user, body=form.cleaned_data.get("body", ""))
     except DomainError as error:
         model_admin.message_user(request, error.message, messages.ERROR)
     else:
         model_admin.message_user(
-            request, "Work note added; it stays with the desk.", messages.SUCCESS
+            request,
+            "Update added; the service desk checks it before any caller sees it."
+            if caller_update
+            else "Work note added; it stays with the desk.",
+            messages.SUCCESS,
         )
     return HttpResponseRedirect(f"{change_url}#journal")

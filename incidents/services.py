@@ -16,6 +16,7 @@ from tickets.selectors import linked_tickets, visible_tickets
 from tickets.services import (
     journal_entry_add,
     ticket_classify,
+    ticket_comment_add,
     ticket_created_announce,
     ticket_number_allocate,
     ticket_transition,
@@ -180,6 +181,24 @@ def incident_work_note_add(*, incident: Incident, actor, body: str) -> JournalEn
         )
 
 
+def incident_caller_update_add(*, incident: Incident, actor, body: str) -> JournalEntry:
+    """An update the resolvers write for the callers of the linked cases (Appendix G).
+
+    It never reaches a caller directly: recorded on the incident as a customer-visible
+    comment, it becomes a proposed update on each open linked case (the cases' comment link
+    rule), which the desk checks, edits and sends.
+    """
+    _require_incident_worker(actor, incident, "write caller updates on")
+    if not (body or "").strip():
+        raise ValidationFailed(
+            "Write the update before adding it.",
+            field_errors={"body": ["This field is required."]},
+        )
+    with transaction.atomic():
+        locked = _lock_open_incident(incident, "add a caller update to")
+        return ticket_comment_add(ticket=locked, actor=actor, body=body)
+
+
 def linked_cases(incident: Incident) -> list:
     """The cases raised this incident at triage (§4.1 step 4), oldest first."""
     return linked_tickets(incident, kind=TicketLink.Kind.CASE_INCIDENT, ticket_is="to")
@@ -196,8 +215,9 @@ def incident_transition(
 ) -> Incident:
     """Run a lifecycle transition on an incident.
 
-    What it does to linked cases (resolving it resolves the cases being worked, §5.5 steps
-    14–15) is the cases' link rule, run by the kernel after the transition.
+    What it does to linked cases (resolving it proposes its resolution to each open case for
+    the desk to check and send, §5.5 steps 14–15, Appendix G) is the cases' link rule, run by
+    the kernel after the transition.
     """
     with transaction.atomic():
         result = ticket_transition(

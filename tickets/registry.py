@@ -40,6 +40,10 @@ class LinkRule:
     which end of the link the source is: "to" (a case → incident link, seen from the incident)
     or "from". The rule runs inside the transition's transaction, so a refusal rolls the
     whole transition back.
+
+    With `on_comment`, the rule runs instead when the source gets a customer-visible comment
+    through the kernel (`ticket_comment_add`): `result` is then None and `arguments` holds the
+    comment's journal `entry` and its `actor`.
     """
 
     kind: str
@@ -49,10 +53,13 @@ class LinkRule:
     run: str
     source_is: str = "to"
     target_states: tuple[str, ...] = ()
+    on_comment: bool = False
 
     def __post_init__(self) -> None:
         if self.source_is not in ("to", "from"):
             raise ValueError("source_is is 'to' or 'from'.")
+        if bool(self.on_states) == self.on_comment:
+            raise ValueError("A link rule runs on states or on comments, not both or neither.")
 
     @functools.cached_property
     def handler(self) -> Callable:

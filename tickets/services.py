@@ -294,6 +294,7 @@ def ticket_comment_add(
             entry=entry,
             by_desk=by_desk,
         )
+        _run_comment_link_rules(ticket_type, ticket, entry=entry, actor=actor)
         hold_reasons = getattr(type(ticket), "HoldReason", None)
         if (
             not by_desk
@@ -333,7 +334,19 @@ def _run_link_rules(ticket_type: TicketType, result: TransitionResult, arguments
     if result.old_state == result.new_state:
         return
     for rule in links_rules_for(ticket_type):
-        if result.new_state not in rule.on_states:
+        if rule.on_comment or result.new_state not in rule.on_states:
             continue
         for target in _linked(rule, result.ticket):
             rule.handler(target, source=result.ticket, result=result, arguments=arguments)
+
+
+def _run_comment_link_rules(ticket_type: TicketType, ticket: Ticket, *, entry, actor) -> None:
+    """Carry a customer-visible comment on to linked tickets, as the types' comment rules
+    declare (an incident's update for the callers becomes a proposal on each case)."""
+    for rule in links_rules_for(ticket_type):
+        if not rule.on_comment:
+            continue
+        for target in _linked(rule, ticket):
+            rule.handler(
+                target, source=ticket, result=None, arguments={"entry": entry, "actor": actor}
+            )

@@ -79,6 +79,10 @@ TIMELINE_ITEM = """
               </li>"""
 
 
+# What each kind of history entry is called; system entries are "Update".
+TIMELINE_LABELS = {"comment": "Comment", "resolution": "Resolution summary"}
+
+
 def _person(full_name: str, email: str) -> str:
     """`User.get_full_name`: the full name, else the address."""
     return full_name or email
@@ -86,7 +90,8 @@ def _person(full_name: str, email: str) -> str:
 
 @register.simple_tag
 def journal_items(entries) -> SafeString:
-    """The case history from `tickets.selectors.journal_rows_for` rows: comment or update, by
+    """The case history from `tickets.selectors.journal_rows_for` rows (with the resolution
+    summaries, `cases.selectors.case_timeline_with_resolutions`): comment or update, by
     whom (the desk's people marked, the desk itself for an entry without an author), when,
     and the text with its line breaks."""
     tz = timezone.get_current_timezone()
@@ -96,7 +101,7 @@ def journal_items(entries) -> SafeString:
                 TIMELINE_ITEM,
                 kind=entry["kind"],
                 pk=entry["pk"],
-                label="Comment" if entry["kind"] == "comment" else "Update",
+                label=TIMELINE_LABELS.get(entry["kind"], "Update"),
                 author=(
                     _person(entry["author__full_name"], entry["author__email"])
                     + (" (Service Desk)" if entry["author__is_staff"] else "")

@@ -7,7 +7,7 @@ groups' incidents; the desk sees all.
 import pytest
 from rest_framework.test import APIClient
 
-from cases.models import Case
+from cases.models import Case, ProposedUpdate
 from cases.services import case_raise_incident
 from incidents.models import Incident
 from incidents.services import incident_create, incident_transition
@@ -175,8 +175,10 @@ def test_resolver_starts_holds_and_resumes_incident(resolver, incident):
     assert response.json()["hold_reason"] is None
 
 
-def test_resolving_incident_resolves_linked_case_being_worked(resolver, incident, case):
-    """§5.5 steps 14–15: the linked case resolves with the same notes, so the caller is told."""
+def test_resolving_incident_proposes_its_resolution_on_the_linked_case(resolver, incident, case):
+    """§5.5 steps 14–15, Appendix G: the linked case does not resolve with the resolver's
+    notes any more; they are proposed to the desk, and the caller sees nothing of them until
+    the desk sends its own words."""
     act(resolver, incident, "start")
     response = act(
         resolver, incident, "resolve", {"notes": "DIP certificate renewed.", "code": "fixed"}
@@ -185,8 +187,13 @@ def test_resolving_incident_resolves_linked_case_being_worked(resolver, incident
     assert response.json()["state"] == "resolved"
     assert response.json()["resolution_notes"] == "DIP certificate renewed."
     case = Case.objects.get(pk=case.pk)
-    assert case.state == Case.State.RESOLVED
-    assert case.resolution_notes == "DIP certificate renewed."
+    assert case.state == Case.State.IN_PROGRESS
+    assert case.resolution_notes == ""
+    [proposal] = ProposedUpdate.objects.filter(case=case)
+    assert (proposal.proposed_text, proposal.proposed_code) == ("DIP certificate renewed.", "fixed")
+    caller_view = api(case.caller).get(f"/api/v1/cases/{case.number}/")
+    assert caller_view.status_code == 200
+    assert "DIP certificate renewed." not in caller_view.content.decode()
 
 
 def test_agent_cancels_incident_with_reason(agent, incident):

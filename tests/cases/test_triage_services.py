@@ -4,6 +4,7 @@ import pytest
 
 from accounts.models import ServiceDesk
 from cases.models import Case
+from cases.proposed_updates import case_update_send, case_updates_pending_for
 from cases.services import (
     case_convert_to_request,
     case_raise_incident,
@@ -77,10 +78,13 @@ def test_incident_outcome_creates_a_linked_incident(
     assert [resolver_group.email] in [m.to for m in mailoutbox]
 
 
-def test_resolving_the_incident_resolves_the_case_for_the_caller(
+def test_resolving_the_incident_proposes_the_resolution_for_the_desk_to_send(
     case, agent, resolver, resolver_group
 ):
-    """§5.5 steps 13–15: resolution comms go to the caller through the case."""
+    """§5.5 steps 13–15, §10.3, Appendix G: resolution comms go to the caller through the
+    case, after the desk has checked them. The incident's resolution no longer resolves the
+    case by itself (it used to, with the resolver's notes word for word): it is proposed, and
+    the desk's send resolves the case with the text the desk chose."""
     incident = case_raise_incident(
         case=case, actor=agent, assignment_group=resolver_group, impact=2, urgency=2
     )
@@ -89,7 +93,12 @@ def test_resolving_the_incident_resolves_the_case_for_the_caller(
         incident=incident, actor=resolver, name="resolve", notes="Adaptor restarted"
     )
     case.refresh_from_db()
-    assert case.state == Case.State.RESOLVED and case.resolution_notes == "Adaptor restarted"
+    assert case.state == Case.State.IN_PROGRESS and case.resolution_notes == ""
+    [proposal] = case_updates_pending_for(case)
+    case_update_send(proposal=proposal, actor=agent, text="We restarted the service.", resolve=True)
+    case.refresh_from_db()
+    assert case.state == Case.State.RESOLVED
+    assert case.resolution_notes == "We restarted the service."
     case = case_transition(case=case, actor=case.caller, name="close")
     assert case.state == Case.State.CLOSED
 

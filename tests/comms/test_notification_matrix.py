@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import ServiceDesk
-from cases.models import Case
+from cases.models import Case, ProposedUpdate
+from cases.proposed_updates import case_update_send
 from cases.services import (
     case_comment_add,
     case_confirm_resolution,
@@ -26,7 +27,7 @@ from cases.services import (
 )
 from comms import notifications
 from comms.models import Notification, OutboundMessage
-from incidents.services import incident_assign
+from incidents.services import incident_assign, incident_transition
 from tests.factories.accounts import ResolverGroupFactory, UserFactory
 from tests.factories.cases import CaseFactory
 
@@ -112,6 +113,19 @@ def incident_with_assignee(w):
     return incident_assign(
         incident=incident, actor=w.agent, assignment_group=w.mailbox_group, assigned_to=w.resolver
     )
+
+
+def incident_started(w):
+    return incident_transition(
+        incident=incident_for(w, w.mailbox_group), actor=w.resolver, name="start"
+    )
+
+
+def incident_resolution_proposed(w):
+    incident = incident_transition(
+        incident=incident_started(w), actor=w.resolver, name="resolve", notes="Queue restarted"
+    )
+    return ProposedUpdate.objects.get(incident=incident)
 
 
 def moved_to_member_group(w):
@@ -278,6 +292,30 @@ ROWS = [
             ("incident_assigned", "member_b"),
             ("case_status_changed", "caller"),
         ],
+    ),
+    Row(
+        "an incident's resolution is proposed to the desk, never sent to the caller",
+        incident_started,
+        lambda w, i: incident_transition(
+            incident=i, actor=w.resolver, name="resolve", notes="Queue restarted"
+        ),
+        [("case_update_proposed", SM)],
+    ),
+    Row(
+        "the desk sends the proposed resolution and resolves the case",
+        incident_resolution_proposed,
+        lambda w, p: case_update_send(
+            proposal=p, actor=w.agent, text="We restarted the service.", resolve=True
+        ),
+        [("case_resolved", "caller")],
+        [("case_resolved", "caller")],
+    ),
+    Row(
+        "the desk sends a proposed update as a comment",
+        incident_resolution_proposed,
+        lambda w, p: case_update_send(proposal=p, actor=w.agent, text="Fixed on our side."),
+        [("case_comment_added", "caller")],
+        [("case_comment_added", "caller")],
     ),
     Row(
         "incident reassigned to another group",

@@ -36,7 +36,7 @@ from comms.models import DistributionList, Notification, OutboundMessage
 from comms.mpan import contains_mpan, find_mpans
 from comms.mpan_fields import MpanFormField, MpanSerializerField
 from comms.services import outbound_message_queue
-from incidents.services import incident_assign
+from incidents.services import incident_assign, incident_transition
 from mhhs_portal.urls import urlpatterns as root_urlpatterns
 from tests.factories.accounts import OrganisationFactory, ResolverGroupFactory, UserFactory
 from tests.factories.cases import category
@@ -135,6 +135,9 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
             incident=incident, actor=agent, assignment_group=second_group, assigned_to=resolver
         )
         notifications.incident_reassigned(incident, first_group)
+        # The resolution, typed by a resolver, is proposed to the desk (Appendix G).
+        incident = incident_transition(incident=incident, actor=agent, name="start")
+        incident = incident_transition(incident=incident, actor=agent, name="resolve", notes=typed)
         notifications.ticket_assigned_to_person(incident)
         deadline = timezone.now() + timedelta(minutes=30)
         notifications.sla_at_risk(incident, "Resolution", deadline)

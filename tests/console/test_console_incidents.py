@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from cases.models import Case
+from cases.models import Case, ProposedUpdate
 from cases.services import case_raise_incident
 from incidents.models import Incident
 from tests.factories.accounts import ResolverGroupFactory
@@ -40,9 +40,12 @@ def test_incident_page_shows_linked_case_journal_and_buttons(agent_client, incid
     )
 
 
-def test_resolver_resolves_own_group_incident_and_the_case_follows(resolver_client, incident, case):
-    """§5.5 steps 14–15: resolving the incident resolves the linked case being worked, with
-    the same notes, so the desk's resolution comms reach the caller."""
+def test_resolver_resolves_own_group_incident_and_the_desk_is_given_the_resolution(
+    resolver_client, incident, case
+):
+    """§5.5 steps 14–15, Appendix G: resolving the incident proposes its resolution on the
+    linked case for the desk to check; the case stays In Progress and the caller is told
+    nothing yet (it used to resolve the case with the resolver's notes word for word)."""
     url = reverse("admin:incidents_incident_transition", args=[incident.pk, "start"])
     resolver_client.post(url, {"expected_state": "new"})
     url = reverse("admin:incidents_incident_transition", args=[incident.pk, "resolve"])
@@ -55,7 +58,11 @@ def test_resolver_resolves_own_group_incident_and_the_case_follows(resolver_clie
     incident.refresh_from_db()
     case.refresh_from_db()
     assert incident.state == Incident.State.RESOLVED
-    assert case.state == Case.State.RESOLVED and case.resolution_notes == "Queue restarted."
+    assert case.state == Case.State.IN_PROGRESS and case.resolution_notes == ""
+    [proposal] = ProposedUpdate.objects.filter(case=case)
+    assert proposal.status == ProposedUpdate.Status.PENDING
+    assert proposal.kind == ProposedUpdate.Kind.RESOLUTION
+    assert proposal.proposed_text == "Queue restarted."
 
 
 def test_incident_resolve_without_notes_shows_error(resolver_client, incident):

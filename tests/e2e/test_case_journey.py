@@ -1,6 +1,7 @@
 """The whole journey in a real browser (Debian chromium driven by Playwright): a participant raises
 a case with an attachment, an agent signs in with TOTP, triages it to an incident and resolves
-it, the participant confirms, and the case is Closed (§3.2, §4.1, §10.3, §10.5.2)."""
+it, the desk sends the resolution it proposes, the participant confirms, and the case is
+Closed (§3.2, §4.1, §10.3, §10.5.2, Appendix G)."""
 
 import re
 
@@ -59,6 +60,14 @@ def test_participant_case_is_triaged_to_an_incident_resolved_and_closed(
     incident.refresh_from_db()
     case.refresh_from_db()
     assert incident.state == Incident.State.RESOLVED
+    # The incident's resolution is proposed to the desk (Appendix G): the case waits for it.
+    assert case.state == Case.State.IN_PROGRESS
+
+    # 3b. The desk sends the proposed resolution as is and resolves the case.
+    console.goto(f"{base}/admin/cases/case/{case.pk}/change/")
+    console.get_by_role("button", name="Send and resolve").click()
+    console.wait_for_url(re.compile(rf"/admin/cases/case/{case.pk}/change/$"))
+    case.refresh_from_db()
     assert case.state == Case.State.RESOLVED
 
     # 4. The participant confirms the resolution; the case is Closed.

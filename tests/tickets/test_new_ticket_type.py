@@ -24,6 +24,7 @@ from tests.factories.access import api_client
 from tests.probe_tickets.models import ProbeChange, ProbeTicket
 from tickets.models import JournalEntry, TicketLink
 from tickets.registry import (
+    LinkRule,
     ticket_type_by_label,
     ticket_type_for,
     ticket_type_for_number,
@@ -336,3 +337,19 @@ def test_reply_by_email_refuses_a_new_staff_only_type(change, org_user):
     outcome = inbound_email_process(raw=_reply(change, org_user, "Hello", message_id="p2"))
     assert outcome.status == InboundEmail.Status.REFUSED
     assert "internal reference" in outcome.reason and change.number in outcome.reason
+
+
+def test_a_link_rule_runs_on_states_or_on_comments():
+    """A rule says when it runs: on entering states, or on a customer-visible comment."""
+    LinkRule(kind="k", source="a.a", target="b.b", on_states=("resolved",), run="x.y")
+    LinkRule(kind="k", source="a.a", target="b.b", on_states=(), on_comment=True, run="x.y")
+    for on_states, on_comment in (((), False), (("resolved",), True)):
+        with pytest.raises(ValueError, match="on states or on comments"):
+            LinkRule(
+                kind="k",
+                source="a.a",
+                target="b.b",
+                on_states=on_states,
+                on_comment=on_comment,
+                run="x.y",
+            )

@@ -21,6 +21,7 @@ from cases.services import (
     case_reroute,
     case_transition,
 )
+from incidents.services import incident_transition
 from tickets.models import Category
 from tickets.priority import Impact, Urgency
 
@@ -267,6 +268,27 @@ class Command(BaseCommand):
             )
             return case
 
+        def awaiting_update(case):
+            # The resolver resolves the incident; its notes wait for the desk (Appendix G).
+            rita = users["rita.resolver@mhhs.example"]
+            incident = case_raise_incident(
+                case=case,
+                actor=agent,
+                assignment_group=groups["DIP Technical Support"],
+                impact=Impact.MEDIUM,
+                urgency=Urgency.MEDIUM,
+            )
+            incident = incident_transition(incident=incident, actor=rita, name="start")
+            incident_transition(
+                incident=incident,
+                actor=rita,
+                name="resolve",
+                code="fixed",
+                notes="Restarted the DIP adaptor pods after an out-of-memory error; raised the "
+                "heap limit and replayed the dead-letter queue.",
+            )
+            return case
+
         plans = [
             ("DIP messages rejected with a schema error", new, {}),
             (
@@ -297,6 +319,11 @@ class Command(BaseCommand):
                 "Settlement data for 12 November missing from the portal",
                 with_incident,
                 {"category": "Settlement Services"},
+            ),
+            (
+                "DIP acknowledgements arriving hours late",
+                awaiting_update,
+                {"category": "Market Systems"},
             ),
             (
                 "Metering agent cannot see appointment flows",
