@@ -55,6 +55,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.directory import desk_contact_lines
 from tickets.registry import ticket_type_for
 
 from .centre import notification_deliver
@@ -168,7 +169,11 @@ def case_status_changed(case, *, old_state: str) -> None:
         extra = {}
         if case.triage_outcome == "rerouted" and case.rerouted_to_id:
             desk = case.rerouted_to
-            extra = {"desk_name": desk.name, "desk_contacts": desk.contact_lines()}
+            extra = {
+                "desk_name": desk.name,
+                "desk_contacts": desk_contact_lines(desk),
+                "directory_link": f"{settings.PORTAL_BASE_URL}{reverse('portal:service_desks')}",
+            }
         _to_caller(case, template, **extra)
     elif case.state == State.CLOSED:
         _to_caller(case, "case_closed")
