@@ -249,6 +249,7 @@ class ResolverGroupAdmin(AuditedHistoryAdmin):
 
 
 class ServiceDeskForm(forms.ModelForm):
+    portal_url = forms.URLField(label="Portal", required=False, assume_scheme="https")
     open_days = forms.TypedMultipleChoiceField(
         label="Open on",
         choices=ServiceDesk.Day.choices,
