@@ -23,6 +23,7 @@ To the desk:
   caller comment ..................... case_caller_replied → assignee, else the mailbox
   caller rejects a resolution ........ case_resolution_rejected → assignee, else the mailbox
   triage not done in 15 / 30 minutes . case_triage_overdue → service management mailbox
+  report request update due (§14.4) .. report_update_due → assignee, else the mailbox
   incident assigned / reassigned ..... incident_assigned / incident_reassigned → the group's
                                        mailbox, else each member; members always get the
                                        portal notification
@@ -216,6 +217,16 @@ def triage_overdue(case, minutes: int) -> None:
     _to_desk(case, "case_triage_overdue", minutes=minutes).mailbox(
         settings.SERVICE_MANAGEMENT_EMAIL
     )
+
+
+def report_update_due(case, *, due_at: datetime) -> None:
+    """A status update to a report request's requester is due (§14.4): whoever is assigned the
+    case hears, else the service management mailbox."""
+    recipients = _to_desk(case, "report_update_due", due=_uk(due_at))
+    if case.assigned_to_id:
+        recipients.user(case.assigned_to)
+    else:
+        recipients.mailbox(settings.SERVICE_MANAGEMENT_EMAIL)
 
 
 def incident_assigned(incident) -> None:

@@ -139,6 +139,7 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
         deadline = timezone.now() + timedelta(minutes=30)
         notifications.sla_at_risk(incident, "Resolution", deadline)
         notifications.sla_breached(incident, "Resolution", deadline)
+        notifications.report_update_due(source, due_at=deadline)
         notifications.account_security_notice(caller, change="an authenticator app was added")
 
         # The defaults for a ticket type that declares no notifications, on the real types:
@@ -273,6 +274,8 @@ def _hostile_context(mpan: str) -> dict:
         "desk_contacts": [mpan],
         "days_left": mpan,
         "minutes": mpan,
+        "due": mpan,
+        "directory_link": f"https://portal.example.com/{mpan}",
         "target": mpan,
         "deadline": mpan,
         "kind": mpan,
