@@ -31,7 +31,11 @@ from cases.services import (
 )
 from comms import notifications
 from comms.centre import SAFE_TITLE
-from comms.lists import MAJOR_INCIDENT_COMMS, distribution_list_send
+from comms.lists import (
+    MAJOR_INCIDENT_COMMS,
+    distribution_list_message_send,
+    distribution_list_send,
+)
 from comms.models import DistributionList, Notification, OutboundMessage
 from comms.mpan import contains_mpan, find_mpans
 from comms.mpan_fields import MpanFormField, MpanSerializerField
@@ -157,6 +161,16 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
         distribution_list_send(
             distribution_list=mi_list, actor=None, kind="update", ticket=incident
         )
+        sender = UserFactory(
+            email="ivy.incident@mhhs.example", is_staff=True, roles=[roles.INCIDENT_MANAGER]
+        )
+        distribution_list_message_send(
+            distribution_list=mi_list,
+            actor=sender,
+            kind="resolution",
+            subject="DIP service restored",
+            body="Messages are flowing again; no action is needed.",
+        )
 
 
 @pytest.fixture
@@ -275,6 +289,8 @@ def _hostile_context(mpan: str) -> dict:
         "days_left": mpan,
         "minutes": mpan,
         "due": mpan,
+        "subject": mpan,
+        "body": mpan,
         "directory_link": f"https://portal.example.com/{mpan}",
         "target": mpan,
         "deadline": mpan,
