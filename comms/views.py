@@ -175,8 +175,18 @@ class OthersRequestForm(DomainErrorFormMixin, forms.Form):
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["distribution_list"].queryset = distribution_lists_for(actor)
-        self.fields["person"].queryset = list_request_people_for(actor).exclude(pk=actor.pk)
+        lists, people = self.fields["distribution_list"], self.fields["person"]
+        lists.queryset = distribution_lists_for(actor)
+        people.queryset = list_request_people_for(actor).exclude(pk=actor.pk)
+        # Drawn from one read of each (a model choice field reads its queryset on every
+        # drawing); the querysets still check what is posted.
+        self.list_choices = list(lists.queryset)
+        self.people_choices = list(people.queryset)
+        lists.choices = [("", lists.empty_label)] + [(d.pk, d.name) for d in self.list_choices]
+        people.choices = [("", people.empty_label)] + [
+            (p.pk, f"{p.full_name} ({p.email})" if p.full_name else p.email)
+            for p in self.people_choices
+        ]
 
     def clean_action(self) -> str:
         return self.ACTIONS[self.cleaned_data["action"]]
