@@ -338,6 +338,11 @@ class _Delivery:
     phones: tuple[str, ...]
     portal_users: tuple
 
+    def counts(self) -> SendResult:
+        return SendResult(
+            emailed=len(self.emails), texted=len(self.phones), notified=len(self.portal_users)
+        )
+
 
 def _delivery(distribution_list: DistributionList) -> _Delivery:
     """One query: the members with their users. A member with no way to be reached by the
@@ -367,12 +372,7 @@ def _delivery(distribution_list: DistributionList) -> _Delivery:
 
 def distribution_list_reach(distribution_list: DistributionList) -> SendResult:
     """How many a message to the list would reach now, by each way: the console's preview."""
-    delivery = _delivery(distribution_list)
-    return SendResult(
-        emailed=len(delivery.emails),
-        texted=len(delivery.phones),
-        notified=len(delivery.portal_users),
-    )
+    return _delivery(distribution_list).counts()
 
 
 def _require_sender(actor) -> None:
@@ -445,11 +445,7 @@ def distribution_list_send(
             outbound_message_queue(
                 template=template, to_email=address, context=context, ticket=ticket
             )
-    return SendResult(
-        emailed=len(delivery.emails),
-        texted=len(delivery.phones),
-        notified=len(delivery.portal_users),
-    )
+    return delivery.counts()
 
 
 SUBJECT_MAX = 150
