@@ -295,7 +295,7 @@ class CaseAdmin(TicketAdmin):
         if self.has_change_permission(request, obj):
             context["comment_fields"] = console_page.blank_comment_fields_html()
             context["comment_url"] = self._url("comment", obj.pk)
-        context.update(admin_targets.custom_target_context(self, request, obj))
+        context.update(admin_targets.service_request_context(self, request, obj))
         return context
 
     def triage_queue_view(self, request):

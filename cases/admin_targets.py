@@ -1,7 +1,8 @@
-"""The console's form for agreeing a Custom service request's target (§7.2 Custom), on the case
-page (`admin/cases/case/_custom_target.html`) and, when the agent's input needs correcting, on
-a page of its own with each error next to its field. The rule lives in
-`cases.request_targets.case_custom_target_agree`."""
+"""Service requests on the console case page (`admin/cases/case/_service_request.html`): the
+form agreeing a Custom request's target (§7.2 Custom) — on the case page and, when the agent's
+input needs correcting, on a page of its own with each error next to its field — and when the
+next status update to a report request's requester is due (§14.4). The rules live in
+`cases.request_targets` and `cases.report_updates`."""
 
 from datetime import datetime
 
@@ -19,6 +20,13 @@ from core.errors import DomainError
 from sla.calendar import LONDON
 from sla.selectors import agreed_target_clock_for
 
+from .report_updates import (
+    MINOR_CADENCE,
+    is_report_request,
+    report_requests_owing_updates,
+    report_update_cadence,
+    report_update_due_at,
+)
 from .request_targets import REASON_MAX, case_custom_target_agree, case_custom_target_open
 
 
@@ -62,9 +70,24 @@ class CustomTargetForm(forms.Form):
         add_domain_error(self, error)
 
 
-def custom_target_context(model_admin, request, case) -> dict:
-    """What the case page needs to offer the form: nothing unless the case is an open Custom
-    service request and the agent may change it (one query then: the clock)."""
+def service_request_context(model_admin, request, case) -> dict:
+    """What the case page shows of a service request: the next report update due (one query,
+    for report requests only) and the Custom target form (one query, for open Custom requests
+    the agent may change)."""
+    context = {}
+    if is_report_request(case):
+        owing = report_requests_owing_updates().filter(pk=case.pk).first()
+        if owing is not None:
+            cadence = report_update_cadence(owing)
+            context["report_update"] = {
+                "due_at": report_update_due_at(owing),
+                "hours": int(cadence.total_seconds() // 3600),
+                "minor": cadence == MINOR_CADENCE,
+            }
+    return {**context, **_custom_target_context(model_admin, request, case)}
+
+
+def _custom_target_context(model_admin, request, case) -> dict:
     if not (case_custom_target_open(case) and model_admin.has_change_permission(request, case)):
         return {}
     clock = agreed_target_clock_for(case)

@@ -61,6 +61,13 @@ class ReportUpdateCheckResult:
     skipped: bool = False
 
 
+def is_report_request(case: Case) -> bool:
+    """§14.2: a service request whose subject starts "Report Request" (ignoring case)."""
+    return case.is_service_request and case.short_description.lower().startswith(
+        REPORT_REQUEST_PREFIX.lower()
+    )
+
+
 def report_update_cadence(case: Case) -> timedelta:
     """§14.4: 48 business hours for a minor issue (Low impact), else 24."""
     return MINOR_CADENCE if case.impact == Impact.LOW else MODERATE_CADENCE

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 from django.conf import settings
+from django.urls import reverse
 
 from cases.models import Case
 from cases.report_updates import report_update_check
@@ -165,3 +166,18 @@ def test_the_task_runs_the_check_and_beat_schedules_it(clock, org_user, agent):
     assert _reminders(case).count() == 1
     schedule = settings.CELERY_BEAT_SCHEDULE["report-update-check"]
     assert schedule["task"] == "cases.tasks.report_update_check_task"
+
+
+def test_console_case_page_shows_when_the_next_update_is_due(clock, org_user, agent, agent_client):
+    case = _report_request(org_user, agent)
+    page = agent_client.get(reverse("admin:cases_case_change", args=[case.pk])).content.decode()
+    assert "Next update to the requester due" in page and "Thu 3 Dec 2026, 16:00" in page
+    assert "set the impact to Low for a minor issue" in page
+
+    case_classify(case=case, actor=agent, impact=Impact.LOW, urgency=Urgency.LOW)
+    page = agent_client.get(reverse("admin:cases_case_change", args=[case.pk])).content.decode()
+    assert "every 48 business hours (a minor issue)" in page
+
+    plain = CaseFactory(caller=org_user)
+    page = agent_client.get(reverse("admin:cases_case_change", args=[plain.pk])).content.decode()
+    assert "report-update" not in page
