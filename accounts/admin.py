@@ -6,6 +6,7 @@ tree, §10.4) and users are attached to an organisation through `user_attach_to_
 Each record has a read-only History page (§10.5.3, §12); the security event log is read-only.
 """
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -17,6 +18,7 @@ from core.admin import CappedCountAdminMixin, ServiceFormAdminMixin
 
 from .admin_history import AuditedHistoryAdmin
 from .audit import security_event_record
+from .directory import desk_hours_text
 from .models import Organisation, ResolverGroup, SecurityEvent, ServiceDesk, User
 from .services import (
     organisation_save,
@@ -246,29 +248,59 @@ class ResolverGroupAdmin(AuditedHistoryAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
+class ServiceDeskForm(forms.ModelForm):
+    portal_url = forms.URLField(label="Portal", required=False, assume_scheme="https")
+    open_days = forms.TypedMultipleChoiceField(
+        label="Open on",
+        choices=ServiceDesk.Day.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave empty for a desk open 24 hours, or one whose hours are not known.",
+    )
+
+    class Meta:
+        model = ServiceDesk
+        exclude: tuple[str, ...] = ()
+
+
 @admin.register(ServiceDesk)
 class ServiceDeskAdmin(AuditedHistoryAdmin):
-    """The directory of other desks used when re-routing a case (§3.11, §18.4, Appendix H)."""
+    """The directory of other desks used when re-routing a case and shown to participants on
+    "Other service desks" (§3.11, §18.4, Appendix H)."""
 
-    list_display = ("name", "owner", "email", "phone", "service_hours", "active")
-    list_filter = ("active",)
-    search_fields = ("name", "owner", "service_provider", "query_types")
+    form = ServiceDeskForm
+    list_display = ("name", "owner", "email", "phone", "hours", "active")
+    list_filter = ("active", "open_all_hours", "closed_on_bank_holidays")
+    search_fields = ("name", "owner", "service_provider", "query_types", "email")
     ordering = ("name",)
     fieldsets = (
         (None, {"fields": ("name", "owner", "service_provider", "query_types", "active")}),
         (
-            "Contact (organisation-level only)",
+            "Contact (shared mailboxes and desk numbers, not people)",
+            {"fields": ("portal_url", "email", "phone", "notes")},
+        ),
+        (
+            "Opening hours (UK time)",
             {
                 "fields": (
-                    "portal_url",
-                    "email",
-                    "phone",
-                    "service_hours",
-                    "out_of_hours_contact",
+                    "open_all_hours",
+                    "open_days",
+                    ("opens_at", "closes_at"),
+                    "closed_on_bank_holidays",
+                    "hours_note",
                 )
             },
         ),
+        (
+            "Out of hours",
+            {"fields": ("out_of_hours_phone", "out_of_hours_email", "out_of_hours_notes")},
+        ),
     )
+
+    @admin.display(description="Opening hours")
+    def hours(self, obj):
+        return desk_hours_text(obj) or obj.hours_note or "-"
 
 
 @admin.register(SecurityEvent)

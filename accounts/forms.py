@@ -48,3 +48,23 @@ class MemberAttachForm(DomainErrorFormMixin, forms.Form):
             raise forms.ValidationError(NOT_ATTACHABLE)
         self.user = user
         return email
+
+
+class ServiceDeskFilterForm(forms.Form):
+    """Search and filter of the "Other service desks" page (§18.4, Appendix H)."""
+
+    STATUS_CHOICES = [("", "Open or closed"), ("open", "Open now"), ("closed", "Closed now")]
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        help_text="A desk, organisation or kind of query, e.g. “smart metering” or “MPAN”.",
+        error_messages={"max_length": "Keep the search to 100 characters or fewer."},
+    )
+    status = forms.ChoiceField(
+        label="Show",
+        required=False,
+        choices=STATUS_CHOICES,
+        error_messages={"invalid_choice": "Choose open now, closed now, or both."},
+    )

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -210,18 +211,56 @@ class ResolverGroup(models.Model):
 class ServiceDesk(models.Model):
     """Another desk a case can be re-routed to (§3.11, §18.4, Appendix H).
 
-    Only organisation-level contacts are held: no personal names or personal addresses.
+    Only organisation-level contacts are seeded: shared mailboxes and desk numbers, no personal
+    names or mobile numbers (an admin may still enter one). Opening hours are structured — the
+    days of the week the desk opens and its opening and closing times (UK time), or
+    `open_all_hours` — so the portal can say whether a desk is open now (`accounts.directory`);
+    what they cannot say goes in `hours_note`.
     """
+
+    class Day(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
 
     name = models.CharField(max_length=200, unique=True)
     owner = models.CharField("Owner organisation", max_length=200)
     service_provider = models.CharField(max_length=200, blank=True)
     query_types = models.TextField("Query types covered")
     portal_url = models.URLField("Portal", blank=True)
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=60, blank=True)
-    service_hours = models.CharField(max_length=200, blank=True)
-    out_of_hours_contact = models.CharField(max_length=300, blank=True)
+    email = models.EmailField("Shared mailbox", blank=True)
+    phone = models.CharField("Desk phone", max_length=60, blank=True)
+    open_all_hours = models.BooleanField(
+        "Open 24 hours, every day", default=False, help_text="24/7/365: leave the days empty."
+    )
+    # Weekday numbers, Monday 0 (`Day`), sorted; empty when the hours are not known.
+    open_days = models.JSONField("Open on", default=list, blank=True)
+    opens_at = models.TimeField("Opens at", null=True, blank=True, help_text="UK time.")
+    closes_at = models.TimeField("Closes at", null=True, blank=True, help_text="UK time.")
+    closed_on_bank_holidays = models.BooleanField(
+        "Closed on bank holidays", default=False, help_text="England and Wales bank holidays."
+    )
+    hours_note = models.CharField(
+        "About the hours",
+        max_length=300,
+        blank=True,
+        help_text="Anything the days and times cannot say, e.g. “24/7 for P1 and P2 incidents”.",
+    )
+    out_of_hours_phone = models.CharField(max_length=60, blank=True)
+    out_of_hours_email = models.EmailField(blank=True)
+    out_of_hours_notes = models.CharField(
+        "Out-of-hours arrangements",
+        max_length=300,
+        blank=True,
+        help_text="E.g. “P1 and P2 only; no email service out of hours”.",
+    )
+    notes = models.TextField(
+        blank=True, help_text="Anything else someone contacting this desk should know."
+    )
     active = models.BooleanField(default=True)
 
     history = AuditHistory()
@@ -230,24 +269,43 @@ class ServiceDesk(models.Model):
         ordering = ["name"]
         verbose_name = "service desk"
         verbose_name_plural = "service desk directory"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(opens_at__isnull=True, closes_at__isnull=True)
+                    | models.Q(opens_at__lt=models.F("closes_at"))
+                ),
+                name="servicedesk_opens_before_closing",
+                violation_error_message="Give both times, the opening time before the closing.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(open_all_hours=False) | models.Q(opens_at__isnull=True),
+                name="servicedesk_all_hours_without_times",
+                violation_error_message="A desk open 24 hours needs no opening times.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
-    def contact_lines(self) -> list[str]:
-        """The desk's contact details as plain lines, for re-routing advice."""
-        lines = []
-        if self.portal_url:
-            lines.append(f"Portal: {self.portal_url}")
-        if self.email:
-            lines.append(f"Email: {self.email}")
-        if self.phone:
-            lines.append(f"Phone: {self.phone}")
-        if self.service_hours:
-            lines.append(f"Service hours: {self.service_hours}")
-        if self.out_of_hours_contact:
-            lines.append(f"Out of hours: {self.out_of_hours_contact}")
-        return lines
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        days = self.open_days
+        if not isinstance(days, list) or not all(
+            isinstance(day, int) and day in self.Day.values for day in days
+        ):
+            errors["open_days"] = ["Choose days of the week."]
+        elif self.open_all_hours and days:
+            errors["open_days"] = ["A desk open 24 hours, every day needs no days."]
+        elif days and (self.opens_at is None or self.closes_at is None):
+            errors["opens_at"] = ["Give the opening and closing times for the days chosen."]
+        elif not days and (self.opens_at is not None or self.closes_at is not None):
+            errors["open_days"] = ["Choose the days these times apply to."]
+        if self.opens_at and self.closes_at and self.opens_at >= self.closes_at:
+            errors["closes_at"] = ["The desk must close after it opens."]
+        if errors:
+            raise ValidationError(errors)
+        self.open_days = sorted(set(days))
 
 
 class SecurityEvent(models.Model):

@@ -1,4 +1,5 @@
-"""The organisation admin's members page (§10.1, §10.4).
+"""The organisation admin's members page (§10.1, §10.4), and the directory of other service
+desks every participant can read (§18.4, Appendix H).
 
 Routed as `portal:organisation_members` (and its member actions) from `cases/urls.py`, so every
 portal page shares one namespace. The rules of who may attach, detach, deactivate or appoint
@@ -10,13 +11,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError
 
 from . import roles
-from .forms import MemberAttachForm
+from .directory import service_desk_directory
+from .forms import MemberAttachForm, ServiceDeskFilterForm
 from .models import User
 from .permission_cache import access_facts
 from .selectors import (
@@ -145,4 +148,31 @@ def organisation_member_appoint_admin(request, pk: int):
         pk,
         service=organisation_admin_appoint,
         done="{email} is now an organisation admin.",
+    )
+
+
+@login_required
+@require_GET
+def service_desk_directory_page(request):
+    """ "Other service desks": every desk of the directory with its contacts and hours, and
+    whether it is open now in UK time; searchable and filterable (§18.4, Appendix H)."""
+    form = ServiceDeskFilterForm(request.GET or None)
+    search = status = ""
+    if form.is_bound and form.is_valid():
+        search, status = form.cleaned_data["q"], form.cleaned_data["status"]
+    now = timezone.now()
+    entries = service_desk_directory(search=search, status=status, at=now)
+    context = {
+        **portal_nav_context(request.user),
+        "nav_current": "service_desks",
+        "form": form,
+        "entries": entries,
+        "filtered": bool(search or status),
+        "now": now,
+    }
+    return render(
+        request,
+        "accounts/service_desks.html",
+        context,
+        status=400 if form.is_bound and form.errors else 200,
     )

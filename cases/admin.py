@@ -21,7 +21,7 @@ from tickets.models import TicketLink
 from tickets.priority import Priority
 from tickets.selectors import attachments_for
 
-from . import admin_views, console_page
+from . import admin_targets, admin_views, console_page
 from .admin_updates import ProposedUpdateAdminMixin
 from .models import Case
 from .services import case_classify, case_transition
@@ -296,6 +296,7 @@ class CaseAdmin(ProposedUpdateAdminMixin, TicketAdmin):
         if self.has_change_permission(request, obj):
             context["comment_fields"] = console_page.blank_comment_fields_html()
             context["comment_url"] = self._url("comment", obj.pk)
+        context.update(admin_targets.service_request_context(self, request, obj))
         return context
 
     def triage_queue_view(self, request):
@@ -317,6 +318,11 @@ class CaseAdmin(ProposedUpdateAdminMixin, TicketAdmin):
                 "<path:object_id>/comment/",
                 view(self.comment_view),
                 name=f"{prefix}_comment",
+            ),
+            path(
+                "<path:object_id>/custom-target/",
+                view(functools.partial(admin_targets.custom_target_view, self)),
+                name=f"{prefix}_custom_target",
             ),
             *super().get_urls(),
         ]

@@ -14,6 +14,7 @@ from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from accounts.directory import desk_hours_text
 from accounts.models import Organisation
 from accounts.selectors import organisations_for_user
 from comms.mpan_fields import MpanSerializerField
@@ -124,7 +125,11 @@ class ServiceDeskRefSerializer(serializers.Serializer):
     portal_url = serializers.CharField(read_only=True)
     email = serializers.CharField(read_only=True)
     phone = serializers.CharField(read_only=True)
-    service_hours = serializers.CharField(read_only=True)
+    service_hours = serializers.SerializerMethodField()
+
+    def get_service_hours(self, desk) -> str:
+        """The opening hours in words, UK time ("Monday to Friday, 08:00 to 18:00")."""
+        return desk_hours_text(desk) or desk.hours_note
 
 
 class LinkedIncidentSerializer(serializers.Serializer):

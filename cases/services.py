@@ -5,6 +5,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.directory import desk_contact_lines
 from accounts.models import Organisation, ServiceDesk
 from accounts.selectors import organisations_for_user
 from comms import notifications
@@ -267,7 +268,7 @@ def case_reroute(*, case: Case, actor, desk: ServiceDesk, note: str = "") -> Cas
         advice = [
             f"This case is best handled by {desk.name}, who cover: {desk.query_types}.",
             "Please contact them:",
-            *desk.contact_lines(),
+            *desk_contact_lines(desk),
         ]
         if note.strip():
             advice += ["", note.strip()]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/<str:number>/confirm/", views.case_confirm, name="case_confirm"),
     path("cases/<str:number>/reject/", views.case_reject, name="case_reject"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
+    path("service-desks/", member_views.service_desk_directory_page, name="service_desks"),
     path("organisation/members/", member_views.organisation_members, name="organisation_members"),
     path(
         "organisation/members/<int:pk>/detach/",

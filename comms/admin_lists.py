@@ -7,17 +7,33 @@ by `comms/admin.py`, which registers these on import.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.admin_history import AuditedHistoryAdmin
-from core.admin import CappedCountAdminMixin, uk_time
+from core.admin import CappedCountAdminMixin, add_domain_error, uk_time
 from core.errors import DomainError
 
-from .lists import distribution_list_approve, distribution_list_reject
-from .models import DistributionList, DistributionListMember, ListMembershipRequest, is_desk_agent
+from .lists import (
+    BODY_MAX,
+    SUBJECT_MAX,
+    distribution_list_approve,
+    distribution_list_message_send,
+    distribution_list_reach,
+    distribution_list_reject,
+)
+from .models import (
+    DistributionList,
+    DistributionListMember,
+    DistributionListMessage,
+    ListMembershipRequest,
+    is_desk_agent,
+)
 
 
 class DeskCanViewMixin:
@@ -55,6 +71,7 @@ class DistributionListAdmin(DeskCanViewMixin, AuditedHistoryAdmin):
     list_filter = ("delivery_method", "active", "open_to_requests")
     search_fields = ("name", "recipient_group")
     inlines = (DistributionListMemberInline,)
+    change_form_template = "comms/admin/distributionlist_change_form.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(member_count=Count("members"))
@@ -62,6 +79,140 @@ class DistributionListAdmin(DeskCanViewMixin, AuditedHistoryAdmin):
     @admin.display(description="Members", ordering="member_count")
     def member_count(self, obj):
         return obj.member_count
+
+    def may_send(self, request) -> bool:
+        return request.user.is_staff and request.user.has_perm("comms.send_distributionlist")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {})}
+        if self.may_send(request):
+            extra_context["send_url"] = reverse(
+                "admin:comms_distributionlist_send", args=[object_id]
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/send/",
+                self.admin_site.admin_view(self.send_view),
+                name="comms_distributionlist_send",
+            ),
+            *super().get_urls(),
+        ]
+
+    def send_view(self, request, object_id):
+        """Write to the list (§5.19, §5.19.1): the form shows how many people it will reach and
+        how; sending goes through `distribution_list_message_send`, errors by their fields."""
+        distribution_list = self.get_object(request, unquote(object_id))
+        if distribution_list is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.may_send(request):
+            raise PermissionDenied
+        change_url = reverse("admin:comms_distributionlist_change", args=[distribution_list.pk])
+        form = ListMessageForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                message = distribution_list_message_send(
+                    distribution_list=distribution_list,
+                    actor=request.user,
+                    kind=form.cleaned_data["kind"],
+                    subject=form.cleaned_data["subject"],
+                    body=form.cleaned_data["body"],
+                )
+            except DomainError as refusal:
+                add_domain_error(form, refusal)
+            else:
+                self.message_user(
+                    request,
+                    f"“{message.subject}” sent to the {distribution_list.name} list: "
+                    f"{_reach_words(message.emailed, message.texted, message.notified)}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(change_url)
+        reach = distribution_list_reach(distribution_list)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Send a message to the {distribution_list.name} list",
+            "opts": self.opts,
+            "original": distribution_list,
+            "form": form,
+            "reach": reach,
+            "reach_words": _reach_words(reach.emailed, reach.texted, reach.notified),
+            "nobody": not (reach.emailed or reach.texted or reach.notified),
+            "change_url": change_url,
+            "has_view_permission": True,
+        }
+        status = 400 if form.is_bound and form.errors else 200
+        return TemplateResponse(
+            request, "comms/admin/distributionlist_send.html", context, status=status
+        )
+
+
+def _reach_words(emailed: int, texted: int, notified: int) -> str:
+    def count(n: int, what: str) -> str:
+        return f"{n} {what}{'' if n == 1 else 's'}"
+
+    return (
+        f"{count(emailed, 'email')}, {count(texted, 'text message')} and "
+        f"{count(notified, 'portal notification')}"
+    )
+
+
+class ListMessageForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Kind of message",
+        choices=DistributionListMessage.Kind.choices,
+        initial=DistributionListMessage.Kind.AD_HOC,
+    )
+    subject = forms.CharField(label="Subject", max_length=SUBJECT_MAX)
+    body = forms.CharField(
+        label="Message",
+        max_length=BODY_MAX,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="Business and impact language. Never include an MPAN: it is never emailed.",
+    )
+
+
+@admin.register(DistributionListMessage)
+class DistributionListMessageAdmin(CappedCountAdminMixin, DeskCanViewMixin, admin.ModelAdmin):
+    """Messages sent to lists from the console: the record of what was said, by whom, when and
+    to how many (§5.19, §12). Read-only."""
+
+    list_display = ("sent", "distribution_list", "kind", "subject", "sent_by", "reach")
+    list_select_related = ("distribution_list", "sent_by")
+    list_filter = ("distribution_list", "kind")
+    search_fields = ("subject",)
+    ordering = ("-sent_at", "-id")
+    fields = (
+        "distribution_list",
+        "kind",
+        "subject",
+        "body",
+        "sent_by",
+        "sent",
+        "emailed",
+        "texted",
+        "notified",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Sent", ordering="sent_at")
+    def sent(self, obj):
+        return uk_time(obj.sent_at)
+
+    @admin.display(description="Reached")
+    def reach(self, obj):
+        return _reach_words(obj.emailed, obj.texted, obj.notified)
+
+    def has_add_permission(self, request):
+        return False  # sent from the list's "Send a message" page
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class RejectForm(forms.Form):
@@ -76,6 +227,7 @@ class ListMembershipRequestAdmin(CappedCountAdminMixin, DeskCanViewMixin, admin.
     list_display = (
         "created",
         "requester",
+        "person",
         "action",
         "distribution_list",
         "state",
@@ -83,13 +235,14 @@ class ListMembershipRequestAdmin(CappedCountAdminMixin, DeskCanViewMixin, admin.
         "decided_by",
     )
     list_filter = ("state", "action", "distribution_list")
-    list_select_related = ("requester", "distribution_list", "case", "decided_by")
-    search_fields = ("requester__email", "case__number")
+    list_select_related = ("requester", "person", "distribution_list", "case", "decided_by")
+    search_fields = ("requester__email", "person__email", "case__number")
     ordering = ("-created_at", "-id")
     actions = ("approve_selected", "reject_selected")
     fields = (
         "distribution_list",
         "requester",
+        "person",
         "action",
         "state",
         "case_link",

@@ -129,6 +129,12 @@ EVENTS: dict[str, Event] = {
             staff_only=True,
             default_types=True,
         ),
+        Event(
+            "report_update_due",
+            "A status update on a report request is due",
+            mandatory=True,
+            staff_only=True,
+        ),
         Event("sla_at_risk", "An SLA target is at risk", mandatory=True, staff_only=True),
         Event("sla_breached", "An SLA target is breached", mandatory=True, staff_only=True),
     )

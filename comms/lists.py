@@ -19,15 +19,17 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django_fsm import can_proceed, has_transition_perm
 
-from core.errors import ActionNotPermitted, TransitionNotAllowed, ValidationFailed
+from core.errors import ActionNotPermitted, TicketNotFound, TransitionNotAllowed, ValidationFailed
 
 from .centre import notification_deliver
 from .models import (
     DistributionList,
     DistributionListMember,
+    DistributionListMessage,
     ListMembershipRequest,
     is_desk_agent,
 )
+from .mpan import contains_mpan
 from .service_requests import service_request_desk
 from .services import outbound_message_queue, render_email
 from .sms import sms_send
@@ -38,15 +40,10 @@ MAJOR_INCIDENT_COMMS = "Major Incident comms"
 CAB_MEMBERS = "CAB members"
 
 # The communication types of §5.19.1, which are what a list message may say it is.
-UPDATE_KINDS = {
-    "initial": "Initial notification",
-    "update": "Regular update",
-    "escalation": "Escalation notification",
-    "resolution": "Resolution update",
-    "pir": "Post-incident review",
-    "ad_hoc": "Communication",
-}
+UPDATE_KINDS = dict(DistributionListMessage.Kind.choices)
 LIST_UPDATE_EVENT = "distribution_list_update"
+# A message written in the console: its own email, the same notification event.
+LIST_MESSAGE_TEMPLATE = "distribution_list_message"
 
 
 # --- selectors -------------------------------------------------------------------------------
@@ -57,7 +54,7 @@ def distribution_lists_for(user) -> QuerySet:
     `pending_action` (the action of their request waiting for the desk, or None): one query."""
     pending = ListMembershipRequest.objects.filter(
         distribution_list=OuterRef("pk"),
-        requester=user,
+        person=user,
         state=ListMembershipRequest.State.PENDING,
     ).values("action")[:1]
     return (
@@ -69,6 +66,17 @@ def distribution_lists_for(user) -> QuerySet:
             pending_action=Subquery(pending),
         )
         .order_by("name")
+    )
+
+
+def list_requests_for_others_of(user) -> QuerySet:
+    """The requests a participant made for other people, newest first, with the list, the
+    person and the service request: one query."""
+    return (
+        ListMembershipRequest.objects.filter(requester=user)
+        .exclude(person=user)
+        .select_related("distribution_list", "person", "case")
+        .order_by("-created_at", "-id")
     )
 
 
@@ -89,11 +97,27 @@ def _service_request_category():
     )
 
 
+def list_request_people_for(actor) -> QuerySet:
+    """The people a participant may ask the desk to add to or remove from a list: the active
+    participants of their organisation and every organisation below it (§5.21, §10.4)."""
+    from accounts.models import User
+    from accounts.selectors import organisation_tree
+
+    if actor is None or not actor.is_authenticated or actor.organisation_id is None:
+        return User.objects.none()
+    return User.objects.filter(
+        organisation__in=organisation_tree(actor.organisation_id).values("pk"),
+        kind=User.Kind.PARTICIPANT,
+        is_active=True,
+    ).order_by("full_name", "email")
+
+
 def distribution_list_request_membership(
-    *, actor, distribution_list: DistributionList, action: str
+    *, actor, distribution_list: DistributionList, action: str, person=None
 ) -> ListMembershipRequest:
-    """Ask to be added to or removed from a list (§5.21): raises the service request and a
-    pending membership request, in one transaction."""
+    """Ask for the requester, or `person` of their organisation tree, to be added to or removed
+    from a list (§5.21: "there is no limit to the number of people you can have added"):
+    raises the service request and a pending membership request, in one transaction."""
     Action = ListMembershipRequest.Action
     if actor is None or not actor.is_authenticated:
         raise ActionNotPermitted("Sign in to ask about distribution lists.")
@@ -112,11 +136,25 @@ def distribution_list_request_membership(
             "Your account is not yet attached to an organisation. Ask your organisation admin "
             "or the service desk to attach it, then you can ask to join lists."
         )
-    member = _is_member(distribution_list, actor)
+    person = person or actor
+    yourself = person.pk == actor.pk
+    if not yourself and not list_request_people_for(actor).filter(pk=person.pk).exists():
+        raise ValidationFailed(
+            "You can only ask for people of your own organisation.",
+            field_errors={"person": ["Choose someone of your organisation."]},
+        )
+    who = "You are" if yourself else f"{person.email} is"
+    member = _is_member(distribution_list, person)
     if action == Action.ADD and member:
-        raise ValidationFailed(f"You are already on the {distribution_list.name} list.")
+        raise ValidationFailed(
+            f"{who} already on the {distribution_list.name} list.",
+            field_errors={} if yourself else {"person": [f"{who} already on the list."]},
+        )
     if action == Action.REMOVE and not member:
-        raise ValidationFailed(f"You are not on the {distribution_list.name} list.")
+        raise ValidationFailed(
+            f"{who} not on the {distribution_list.name} list.",
+            field_errors={} if yourself else {"person": [f"{who} not on the list."]},
+        )
     category = _service_request_category()
     desk = service_request_desk()
     if category is None or desk is None:
@@ -124,17 +162,25 @@ def distribution_list_request_membership(
             "Service requests cannot be raised just now; please call the service desk."
         )
     organisation = actor.organisation
-    wording = "Add me to" if action == Action.ADD else "Remove me from"
+    if yourself:
+        wording = "Add me to" if action == Action.ADD else "Remove me from"
+    else:
+        wording = f"{'Add' if action == Action.ADD else 'Remove'} {person.email} "
+        wording += "to" if action == Action.ADD else "from"
+    waiting = (
+        f"You already have a request waiting for the {distribution_list.name} list."
+        if yourself
+        else f"A request for {person.email} is already waiting for the {distribution_list.name} "
+        "list."
+    )
     try:
         with transaction.atomic():
             if ListMembershipRequest.objects.filter(
                 distribution_list=distribution_list,
-                requester=actor,
+                person=person,
                 state=ListMembershipRequest.State.PENDING,
             ).exists():
-                raise ValidationFailed(
-                    f"You already have a request waiting for the {distribution_list.name} list."
-                )
+                raise ValidationFailed(waiting)
             service_request = desk.raise_request(
                 actor=actor,
                 organisation=organisation,
@@ -149,14 +195,13 @@ def distribution_list_request_membership(
             return ListMembershipRequest.objects.create(
                 distribution_list=distribution_list,
                 requester=actor,
+                person=person,
                 action=action,
                 case=service_request,
             )
     except IntegrityError as exc:
         # Two tabs submitting at once: the one-pending constraint lets only one through.
-        raise ValidationFailed(
-            f"You already have a request waiting for the {distribution_list.name} list."
-        ) from exc
+        raise ValidationFailed(waiting) from exc
 
 
 # --- deciding --------------------------------------------------------------------------------
@@ -165,7 +210,7 @@ def distribution_list_request_membership(
 def _locked_pending(membership_request: ListMembershipRequest, *, actor, name: str):
     locked = (
         ListMembershipRequest.objects.select_for_update()
-        .select_related("distribution_list", "requester")
+        .select_related("distribution_list", "requester", "person")
         .get(pk=membership_request.pk)
     )
     # The desk check comes first, so an outsider learns nothing about the request's state.
@@ -198,21 +243,22 @@ def _resolve_service_request(
 def distribution_list_approve(
     *, membership_request: ListMembershipRequest, actor, note: str = ""
 ) -> ListMembershipRequest:
-    """Approve: add or remove the requester, then resolve the service request (§5.21)."""
+    """Approve: add or remove the person asked about, then resolve the service request
+    (§5.21)."""
     with transaction.atomic():
         locked = _locked_pending(membership_request, actor=actor, name="approve")
         locked.approve(by=actor, note=note.strip())
         locked.save()
-        distribution_list, requester = locked.distribution_list, locked.requester
+        distribution_list, person = locked.distribution_list, locked.person
         if locked.action == ListMembershipRequest.Action.ADD:
             DistributionListMember.objects.get_or_create(
-                distribution_list=distribution_list, user=requester
+                distribution_list=distribution_list, user=person
             )
-            outcome = f"{requester.email} has been added to the {distribution_list.name} list."
+            outcome = f"{person.email} has been added to the {distribution_list.name} list."
         else:
-            distribution_list.members.filter(user=requester).delete()
-            distribution_list.members.filter(email__iexact=requester.email).delete()
-            outcome = f"{requester.email} has been removed from the {distribution_list.name} list."
+            distribution_list.members.filter(user=person).delete()
+            distribution_list.members.filter(email__iexact=person.email).delete()
+            outcome = f"{person.email} has been removed from the {distribution_list.name} list."
         notes = outcome + (f"\n\n{note.strip()}" if note.strip() else "")
         _resolve_service_request(locked, actor=actor, notes=notes)
     return locked
@@ -283,6 +329,57 @@ class SendResult:
     notified: int
 
 
+@dataclass(frozen=True)
+class _Delivery:
+    """Who a list reaches and how: addresses to email, numbers to text, portal users to notify
+    (each once), by the list's delivery method (§5.19 "Communication Methods")."""
+
+    emails: tuple[str, ...]
+    phones: tuple[str, ...]
+    portal_users: tuple
+
+    def counts(self) -> SendResult:
+        return SendResult(
+            emailed=len(self.emails), texted=len(self.phones), notified=len(self.portal_users)
+        )
+
+
+def _delivery(distribution_list: DistributionList) -> _Delivery:
+    """One query: the members with their users. A member with no way to be reached by the
+    list's method is emailed instead; inactive users are left out."""
+    Method = DistributionList.DeliveryMethod
+    method = distribution_list.delivery_method
+    emails: dict[str, str] = {}  # lower-cased → as written
+    phones: dict[str, None] = {}
+    portal_users = []
+    for member in distribution_list.members.select_related("user").order_by("pk"):
+        user = member.user
+        if user is not None and not user.is_active:
+            continue
+        if user is not None:
+            portal_users.append(user)
+        phone = member.phone or (user.phone if user is not None else "")
+        if method == Method.SMS and phone:
+            phones.setdefault(phone)
+        elif method == Method.PORTAL and user is not None:
+            continue
+        else:
+            address = user.email if user is not None else member.email
+            if address:
+                emails.setdefault(address.lower(), address)
+    return _Delivery(tuple(emails.values()), tuple(phones), tuple(portal_users))
+
+
+def distribution_list_reach(distribution_list: DistributionList) -> SendResult:
+    """How many a message to the list would reach now, by each way: the console's preview."""
+    return _delivery(distribution_list).counts()
+
+
+def _require_sender(actor) -> None:
+    if actor is not None and not (actor.is_staff and actor.has_perm("comms.send_distributionlist")):
+        raise ActionNotPermitted("You are not allowed to send to distribution lists.")
+
+
 def distribution_list_send(
     *,
     distribution_list: DistributionList,
@@ -290,25 +387,31 @@ def distribution_list_send(
     kind: str,
     ticket=None,
     link: str = "",
+    message: DistributionListMessage | None = None,
 ) -> SendResult:
     """Send one §5.19.1 communication to every member by the list's delivery method.
 
-    The message carries the kind of update, the list, and the ticket's number and status with
-    a link; any words that go with the update are published in the portal, never emailed
-    (§10.5.5).
+    Without a `message`, the email carries the kind of update, the list, and the ticket's
+    number and status with a link; any words that go with the update are published in the
+    portal, never emailed (§10.5.5). With a `message` written in the console
+    (`distribution_list_message_send`), the email carries its subject and words, and the link
+    opens it in the portal.
     Email goes through the outbox; portal users also get a notification; SMS goes to the
     member's number (else the user's), after commit. A member with no way to be reached by
     the list's method is emailed instead. `actor=None` is the system (e.g. a major incident
     being declared).
     """
-    if actor is not None and not (actor.is_staff and actor.has_perm("comms.send_distributionlist")):
-        raise ActionNotPermitted("You are not allowed to send to distribution lists.")
+    _require_sender(actor)
     if kind not in UPDATE_KINDS:
         raise ValidationFailed(
             "Choose what kind of update this is.", field_errors={"kind": ["Choose a kind."]}
         )
     if not distribution_list.active:
         raise ValidationFailed(f"The {distribution_list.name} list is not in use.")
+    template = LIST_UPDATE_EVENT
+    if message is not None:
+        template = LIST_MESSAGE_TEMPLATE
+        link = reverse("comms:list_message", args=[message.pk])
     link = link or reverse("comms:notification_list")
     context = {
         "list_name": distribution_list.name,
@@ -317,51 +420,109 @@ def distribution_list_send(
     }
     if ticket is not None:
         context.update(number=ticket.number, status=ticket.get_state_display())
-    method = distribution_list.delivery_method
-    Method = DistributionList.DeliveryMethod
-    emailed: set[str] = set()
-    texted: set[str] = set()
-    notified = 0
-
-    def email_to(address: str) -> None:
-        if address and address.lower() not in emailed:
-            emailed.add(address.lower())
-            outbound_message_queue(
-                template=LIST_UPDATE_EVENT, to_email=address, context=context, ticket=ticket
-            )
-
+    if message is not None:
+        context.update(subject=message.subject, body=message.body)
+    delivery = _delivery(distribution_list)
     sms_body = ""
-    if method == Method.SMS:
-        subject, _text, _html = render_email(template=LIST_UPDATE_EVENT, context=context)
+    if delivery.phones:
+        subject, _text, _html = render_email(template=template, context=context)
         sms_body = f"{subject} {context['link']}"
 
     with transaction.atomic():
-        members = distribution_list.members.select_related("user").order_by("pk")
-        for member in members:
-            user = member.user
-            if user is not None and not user.is_active:
-                continue
-            address = user.email if user is not None else member.email
-            if user is not None:
-                # Everyone with a portal account sees it in the notification centre.
-                notification_deliver(
-                    user=user,
-                    event=LIST_UPDATE_EVENT,
-                    context=context,
-                    link=link,
-                    ticket=ticket,
-                    email=False,
-                )
-                notified += 1
-            phone = member.phone or (user.phone if user is not None else "")
-            if method == Method.SMS and phone:
-                if phone not in texted:
-                    texted.add(phone)
-                    transaction.on_commit(
-                        lambda to=phone: sms_send(to=to, body=sms_body), robust=True
-                    )
-            elif method == Method.PORTAL and user is not None:
-                continue
-            else:
-                email_to(address)
-    return SendResult(emailed=len(emailed), texted=len(texted), notified=notified)
+        for user in delivery.portal_users:
+            # Everyone with a portal account sees it in the notification centre.
+            notification_deliver(
+                user=user,
+                event=LIST_UPDATE_EVENT,
+                context=context,
+                link=link,
+                ticket=ticket,
+                email=False,
+            )
+        for phone in delivery.phones:
+            transaction.on_commit(lambda to=phone: sms_send(to=to, body=sms_body), robust=True)
+        for address in delivery.emails:
+            outbound_message_queue(
+                template=template, to_email=address, context=context, ticket=ticket
+            )
+    return delivery.counts()
+
+
+SUBJECT_MAX = 150
+BODY_MAX = 5000
+
+
+def distribution_list_message_send(
+    *, distribution_list: DistributionList, actor, kind: str, subject: str, body: str
+) -> DistributionListMessage:
+    """Staff write to a list from the console (§5.19, §5.19.1): the message is recorded with who
+    sent it and how many it reached, emailed, texted or notified by the list's method through
+    the outbox, and readable by its members in the portal. An MPAN is refused before anything
+    is sent (§10.5.5)."""
+    if actor is None:
+        raise ActionNotPermitted("Sign in to send to distribution lists.")
+    _require_sender(actor)
+    subject = " ".join((subject or "").split())
+    body = (body or "").strip()
+    errors: dict[str, list[str]] = {}
+    if kind not in UPDATE_KINDS:
+        errors["kind"] = ["Choose what kind of update this is."]
+    if not subject:
+        errors["subject"] = ["Give the message a subject."]
+    elif len(subject) > SUBJECT_MAX:
+        errors["subject"] = [f"Keep the subject to {SUBJECT_MAX} characters or fewer."]
+    if not body:
+        errors["body"] = ["Write the message."]
+    elif len(body) > BODY_MAX:
+        errors["body"] = [f"Keep the message to {BODY_MAX} characters or fewer."]
+    for field, text in (("subject", subject), ("body", body)):
+        if field not in errors and contains_mpan(text):
+            errors[field] = [
+                "Remove the MPAN: an MPAN is never emailed. Share it on a case instead."
+            ]
+    if errors:
+        raise ValidationFailed(
+            "The message was not sent; check the highlighted fields.", field_errors=errors
+        )
+    if not distribution_list.active:
+        raise ValidationFailed(f"The {distribution_list.name} list is not in use.")
+    reach = distribution_list_reach(distribution_list)
+    if not (reach.emailed or reach.texted or reach.notified):
+        raise ValidationFailed(
+            f"The {distribution_list.name} list has nobody to send to; add members first."
+        )
+    with transaction.atomic():
+        message = DistributionListMessage.objects.create(
+            distribution_list=distribution_list,
+            kind=kind,
+            subject=subject,
+            body=body,
+            sent_by=actor,
+        )
+        result = distribution_list_send(
+            distribution_list=distribution_list, actor=actor, kind=kind, message=message
+        )
+        message.emailed, message.texted, message.notified = (
+            result.emailed,
+            result.texted,
+            result.notified,
+        )
+        message.save(update_fields=["emailed", "texted", "notified"])
+    return message
+
+
+def distribution_list_message_get_for(user, pk: int) -> DistributionListMessage:
+    """A sent message, for a member of its list or staff who may view lists; anyone else is
+    told it does not exist."""
+    message = (
+        DistributionListMessage.objects.select_related("distribution_list", "sent_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if message is None or not user.is_authenticated:
+        raise TicketNotFound("There is no such message.")
+    if user.is_staff and user.has_perm("comms.view_distributionlist"):
+        return message
+    if message.distribution_list.members.filter(user=user).exists():
+        return message
+    raise TicketNotFound("There is no such message.")

@@ -219,11 +219,13 @@ class DistributionListMember(models.Model):
 
 
 class ListMembershipRequest(FSMModelMixin, models.Model):
-    """A service user's request to join or leave a list, carried by a service request (§5.21)."""
+    """A service user's request that they, or someone of their organisation, join or leave a
+    list, carried by a service request (§5.21: "there is no limit to the number of people you
+    can have added")."""
 
     class Action(models.TextChoices):
-        ADD = "add", "Add me"
-        REMOVE = "remove", "Remove me"
+        ADD = "add", "Add"
+        REMOVE = "remove", "Remove"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -235,6 +237,10 @@ class ListMembershipRequest(FSMModelMixin, models.Model):
     )
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="list_requests"
+    )
+    # Who is to be added or removed: the requester, or a person of their organisation tree.
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="list_requests_about"
     )
     action = models.CharField(max_length=10, choices=Action.choices)
     state = FSMField(default=State.PENDING, choices=State.choices, protected=True)
@@ -256,10 +262,10 @@ class ListMembershipRequest(FSMModelMixin, models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["distribution_list", "requester"],
+                fields=["distribution_list", "person"],
                 condition=models.Q(state="pending"),
-                name="listrequest_one_pending",
-                violation_error_message="You already have a request waiting for this list.",
+                name="listrequest_one_pending_per_person",
+                violation_error_message="A request for this person is already waiting.",
             ),
         ]
         indexes = [
@@ -285,6 +291,45 @@ class ListMembershipRequest(FSMModelMixin, models.Model):
         self.decided_by = by
         self.decided_at = timezone.now()
         self.decision_note = note
+
+
+class DistributionListMessage(models.Model):
+    """A message staff sent to a list from the console (§5.19.1), kept as the record of what
+    was said, by whom, and how many people it reached. Its members read it in the portal."""
+
+    class Kind(models.TextChoices):
+        """The communication types of §5.19.1."""
+
+        INITIAL = "initial", "Initial notification"
+        UPDATE = "update", "Regular update"
+        ESCALATION = "escalation", "Escalation notification"
+        RESOLUTION = "resolution", "Resolution update"
+        PIR = "pir", "Post-incident review"
+        AD_HOC = "ad_hoc", "Communication"
+
+    distribution_list = models.ForeignKey(
+        DistributionList, on_delete=models.PROTECT, related_name="messages"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    subject = models.CharField(max_length=150)
+    body = models.TextField()
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+    emailed = models.PositiveIntegerField(default=0)
+    texted = models.PositiveIntegerField(default=0)
+    notified = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [
+            # Serves a list's sent messages, newest first (console).
+            models.Index(fields=["distribution_list", "-sent_at"], name="listmessage_list_time"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
 
 
 class Notification(models.Model):

@@ -25,6 +25,7 @@ To the desk:
   incident proposes an update ........ case_update_proposed → assignee, else the mailbox (the
                                        caller hears only what the desk then sends)
   triage not done in 15 / 30 minutes . case_triage_overdue → service management mailbox
+  report request update due (§14.4) .. report_update_due → assignee, else the mailbox
   incident assigned / reassigned ..... incident_assigned / incident_reassigned → the group's
                                        mailbox, else each member; members always get the
                                        portal notification
@@ -57,6 +58,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.directory import desk_contact_lines
 from tickets.registry import ticket_type_for
 
 from .centre import notification_deliver
@@ -170,7 +172,11 @@ def case_status_changed(case, *, old_state: str) -> None:
         extra = {}
         if case.triage_outcome == "rerouted" and case.rerouted_to_id:
             desk = case.rerouted_to
-            extra = {"desk_name": desk.name, "desk_contacts": desk.contact_lines()}
+            extra = {
+                "desk_name": desk.name,
+                "desk_contacts": desk_contact_lines(desk),
+                "directory_link": f"{settings.PORTAL_BASE_URL}{reverse('portal:service_desks')}",
+            }
         _to_caller(case, template, **extra)
     elif case.state == State.CLOSED:
         _to_caller(case, "case_closed")
@@ -219,6 +225,16 @@ def triage_overdue(case, minutes: int) -> None:
     _to_desk(case, "case_triage_overdue", minutes=minutes).mailbox(
         settings.SERVICE_MANAGEMENT_EMAIL
     )
+
+
+def report_update_due(case, *, due_at: datetime) -> None:
+    """A status update to a report request's requester is due (§14.4): whoever is assigned the
+    case hears, else the service management mailbox."""
+    recipients = _to_desk(case, "report_update_due", due=_uk(due_at))
+    if case.assigned_to_id:
+        recipients.user(case.assigned_to)
+    else:
+        recipients.mailbox(settings.SERVICE_MANAGEMENT_EMAIL)
 
 
 def incident_assigned(incident) -> None:

@@ -22,4 +22,8 @@ urlpatterns = [
     ),
     path("lists/", views.distribution_list_index, name="list_index"),
     path("lists/<int:pk>/request/", views.distribution_list_request, name="list_request"),
+    path(
+        "lists/for-others/", views.distribution_list_request_for_others, name="list_request_others"
+    ),
+    path("lists/messages/<int:pk>/", views.distribution_list_message, name="list_message"),
 ]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.views import portal_nav_context
 from core.errors import DomainError, TicketNotFound
+from core.forms import DomainErrorFormMixin
 from core.pagination import CappedPaginator
 
 from .centre import (
@@ -24,7 +25,13 @@ from .centre import (
     notification_preferences_for,
     notification_preferences_update,
 )
-from .lists import distribution_list_request_membership, distribution_lists_for
+from .lists import (
+    distribution_list_message_get_for,
+    distribution_list_request_membership,
+    distribution_lists_for,
+    list_request_people_for,
+    list_requests_for_others_of,
+)
 from .models import ListMembershipRequest
 
 NOTIFICATIONS_PER_PAGE = 25
@@ -129,6 +136,62 @@ def notification_preferences(request):
     )
 
 
+class OthersRequestForm(DomainErrorFormMixin, forms.Form):
+    """Ask for someone of the requester's organisation to be added to or removed from a list
+    (§5.21); the choices are only the lists open to requests and the people of their tree."""
+
+    distribution_list = forms.ModelChoiceField(
+        queryset=None,
+        label="List",
+        empty_label="Choose a list",
+        error_messages={"required": "Choose a list.", "invalid_choice": "Choose a list."},
+    )
+    person = forms.ModelChoiceField(
+        queryset=None,
+        label="Person",
+        empty_label="Choose someone",
+        help_text="People of your organisation who have an account on this portal.",
+        error_messages={
+            "required": "Choose who to add or remove.",
+            "invalid_choice": "Choose someone of your organisation.",
+        },
+    )
+    # "join"/"leave" rather than the request's own values, so this form's radios are never
+    # mistaken for the page's per-list buttons.
+    ACTIONS = {
+        "join": ListMembershipRequest.Action.ADD,
+        "leave": ListMembershipRequest.Action.REMOVE,
+    }
+    action = forms.ChoiceField(
+        label="Ask to",
+        choices=[("join", "Add them to the list"), ("leave", "Remove them from the list")],
+        initial="join",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose add or remove.",
+            "invalid_choice": "Choose add or remove.",
+        },
+    )
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        lists, people = self.fields["distribution_list"], self.fields["person"]
+        lists.queryset = distribution_lists_for(actor)
+        people.queryset = list_request_people_for(actor).exclude(pk=actor.pk)
+        # Drawn from one read of each (a model choice field reads its queryset on every
+        # drawing); the querysets still check what is posted.
+        self.list_choices = list(lists.queryset)
+        self.people_choices = list(people.queryset)
+        lists.choices = [("", lists.empty_label)] + [(d.pk, d.name) for d in self.list_choices]
+        people.choices = [("", people.empty_label)] + [
+            (p.pk, f"{p.full_name} ({p.email})" if p.full_name else p.email)
+            for p in self.people_choices
+        ]
+
+    def clean_action(self) -> str:
+        return self.ACTIONS[self.cleaned_data["action"]]
+
+
 @login_required
 @require_GET
 def distribution_list_index(request):
@@ -139,6 +202,61 @@ def distribution_list_index(request):
         "attached": bool(request.user.organisation_id),
     }
     return _page(request, "comms/distribution_lists.html", context, current="lists")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def distribution_list_request_for_others(request):
+    """Ask for someone of the requester's organisation to be added to or removed from a list
+    (§5.21): a service request for the desk to approve, like the requester's own; and where the
+    requests made for others stand."""
+    user = request.user
+    if not user.organisation_id:
+        messages.error(
+            request, "You can ask about lists once your account is attached to your organisation."
+        )
+        return redirect("comms:list_index")
+    form = OthersRequestForm(request.POST or None, actor=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership_request = distribution_list_request_membership(
+                actor=user,
+                distribution_list=form.cleaned_data["distribution_list"],
+                action=form.cleaned_data["action"],
+                person=form.cleaned_data["person"],
+            )
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(
+                request,
+                f"Your request is raised as {membership_request.case.number}. The service desk "
+                "will approve it and you will hear through the case.",
+            )
+            return redirect("comms:list_request_others")
+    context = {
+        "form": form,
+        "requests": list_requests_for_others_of(user)[:50],
+        "Action": ListMembershipRequest.Action,
+    }
+    return _page(
+        request,
+        "comms/distribution_lists_others.html",
+        context,
+        current="lists",
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def distribution_list_message(request, pk: int):
+    """A message sent to a list, for its members (and the desk)."""
+    try:
+        message = distribution_list_message_get_for(request.user, pk)
+    except TicketNotFound as exc:
+        raise Http404(exc.message) from exc
+    return _page(request, "comms/list_message.html", {"message": message}, current="lists")
 
 
 @login_required

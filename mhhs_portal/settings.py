@@ -310,6 +310,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 55},
     },
     "case-auto-close": {"task": "cases.tasks.case_auto_close_task", "schedule": 900.0},
+    # §14.4 status updates on report requests are due every 24 or 48 business hours.
+    "report-update-check": {"task": "cases.tasks.report_update_check_task", "schedule": 900.0},
     "inbound-email-poll-imap": {
         "task": "comms.inbound_tasks.inbound_email_poll_imap_task",
         "schedule": 60.0,

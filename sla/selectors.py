@@ -261,6 +261,22 @@ def case_target_resolution(
     return min(deadlines, default=None)
 
 
+def agreed_target_clock_for(ticket: Ticket) -> TicketSLA | None:
+    """The ticket's live clock whose target is agreed per request (§7.2 Custom: "Custom
+    Timeline"; its definition has no duration), with its definition, or None."""
+    return (
+        TicketSLA.objects.filter(
+            ticket_type=ContentType.objects.get_for_model(ticket),
+            ticket_id=ticket.pk,
+            cancelled=False,
+            definition__duration__isnull=True,
+        )
+        .select_related("definition")
+        .order_by("pk")
+        .first()
+    )
+
+
 def _clocks_of_outer_ticket(queryset: QuerySet) -> QuerySet:
     """Live clocks of the ticket in the outer query (the content type comes from Django's
     per-process cache, so the subquery needs no join)."""

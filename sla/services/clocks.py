@@ -349,10 +349,12 @@ def on_ticket_changed(sender, *, ticket: Ticket, **kwargs) -> None:
     ticket_sla_sync(ticket=ticket)
 
 
-def ticket_sla_agree_target(*, clock: TicketSLA, target: timedelta, actor) -> TicketSLA:
+def ticket_sla_agree_target(
+    *, clock: TicketSLA, target: timedelta, actor, reason: str = ""
+) -> TicketSLA:
     """Enter the target agreed with the participant for a clock whose definition leaves it
     open (§7.2 Custom: "Custom Timeline"). The deadline follows as if it had applied from the
-    start; the timeline records who agreed it."""
+    start; the timeline records who agreed it, and why (`reason`, for the desk)."""
     from ..replay import replay_states
 
     ticket = clock.ticket
@@ -405,6 +407,8 @@ def ticket_sla_agree_target(*, clock: TicketSLA, target: timedelta, actor) -> Ti
             at=now,
             elapsed=row.elapsed_at(now),
             detail=f"Target agreed: {hours} h {rest:02d} min of working time",
-            note=f"Entered by {actor}",
+            note=(
+                f"Entered by {actor}: {reason.strip()}" if reason.strip() else f"Entered by {actor}"
+            )[:300],
         )
     return row

@@ -31,7 +31,11 @@ from cases.services import (
 )
 from comms import notifications
 from comms.centre import SAFE_TITLE
-from comms.lists import MAJOR_INCIDENT_COMMS, distribution_list_send
+from comms.lists import (
+    MAJOR_INCIDENT_COMMS,
+    distribution_list_message_send,
+    distribution_list_send,
+)
 from comms.models import DistributionList, Notification, OutboundMessage
 from comms.mpan import contains_mpan, find_mpans
 from comms.mpan_fields import MpanFormField, MpanSerializerField
@@ -142,6 +146,7 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
         deadline = timezone.now() + timedelta(minutes=30)
         notifications.sla_at_risk(incident, "Resolution", deadline)
         notifications.sla_breached(incident, "Resolution", deadline)
+        notifications.report_update_due(source, due_at=deadline)
         notifications.account_security_notice(caller, change="an authenticator app was added")
 
         # The defaults for a ticket type that declares no notifications, on the real types:
@@ -158,6 +163,16 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
         mi_list.members.create(email="plain.address@example.com")
         distribution_list_send(
             distribution_list=mi_list, actor=None, kind="update", ticket=incident
+        )
+        sender = UserFactory(
+            email="ivy.incident@mhhs.example", is_staff=True, roles=[roles.INCIDENT_MANAGER]
+        )
+        distribution_list_message_send(
+            distribution_list=mi_list,
+            actor=sender,
+            kind="resolution",
+            subject="DIP service restored",
+            body="Messages are flowing again; no action is needed.",
         )
 
 
@@ -276,6 +291,10 @@ def _hostile_context(mpan: str) -> dict:
         "desk_contacts": [mpan],
         "days_left": mpan,
         "minutes": mpan,
+        "due": mpan,
+        "subject": mpan,
+        "body": mpan,
+        "directory_link": f"https://portal.example.com/{mpan}",
         "target": mpan,
         "deadline": mpan,
         "kind": mpan,
