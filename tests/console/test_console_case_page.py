@@ -406,9 +406,10 @@ def test_case_page_query_count_is_constant(
     # (caller, opener, triager, assignee) by id (a resolver group or re-routing desk would be
     # one more each; these cases have none); its attachments; its incident links; those
     # incidents with their resolver group; the journal with authors; the SLA clocks with their
-    # definitions and events in one query. Permissions, whether the agent has TOTP and the
+    # definitions and events in one query; the active categories for the category form (the
+    # case is still being assessed, §5.17). Permissions, whether the agent has TOTP and the
     # bell's unread count come from the cache.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = agent_client.get(_change_url(case))
     assert response.status_code == 200
     html = response.content.decode()
