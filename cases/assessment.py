@@ -96,7 +96,9 @@ def case_category_change(*, case: Case, actor, category: Category) -> Case:
             field_errors={"category": ["That category is no longer in use; choose another."]},
         )
     with transaction.atomic():
-        locked = Case.objects.select_for_update().select_related("category").get(pk=case.pk)
+        locked = (
+            Case.objects.select_for_update(of=("self",)).select_related("category").get(pk=case.pk)
+        )
         if locked.state not in RECATEGORISABLE_STATES:
             raise TransitionNotAllowed(
                 f"{locked.number} is {locked.get_state_display()}; its category can only be "

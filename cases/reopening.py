@@ -105,7 +105,11 @@ def reopen_request_latest_for(case: Case) -> ReopenRequest | None:
 def _lock_pending(request: ReopenRequest, *, actor) -> ReopenRequest:
     """The request under a row lock, still pending and on a case the agent may see; two agents
     deciding at once are applied one after the other, and the second is refused."""
-    locked = ReopenRequest.objects.select_for_update().select_related("case").get(pk=request.pk)
+    locked = (
+        ReopenRequest.objects.select_for_update(of=("self",))
+        .select_related("case")
+        .get(pk=request.pk)
+    )
     if not visible_tickets(Case.objects.filter(pk=locked.case_id), user=actor).exists():
         raise TicketNotFound("There is no such request to reopen, or you may not see its case.")
     if locked.status != ReopenRequest.Status.PENDING:
