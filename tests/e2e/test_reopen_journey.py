@@ -52,6 +52,11 @@ def test_comments_reopen_a_resolved_case_and_ask_to_reopen_a_closed_one(
     # 2. A comment on a Closed case asks the desk to reopen it; the page said so.
     participant.goto(f"{base}/cases/{for_new_case.number}/")
     assert "asks the service desk to reopen it" in participant.content()
+    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    sign_in(phone, base, org_user.email)
+    phone.goto(f"{base}/cases/{for_new_case.number}/")
+    # The comment box and its words fit a phone without scrolling sideways.
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     _comment(participant, base, for_new_case.number, "Late again since Monday.", "Ask to reopen")
     assert "Your request to reopen" in participant.content()
     _comment(participant, base, for_reopening.number, "The gap is back.", "Ask to reopen")
@@ -65,6 +70,8 @@ def test_comments_reopen_a_resolved_case_and_ask_to_reopen_a_closed_one(
     console.goto(f"{base}/admin/")
     console.get_by_role("link", name="Requests to reopen closed cases").click()
     console.wait_for_url(re.compile(r"/admin/cases/case/reopen-requests/$"))
+    # The queue fits a laptop window without scrolling sideways.
+    assert console.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     row = console.locator(f"tr[data-case='{for_new_case.number}']")
     assert "Late again since Monday." in row.inner_text()
     row.get_by_role("button", name="Raise a new linked case").click()
