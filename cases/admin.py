@@ -72,12 +72,13 @@ class CaseAdmin(TicketAdmin):
         "state",
         "priority",
         "triage_outcome",
+        "assigned_to",
         "time_to_breach",
         "opened",
     )
     list_display_links = ("number", "short_description")
-    # The organisation column is joined; search on caller email adds its own join.
-    list_select_related = ("organisation",)
+    # The organisation and assignee columns are joined; search on caller email adds its own.
+    list_select_related = ("organisation", "assigned_to")
     list_only_fields = (
         "number",
         "short_description",
@@ -85,6 +86,8 @@ class CaseAdmin(TicketAdmin):
         "state",
         "priority",
         "triage_outcome",
+        "assigned_to__full_name",
+        "assigned_to__email",
         "opened_at",
     )
     list_filter = (

@@ -220,7 +220,8 @@ def test_case_list_filters_assigned_to_me(agent_client, agent, org_user, colleag
     assert listed("me") == {mine.pk}
     assert listed("none") == {nobodys.pk}
     assert listed("any") == {mine.pk, theirs.pk}
-    assert "Assigned to me" in agent_client.get(changelist).content.decode()
+    html = agent_client.get(changelist).content.decode()
+    assert "Assigned to me" in html and "Carl Colleague" in html
 
 
 def test_resolvers_cannot_assign_cases(resolver_client, resolver, org_user, agent, resolver_group):
