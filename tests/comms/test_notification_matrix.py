@@ -16,7 +16,8 @@ from django.utils import timezone
 from accounts import roles
 from accounts.models import ServiceDesk
 from cases.assessment import case_assign
-from cases.models import Case
+from cases.models import Case, ReopenRequest
+from cases.reopening import reopen_request_raise_case, reopen_request_reopen
 from cases.services import (
     case_comment_add,
     case_confirm_resolution,
@@ -122,6 +123,22 @@ def moved_to_member_group(w):
     return incident_assign(incident=incident, actor=w.agent, assignment_group=w.member_group)
 
 
+def closed(w):
+    return case_confirm_resolution(case=resolved(w), actor=w.caller)
+
+
+def reopen_requested(w):
+    case = closed(w)
+    case_comment_add(case=case, actor=w.caller, body="It is back")
+    return ReopenRequest.objects.get(case=case)
+
+
+def desk_lead(w):
+    return UserFactory(
+        email="dee.lead@mhhs.example", is_staff=True, roles=[roles.SERVICE_DESK_AGENT]
+    )
+
+
 DEADLINE = timezone.now() + timedelta(hours=1)
 
 
@@ -135,6 +152,44 @@ class Row:
 
 
 ROWS = [
+    Row(
+        "caller comments on a resolved case, which reopens",
+        resolved,
+        lambda w, c: case_comment_add(case=c, actor=w.caller, body="Still failing"),
+        [("case_status_changed", "caller"), ("case_resolution_rejected", DESK)],
+        [("case_status_changed", "caller")],
+    ),
+    Row(
+        "caller asks to reopen a closed case",
+        closed,
+        lambda w, c: case_comment_add(case=c, actor=w.caller, body="It is back"),
+        [("case_reopen_requested", DESK)],
+    ),
+    Row(
+        "desk reopens a closed case at the caller's request",
+        reopen_requested,
+        lambda w, r: reopen_request_reopen(request=r, actor=w.agent),
+        [("case_reopened", "caller")],
+        [("case_reopened", "caller")],
+    ),
+    Row(
+        "desk answers a request to reopen with a new linked case",
+        reopen_requested,
+        lambda w, r: reopen_request_raise_case(request=r, actor=w.agent),
+        [
+            ("case_acknowledged", "caller"),
+            ("case_new_alert", SM),
+            ("case_reopen_new_case", "caller"),
+        ],
+        [("case_acknowledged", "caller"), ("case_reopen_new_case", "caller")],
+    ),
+    Row(
+        "case assigned to an agent by a colleague",
+        started,
+        lambda w, c: case_assign(case=c, actor=desk_lead(w), assigned_to=w.agent),
+        [("ticket_assigned_to_person", "agent")],
+        [("ticket_assigned_to_person", "agent")],
+    ),
     Row(
         "case raised",
         lambda w: None,
