@@ -458,3 +458,16 @@ def test_message_that_failed_with_an_error_is_processed_when_it_comes_back(org_u
     assert outcome.status == InboundEmail.Status.ATTACHED
     assert InboundEmail.objects.get().status == InboundEmail.Status.ATTACHED
     assert len(comments(case)) == 1
+
+
+def test_reply_on_an_assigned_case_reaches_the_assignee(org_user, agent, settings):
+    """Appendix G: the caller's email reply goes to whoever the case is assigned to, not the
+    desk mailbox."""
+    from cases.assessment import case_assign
+
+    case = case_transition(case=CaseFactory(caller=org_user), actor=agent, name="start")
+    case_assign(case=case, actor=agent, assigned_to=agent)
+    inbound_email_process(raw=iphone(case, "Logs attached later today.", subject="Status"))
+    replied = OutboundMessage.objects.filter(template="case_caller_replied")
+    assert list(replied.values_list("to_email", flat=True)) == [agent.email]
+    assert not replied.filter(to_email=settings.SERVICE_DESK_EMAIL).exists()
