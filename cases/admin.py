@@ -21,7 +21,7 @@ from tickets.models import TicketLink
 from tickets.priority import Priority
 from tickets.selectors import attachments_for
 
-from . import admin_targets, admin_views, console_page
+from . import admin_desk, admin_targets, admin_views, console_page
 from .admin_updates import ProposedUpdateAdminMixin
 from .models import Case
 from .services import case_classify, case_transition
@@ -73,12 +73,13 @@ class CaseAdmin(ProposedUpdateAdminMixin, TicketAdmin):
         "state",
         "priority",
         "triage_outcome",
+        "assigned_to",
         "time_to_breach",
         "opened",
     )
     list_display_links = ("number", "short_description")
-    # The organisation column is joined; search on caller email adds its own join.
-    list_select_related = ("organisation",)
+    # The organisation and assignee columns are joined; search on caller email adds its own.
+    list_select_related = ("organisation", "assigned_to")
     list_only_fields = (
         "number",
         "short_description",
@@ -86,9 +87,18 @@ class CaseAdmin(ProposedUpdateAdminMixin, TicketAdmin):
         "state",
         "priority",
         "triage_outcome",
+        "assigned_to__full_name",
+        "assigned_to__email",
         "opened_at",
     )
-    list_filter = ("state", TicketSlaStatusFilter, "triage_outcome", "category", "priority")
+    list_filter = (
+        "state",
+        admin_desk.AssigneeFilter,
+        TicketSlaStatusFilter,
+        "triage_outcome",
+        "category",
+        "priority",
+    )
     search_fields = ("number", "short_description", "caller__email")
     ordering = ("-opened_at",)
     # Organisation and category are always set; the people come in one query by id; a
@@ -297,7 +307,13 @@ class CaseAdmin(ProposedUpdateAdminMixin, TicketAdmin):
             context["comment_fields"] = console_page.blank_comment_fields_html()
             context["comment_url"] = self._url("comment", obj.pk)
         context.update(admin_targets.service_request_context(self, request, obj))
+        context.update(admin_desk.case_page_context(self, request, obj))
         return context
+
+    def transition_buttons(self, request, obj) -> list[dict]:
+        """A Closed case reopens from its request to reopen (§10.3), never from a button."""
+        buttons = super().transition_buttons(request, obj)
+        return [button for button in buttons if button["name"] != "reopen"]
 
     def triage_queue_view(self, request):
         return admin_views.triage_queue(self, request)
@@ -313,6 +329,7 @@ class CaseAdmin(ProposedUpdateAdminMixin, TicketAdmin):
         view = self.admin_site.admin_view
         return [
             path("triage/", view(self.triage_queue_view), name=f"{prefix}_triage_queue"),
+            *admin_desk.urls(self),
             path("<path:object_id>/triage/", view(self.triage_view), name=f"{prefix}_triage"),
             path(
                 "<path:object_id>/comment/",
@@ -335,7 +352,9 @@ def _index_with_service_desk_panel(index):
     @functools.wraps(index)
     def wrapped(request, extra_context=None):
         summary = admin_views.triage_summary(request)
-        return index(request, {"triage_summary": summary, **(extra_context or {})})
+        reopen = admin_desk.reopen_summary(request)
+        context = {"triage_summary": summary, "reopen_summary": reopen}
+        return index(request, {**context, **(extra_context or {})})
 
     return wrapped
 

@@ -24,6 +24,7 @@ from tickets.admin_list import PK_PLACEHOLDER
 from tickets.priority import Impact, Urgency, priority_for
 from tickets.selectors import attachments_for, visible_tickets
 
+from . import admin_desk
 from .models import Case
 from .services import (
     case_comment_add,
@@ -286,6 +287,9 @@ def triage_case(model_admin, request, object_id):
         "change_url": reverse("admin:cases_case_change", args=[case.pk]),
         "queue_url": reverse("admin:cases_case_triage_queue"),
         "has_view_permission": True,
+        # §5.17: the category can be corrected while triaging; the incident takes it.
+        "category_form": admin_desk.category_form_for(case),
+        "category_url": reverse("admin:cases_case_category", args=[case.pk]),
     }
     return TemplateResponse(request, "admin/cases/case/triage.html", context)
 

@@ -520,7 +520,7 @@ class CaseCommentListApi(TicketApiView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         entry = services.case_comment_add(
-            case=case, actor=request.user, **serializer.validated_data
+            case=case, actor=request.user, channel=Case.Channel.API, **serializer.validated_data
         )
         return Response(self.OutputSerializer(entry).data, status=status.HTTP_201_CREATED)
 

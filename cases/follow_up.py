@@ -2,8 +2,9 @@
 never imports `cases` (issue 8):
 
 - `case_follow_up_from_reply`: the cases entry's `follow_up` in the ticket-type registry
-  (`Case.TICKET_TYPE`). A reply by email to a Closed or Cancelled case opens a new case
-  (§10.3); communications link it from the old one and record the reply.
+  (`Case.TICKET_TYPE`). A reply by email to a Cancelled case opens a new case (§10.3);
+  communications link it from the old one and record the reply. (A reply to a Closed case is
+  a request to reopen it: `cases.reopening`, which raises its new case here too.)
 - `CaseServiceRequestDesk`: `comms.service_requests.ServiceRequestDesk` for distribution-list
   membership requests (§5.21), registered in `CasesConfig.ready`. A request raises an
   "MHHS Service Request" case; the desk's decision resolves it, so the requester hears
@@ -19,16 +20,23 @@ FOLLOW_UP_SUBJECT_MAX = 160
 
 
 def case_follow_up_from_reply(ticket: Case, *, actor, body: str) -> Case:
-    """A new case for the caller who wrote after `ticket` was closed or cancelled: channel
-    email, same organisation, category and party details, subject "Follow-up to CSxxxxxxx:
-    <original subject>", the reply as its description. Raised through `case_create`, so it is
-    acknowledged like any other case and refused in its words (an organisation the sender
-    no longer belongs to)."""
+    """A new case for the caller who wrote after `ticket` was cancelled (a Closed case takes
+    the reply as a request to reopen it instead, `cases.reopening`): channel email."""
+    return case_follow_up_create(
+        ticket=ticket, requester=actor, body=body, channel=Case.Channel.EMAIL
+    )
+
+
+def case_follow_up_create(*, ticket: Case, requester, body: str, channel: str) -> Case:
+    """A new case for `requester` that refers to `ticket` (§10.3): same organisation, category
+    and party details, subject "Follow-up to CSxxxxxxx: <original subject>", their words as its
+    description. Raised through `case_create`, so it is acknowledged like any other case and
+    refused in its words (an organisation the requester no longer belongs to)."""
     subject = f"Follow-up to {ticket.number}: {ticket.short_description}"
     if len(subject) > FOLLOW_UP_SUBJECT_MAX:
         subject = subject[: FOLLOW_UP_SUBJECT_MAX - 1] + "…"
     return case_create(
-        actor=actor,
+        actor=requester,
         organisation=ticket.organisation,
         category=ticket.category,
         short_description=subject,
@@ -38,7 +46,7 @@ def case_follow_up_from_reply(ticket: Case, *, actor, body: str) -> Case:
         unregistered_organisation_name=ticket.unregistered_organisation_name,
         market_participant_id=ticket.market_participant_id,
         cra_market_role=ticket.cra_market_role,
-        channel=Case.Channel.EMAIL,
+        channel=channel,
     )
 
 

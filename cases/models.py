@@ -1,11 +1,38 @@
 """Case: what a participant raises in the portal (§3.2), and its triage (§4.1)."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django_fsm import transition
 
 from comms.mpan import mpan_validator
-from tickets.models import Ticket
+from core.errors import TransitionNotAllowed
+from tickets.lifecycle import DEFAULT_LIFECYCLE, Action, Argument
+from tickets.models import Ticket, is_desk_member
 from tickets.registry import LinkRule, TicketType
+
+
+def reopen_requested(case, arguments) -> None:
+    """Precondition of "reopen": a Closed case reopens only to answer a participant's pending
+    request to reopen it (§10.3), decided in the console's reopen queue."""
+    if not ReopenRequest.objects.filter(case=case, status=ReopenRequest.Status.PENDING).exists():
+        raise TransitionNotAllowed(
+            f"{case.number} has no request to reopen it; a Closed case reopens only from one."
+        )
+
+
+# The shared lifecycle (§5.12, §10.3) plus the desk reopening a Closed case at the
+# participant's request (§10.3 "Reopening Process for Closed Tickets").
+CASE_LIFECYCLE = DEFAULT_LIFECYCLE.with_actions(
+    Action(
+        "reopen",
+        label="reopen",
+        button="Reopen",
+        slug="reopen",
+        note=Argument("note", "Comment to the caller (optional)", rows=3),
+        preconditions=(reopen_requested,),
+    )
+)
 
 
 class Case(Ticket):
@@ -57,6 +84,9 @@ class Case(Ticket):
     # emails (§10.2, §10.4); SLA definitions may match its channel and triage (§4.1, §7.2).
     TICKET_TYPE = TicketType(
         participants_may_see=True,
+        lifecycle=CASE_LIFECYCLE,
+        # Reopening a Closed case answers a request in the console's queue, never an API call.
+        api_actions=DEFAULT_LIFECYCLE.names(),
         sla_fields=("channel", "triage_outcome", "request_type"),
         sla_choices={"channel": Channel.choices, "request_type": RequestType.choices},
         sla_deadline_fields={"triage": "triage_due_at"},
@@ -100,6 +130,7 @@ class Case(Ticket):
             ),
         ),
         comment="cases.services.case_participant_comment",
+        reopen_request="cases.reopening.case_reopen_request_from_reply",
         follow_up="cases.follow_up.case_follow_up_from_reply",
     )
 
@@ -158,6 +189,81 @@ class Case(Ticket):
     @property
     def is_service_request(self) -> bool:
         return self.triage_outcome == self.TriageOutcome.REQUEST
+
+    @transition(
+        field="state",
+        source=Ticket.State.CLOSED,
+        target=Ticket.State.IN_PROGRESS,
+        permission=is_desk_member,
+    )
+    def reopen(self) -> None:
+        """The desk reopens a Closed case the participant asked to reopen (§10.3); the
+        resolution clock carries on from where it stopped, as after a rejected resolution."""
+        self.reopen_count += 1
+        self.resolved_at = None
+        self.closed_at = None
+        self.active = True
+
+
+class ReopenRequest(models.Model):
+    """A participant's words on a Closed case: a request to reopen it (§10.3). The desk
+    either reopens the case or raises a new case linked to it, and the participant is told
+    which (`cases.reopening`)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the desk"
+        REOPENED = "reopened", "Case reopened"
+        NEW_CASE_RAISED = "new_case_raised", "New case raised"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reopen_requests")
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField()
+    channel = models.CharField(
+        max_length=10, choices=Case.Channel.choices, default=Case.Channel.PORTAL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    resulting_case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="reopen_origins"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open request per case: later words on the same Closed case join its journal.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(status="pending"),
+                name="reopen_request_one_pending_per_case",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(status="pending") & models.Q(decided_at__isnull=True))
+                | (~models.Q(status="pending") & models.Q(decided_at__isnull=False)),
+                name="reopen_request_decided_when_not_pending",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="new_case_raised", resulting_case__isnull=False)
+                | (~models.Q(status="new_case_raised") & models.Q(resulting_case__isnull=True)),
+                name="reopen_request_new_case_names_it",
+            ),
+        ]
+        indexes = [
+            # Serves the console's reopen queue: pending requests, oldest first.
+            models.Index(
+                fields=["created_at", "id"],
+                name="reopen_request_queue",
+                condition=models.Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Request to reopen {self.case.number} ({self.get_status_display()})"
 
 
 class ProposedUpdate(models.Model):

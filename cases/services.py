@@ -1,5 +1,6 @@
 """Every write on a case: raising it (§3.2), comments, attachments, transitions and triage (§4.1)."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -150,10 +151,21 @@ def case_create(
     return case
 
 
-def case_comment_add(*, case: Case, actor, body: str, work_note: bool = False) -> JournalEntry:
+def case_comment_add(
+    *,
+    case: Case,
+    actor,
+    body: str,
+    work_note: bool = False,
+    reopen_resolved: bool = True,
+    channel: str = Case.Channel.PORTAL,
+) -> JournalEntry:
     """Add a comment. Desk comments notify the caller; work notes never leave the desk.
 
-    A caller's comment on a case On Hold — Awaiting Caller puts it back In Progress (§5.12).
+    A caller's comment on a case On Hold — Awaiting Caller puts it back In Progress (§5.12);
+    on a Resolved case it reopens it, as rejecting the resolution does (§10.3; a reply by email
+    passes `reopen_resolved=False`, its words decide); on a Closed case it asks the desk to
+    reopen it (`cases.reopening`, §10.3).
     """
     by_desk = _is_desk(actor)
     if actor is not None and actor.is_staff and not by_desk:
@@ -164,12 +176,19 @@ def case_comment_add(*, case: Case, actor, body: str, work_note: bool = False) -
         )
     if work_note and not by_desk:
         raise ActionNotPermitted("Only the service desk can add work notes.")
-    if case.state in (Case.State.CLOSED, Case.State.CANCELLED):
+    participant_on_closed = not by_desk and case.state == Case.State.CLOSED
+    if case.state in (Case.State.CLOSED, Case.State.CANCELLED) and not participant_on_closed:
         raise TransitionNotAllowed(
             f"{case.number} is {case.get_state_display().lower()}; raise a new case that refers to it."
         )
     kind = JournalEntry.Kind.WORK_NOTE if work_note else JournalEntry.Kind.COMMENT
     with transaction.atomic():
+        if participant_on_closed:
+            from .reopening import reopen_request_create
+
+            return reopen_request_create(case=case, actor=actor, body=body, channel=channel)
+        if not by_desk and reopen_resolved and case.state == Case.State.RESOLVED:
+            return _comment_reopens(case=case, actor=actor, body=body)
         entry = journal_entry_add(ticket=case, kind=kind, body=body, author=actor)
         if work_note:
             return entry
@@ -183,6 +202,30 @@ def case_comment_add(*, case: Case, actor, body: str, work_note: bool = False) -
             ):
                 ticket_transition(ticket=case, name="resume", actor=None)
     return entry
+
+
+def _comment_reopens(*, case: Case, actor, body: str) -> JournalEntry:
+    """A participant's comment on a Resolved case reopens it (§10.3 "reopening the case if
+    further work is needed"): the lifecycle's `reject_resolution` with the comment as its note,
+    so the resolution clock carries on and whoever works the case is told. Returns the
+    comment."""
+    if not (body or "").strip():
+        raise ValidationFailed(
+            "Write something before adding it.", field_errors={"body": ["This field is required."]}
+        )
+    reopened = ticket_transition(
+        ticket=case, name="reject_resolution", actor=actor, note=body
+    ).ticket
+    return (
+        JournalEntry.objects.filter(
+            ticket_type=ContentType.objects.get_for_model(Case),
+            ticket_id=reopened.pk,
+            kind=JournalEntry.Kind.COMMENT,
+            author=actor,
+        )
+        .order_by("-id")
+        .first()
+    )
 
 
 def case_attachment_add(*, case: Case, actor, upload):
@@ -358,5 +401,10 @@ def case_raise_incident(*, case: Case, actor, assignment_group, impact: int, urg
 
 
 def case_participant_comment(ticket: Case, *, actor, body: str) -> JournalEntry:
-    """The registry's comment service for cases (a reply by email is the caller's comment)."""
-    return case_comment_add(case=ticket, actor=actor, body=body)
+    """The registry's comment service for cases (a reply by email is the caller's comment).
+    On a Resolved case the reply's words decide (`comms.inbound.decision`: "not fixed" rejects
+    the resolution, "confirmed" closes it); anything else is kept as a comment, so a thank-you
+    by email does not reopen the case (§10.3 "confirm ... by responding to the email")."""
+    return case_comment_add(
+        case=ticket, actor=actor, body=body, reopen_resolved=False, channel=Case.Channel.EMAIL
+    )

@@ -32,6 +32,7 @@ from .forms import (
     CaseRejectForm,
 )
 from .models import Case
+from .reopening import reopen_request_latest_for
 from .selectors import (
     case_count_parts_for,
     case_get_for,
@@ -160,8 +161,13 @@ def case_create(request):
 def _render_detail(request, case: Case, *, status: int = 200, **forms):
     finished = case.state in (Case.State.CLOSED, Case.State.CANCELLED)
     resolved = case.state == Case.State.RESOLVED
+    closed = case.state == Case.State.CLOSED
     clocks = sla_timeline_for(case, for_participant=True)
     context = {
+        "closed": closed,
+        # §10.3: where the participant's request to reopen a Closed case stands (read only
+        # for a Closed case; a reopened one says so in its history).
+        "reopen_request": reopen_request_latest_for(case) if closed else None,
         "case": case,
         # §10.3: every resolution summary stays in the history, not only the latest.
         "timeline": case_timeline_with_resolutions(
@@ -214,8 +220,18 @@ def _act(request, case: Case, *, form, form_key: str, action, success: str):
 @login_required
 @require_POST
 def case_comment(request, number: str):
-    """Add a customer comment; on an Awaiting Caller hold it puts the case back to work (§10.2)."""
+    """Add a customer comment (§10.2, §10.3): on an Awaiting Caller hold it puts the case back to
+    work, on a Resolved case it reopens it, on a Closed case it asks the desk to reopen it."""
     case = _case_or_404(request.user, number)
+    if case.state == Case.State.RESOLVED:
+        success = f"Your comment has been added and {case.number} is reopened. The service desk has been told."
+    elif case.state == Case.State.CLOSED:
+        success = (
+            f"Your request to reopen {case.number} has been sent to the service desk. They will "
+            "reopen it or raise a new case linked to it, and tell you which."
+        )
+    else:
+        success = "Your comment has been added. The service desk has been told."
     return _act(
         request,
         case,
@@ -224,7 +240,7 @@ def case_comment(request, number: str):
         action=lambda data: services.case_comment_add(
             case=case, actor=request.user, body=data["body"]
         ),
-        success="Your comment has been added. The service desk has been told.",
+        success=success,
     )
 
 

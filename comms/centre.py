@@ -53,6 +53,12 @@ EVENTS: dict[str, Event] = {
         Event("case_rerouted", "A case is re-routed to another desk", mandatory=True),
         Event("case_resolution_reminder", "Reminder: a resolved case closes soon", mandatory=False),
         Event("case_closed", "A case is closed", mandatory=True),
+        Event("case_reopened", "A closed case is reopened at your request", mandatory=True),
+        Event(
+            "case_reopen_new_case",
+            "A new case is raised for your request to reopen one",
+            mandatory=True,
+        ),
         # To the raiser of any other ticket type (the defaults in `comms.notifications`).
         Event(
             "ticket_acknowledged",
@@ -87,6 +93,12 @@ EVENTS: dict[str, Event] = {
         Event(
             "case_update_proposed",
             "An incident's update for a caller awaits review",
+            mandatory=True,
+            staff_only=True,
+        ),
+        Event(
+            "case_reopen_requested",
+            "A caller asks to reopen a closed case",
             mandatory=True,
             staff_only=True,
         ),

@@ -18,12 +18,16 @@ To the raiser (a portal notification, and the email unless an optional one is sw
   resolved by re-routing ............. case_rerouted (the other desk's contacts)
   auto-close reminder ................ case_resolution_reminder (optional)
   closed ............................. case_closed
+  reopened at their request .......... case_reopened (also to a colleague who asked)
+  new case for a request to reopen ... case_reopen_new_case → whoever asked
 To the desk:
   case raised ........................ case_new_alert → service management mailbox
-  caller comment ..................... case_caller_replied → assignee, else the mailbox
-  caller rejects a resolution ........ case_resolution_rejected → assignee, else the mailbox
-  incident proposes an update ........ case_update_proposed → assignee, else the mailbox (the
-                                       caller hears only what the desk then sends)
+  caller comment ..................... case_caller_replied → assignee, else the desk mailbox
+  caller rejects a resolution ........ case_resolution_rejected → assignee, else the desk
+                                       mailbox
+  caller asks to reopen a closed case  case_reopen_requested → assignee, else the desk mailbox
+  incident proposes an update ........ case_update_proposed → assignee, else the desk mailbox
+                                       (the caller hears only what the desk then sends)
   triage not done in 15 / 30 minutes . case_triage_overdue → service management mailbox
   report request update due (§14.4) .. report_update_due → assignee, else the mailbox
   incident assigned / reassigned ..... incident_assigned / incident_reassigned → the group's
@@ -180,6 +184,8 @@ def case_status_changed(case, *, old_state: str) -> None:
         _to_caller(case, template, **extra)
     elif case.state == State.CLOSED:
         _to_caller(case, "case_closed")
+    elif old_state == State.CLOSED:
+        _to_caller(case, "case_reopened")
     elif case.state == State.ON_HOLD and case.hold_reason == type(case).HoldReason.AWAITING_CALLER:
         _to_caller(case, "case_information_requested")
     else:
@@ -198,16 +204,46 @@ def case_comment_added(case, *, by_desk: bool, author=None) -> None:
 
 
 def _case_worker(case, template: str) -> None:
+    """The caller's words go to whoever the case is assigned to, else the desk's mailbox."""
     recipients = _to_desk(case, template)
     if case.assigned_to_id:
         recipients.user(case.assigned_to)
     else:
-        recipients.mailbox(settings.SERVICE_MANAGEMENT_EMAIL)
+        recipients.mailbox(settings.SERVICE_DESK_EMAIL)
+
+
+def case_reopen_requested(request) -> None:
+    """A participant asks to reopen a Closed case (§10.3): whoever works it, else the desk."""
+    _case_worker(request.case, "case_reopen_requested")
+
+
+def case_reopened(case, *, user) -> None:
+    """The desk reopened a Closed case at `user`'s request (the caller hears through the
+    status change)."""
+    link = _case_link(case)
+    _Recipients(
+        template="case_reopened",
+        context=_ticket_context(case, link=link),
+        link=link,
+        ticket=case,
+    ).user(user)
+
+
+def case_reopen_new_case(closed_case, *, new_case, user) -> None:
+    """The desk answered a request to reopen `closed_case` with `new_case` (§10.3): the person
+    who asked is told where to follow it. About the new case, so a reply lands there."""
+    link = _case_link(new_case)
+    _Recipients(
+        template="case_reopen_new_case",
+        context={**_ticket_context(new_case, link=link), "old_number": closed_case.number},
+        link=link,
+        ticket=new_case,
+    ).user(user)
 
 
 def case_update_proposed(case) -> None:
     """An incident's resolution or update awaits the desk's review before the caller hears
-    of it (Appendix G): whoever works the case, else service management, is told."""
+    of it (Appendix G): whoever works the case, else the desk's mailbox, is told."""
     _case_worker(case, "case_update_proposed")
 
 

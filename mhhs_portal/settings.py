@@ -265,6 +265,9 @@ AUTO_CLOSE_DAYS = env_int("AUTO_CLOSE_DAYS", 5)
 # Where SMS for distribution lists go; the default writes them to the log (§5.19).
 SMS_BACKEND = env_str("SMS_BACKEND", "comms.sms.LogSmsBackend")
 SERVICE_MANAGEMENT_EMAIL = env_str("SERVICE_MANAGEMENT_EMAIL", "service.management@mhhs.example")
+# The service desk's shared mailbox: a caller's reply, rejection or request to reopen goes to
+# the case's assignee, else here (§10.2, Appendix G).
+SERVICE_DESK_EMAIL = env_str("SERVICE_DESK_EMAIL", "servicedesk@mhhs.example")
 
 # Reply by email (§10.2): the mailbox the IMAP poller reads, e.g.
 # imaps://user:pass@host:993/INBOX; empty switches polling off (pipe and API still work).

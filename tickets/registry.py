@@ -90,8 +90,12 @@ class TicketType:
     - `link_rules`: cascades to linked tickets (`LinkRule`).
     - `comment`: dotted path of the service adding a participant's comment, `comment(ticket=,
       actor=, body=)` (a reply by email); None: the kernel's `ticket_comment_add`.
+    - `reopen_request`: dotted path of `reopen_request(ticket=, actor=, body=)` recording a
+      participant's words on a Closed ticket as a request to reopen it (§10.3), returning the
+      journal entry of their words; None: `follow_up` (or a refusal) answers them instead.
     - `follow_up`: dotted path of `follow_up(ticket=, actor=, body=)` opening a new ticket for
-      a participant who writes after it is closed; None: such replies are refused.
+      a participant who writes after it is closed (or, with `reopen_request`, cancelled);
+      None: such replies are refused.
     """
 
     participants_may_see: bool
@@ -109,6 +113,7 @@ class TicketType:
     portal_url: str = ""
     link_rules: tuple[LinkRule, ...] = ()
     comment: str | None = None
+    reopen_request: str | None = None
     follow_up: str | None = None
     model: type | None = None
 

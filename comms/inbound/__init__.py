@@ -44,8 +44,10 @@ note) when it says "not fixed/resolved/solved/working/sorted" (also "isn't", "ha
 "reject" or "reopen". Otherwise it confirms ("close", after adding the reply as a comment)
 only when it says "confirm"/"confirmed" without a negation in the few words before ("can't
 confirm" does not confirm). Anything else, or an action the type's lifecycle lacks, is a
-comment and the ticket stays Resolved. Closed or Cancelled: the type's `follow_up` opens a new
-ticket (cases: `cases.follow_up.case_follow_up_from_reply`, a case with channel email, same
+comment and the ticket stays Resolved. Closed, for a type that declares `reopen_request`
+(cases: `cases.reopening`): a request to reopen it, through the same service as a comment in
+the portal, for the desk to decide (§10.3). Otherwise Closed or Cancelled: the type's
+`follow_up` opens a new ticket (cases: `cases.follow_up.case_follow_up_from_reply`, a case with channel email, same
 organisation, category and party, subject "Follow-up to CSxxxxxxx: <original subject>", the
 reply as description), linked from the old one with a `follow_up` TicketLink (old → new, like
 case → incident) and a system entry on both; a type without `follow_up` refuses the reply.

@@ -7,9 +7,11 @@ service if it declares one (cases: `case_participant_comment`), else the kernel'
 decision (`decision.resolution_decision`) rejects the resolution (the kernel's
 `ticket_transition` "reject_resolution", the reply as its note), confirms it (the reply as a
 comment, then "close"), or only comments; an action the type's lifecycle does not have is
-only a comment. Closed or Cancelled: the type's `follow_up(ticket=, actor=, body=)` opens a
-new ticket, which is linked from the old one (`follow_up` TicketLink) with a system entry on
-both; a type without `follow_up` refuses the reply. Attachments go through the kernel's upload
+only a comment. Closed, for a type that declares `reopen_request` (cases): the reply is the
+participant's request to reopen it (§10.3), through the same service as a comment in the portal;
+the desk decides. Otherwise Closed or Cancelled: the type's `follow_up(ticket=, actor=, body=)`
+opens a new ticket, which is linked from the old one (`follow_up` TicketLink) with a system
+entry on both; a type without `follow_up` refuses the reply. Attachments go through the kernel's upload
 validation (`tickets.services.ticket_attachment_add`, with a system entry); one that fails is named
 in a system entry and the comment is kept. MPANs in a reply are kept: the portal is where they
 belong (§10.5.5). Runs inside the service's transaction; returns an `_Effect` for the
@@ -133,6 +135,22 @@ def _follow_up(
     )
 
 
+def _reopen_request(
+    ticket_type: TicketType, *, ticket: Ticket, sender, text: str, parsed
+) -> _Effect:
+    """A reply to a Closed ticket asks the desk to reopen it (§10.3); files sent with it are
+    kept on the ticket for the desk to read."""
+    request = ticket_type.resolve("reopen_request")
+    entry = request(ticket=ticket, actor=sender, body=_comment_body(text, parsed.attachments))
+    notes = _attach_all(ticket=ticket, sender=sender, attachments=parsed.attachments)
+    return _Effect(
+        InboundEmail.Status.ATTACHED,
+        f"{ticket.number} is closed: request to reopen it sent to the service desk",
+        entry,
+        notes=notes,
+    )
+
+
 def _latest_comment(ticket: Ticket, sender) -> JournalEntry | None:
     return (
         journal_for(ticket, include_work_notes=False)
@@ -156,6 +174,8 @@ def apply_reply(*, ticket: Ticket, sender, text: str, parsed: ParsedEmail) -> _E
     """Act on an accepted reply, by the ticket's state and its type's registry entry."""
     ticket_type = ticket_type_for(ticket)
     State = type(ticket).State
+    if ticket.state == State.CLOSED and ticket_type.reopen_request:
+        return _reopen_request(ticket_type, ticket=ticket, sender=sender, text=text, parsed=parsed)
     if ticket.state in (State.CLOSED, State.CANCELLED):
         return _follow_up(ticket_type, ticket=ticket, sender=sender, text=text, parsed=parsed)
     body = _comment_body(text, parsed.attachments)

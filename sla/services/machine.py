@@ -239,9 +239,7 @@ class ClockState:
         self.stopped_at = None
         self.stop_reason = ""
         self._open_running(at)
-        self._record(
-            "reopened", at, ZERO, excluded, "Resolution rejected; carries on from where it stopped"
-        )
+        self._record("reopened", at, ZERO, excluded, "Reopened; carries on from where it stopped")
 
     def cancel(self, at: datetime, *, detail: str) -> None:
         at = max(at, self.boundary)

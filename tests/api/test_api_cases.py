@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases.models import Case
+from cases.models import Case, ReopenRequest
 from cases.services import case_comment_add, case_raise_incident, case_transition
 from comms.models import OutboundMessage
 from tests.factories.access import api_client
@@ -478,16 +478,41 @@ def test_other_organisation_comments_are_404(org_user, other_org_user):
     assert not JournalEntry.objects.filter(kind=JournalEntry.Kind.COMMENT).exists()
 
 
-def test_comment_on_closed_case_is_409(org_user, agent):
-    """§10.3: Closed is terminal; a later reply needs a new case."""
+def test_comment_on_closed_case_asks_to_reopen_it(org_user, agent):
+    """§10.3: a comment on a Closed case is a request to reopen it, recorded with its
+    channel; the case stays Closed until the desk decides."""
     case = case_transition(
         case=resolved(CaseFactory(caller=org_user), agent), actor=org_user, name="close"
     )
     response = api(org_user).post(
         case_url(case, "comments/"), {"body": "One more thing"}, format="json"
     )
+    assert response.status_code == 201
+    assert response.json()["body"] == "One more thing"
+    case.refresh_from_db()
+    assert case.state == "closed"
+    request = ReopenRequest.objects.get(case=case)
+    assert (request.requester, request.channel) == (org_user, "api")
+
+
+def test_comment_on_cancelled_case_is_409(org_user, agent):
+    """A cancelled case takes no more comments: a later issue needs a new case."""
+    case = case_transition(
+        case=CaseFactory(caller=org_user), actor=agent, name="cancel", reason="duplicate"
+    )
+    response = api(org_user).post(
+        case_url(case, "comments/"), {"body": "One more thing"}, format="json"
+    )
     assert response.status_code == 409
     assert "raise a new case" in error(response)["message"]
+
+
+def test_reopen_is_not_an_api_action(org_user, agent):
+    """Reopening a Closed case answers a request in the console (§10.3): no API route."""
+    case = case_transition(
+        case=resolved(CaseFactory(caller=org_user), agent), actor=org_user, name="close"
+    )
+    assert act(agent, case, "reopen", {"expected_state": "closed"}).status_code == 404
 
 
 # --- attachments (§3.2) -----------------------------------------------------------------------

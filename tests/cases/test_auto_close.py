@@ -12,6 +12,7 @@ from cases.models import Case
 from cases.services import (
     case_comment_add,
     case_confirm_resolution,
+    case_participant_comment,
     case_reject_resolution,
     case_transition,
 )
@@ -135,10 +136,13 @@ def test_days_are_calendar_days_over_a_weekend(travel, resolved_case):
 
 
 def test_a_reply_from_the_caller_stops_the_auto_close(travel, resolved_case, org_user):
-    """§10.3 "Participants can add comments directly to the ticket": a reply that neither
-    confirms nor rejects stops the reminders and the auto-close; the case waits for the desk."""
+    """§10.3 "Participants can add comments directly to the ticket": a reply by email that
+    neither confirms nor rejects stops the reminders and the auto-close; the case waits for the
+    desk. (A comment in the portal reopens the case instead: test_case_reopening.py.)"""
     travel.move_to(RESOLVED + timedelta(days=1))
-    case_comment_add(case=resolved_case, actor=org_user, body="Thanks - can you confirm the cause?")
+    case_participant_comment(
+        resolved_case, actor=org_user, body="Thanks - can you confirm the cause?"
+    )
 
     for days in (2, 4, 5, 10):
         result = at(travel, timedelta(days=days))
@@ -154,7 +158,7 @@ def test_a_reply_after_the_first_reminder_stops_the_rest(travel, resolved_case, 
     """§10.3: the reply counts whenever it comes before the closure."""
     at(travel, timedelta(days=2))
     travel.move_to(RESOLVED + timedelta(days=3))
-    case_comment_add(case=resolved_case, actor=org_user, body="Still checking on our side.")
+    case_participant_comment(resolved_case, actor=org_user, body="Still checking on our side.")
 
     at(travel, timedelta(days=4))
     at(travel, timedelta(days=5))
@@ -166,7 +170,7 @@ def test_a_reply_after_the_first_reminder_stops_the_rest(travel, resolved_case, 
 def test_a_colleague_of_the_caller_replying_also_stops_it(travel, resolved_case, parent_user):
     """§10.3, §10.4: anyone on the participant side who can see the case may reply for it."""
     travel.move_to(RESOLVED + timedelta(days=1))
-    case_comment_add(case=resolved_case, actor=parent_user, body="We will test on Monday.")
+    case_participant_comment(resolved_case, actor=parent_user, body="We will test on Monday.")
 
     assert at(travel, timedelta(days=5)).closed == []
 

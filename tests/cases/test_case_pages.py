@@ -12,7 +12,7 @@ from django.template.loader import get_template
 from django.test import Client
 from django.urls import reverse
 
-from cases.models import Case
+from cases.models import Case, ReopenRequest
 from cases.services import case_classify, case_comment_add, case_transition
 from comms.models import OutboundMessage
 from tests.factories.accounts import UserFactory
@@ -541,8 +541,10 @@ def test_confirming_the_resolution_closes_the_case(org_user, org_client, agent):
     html = org_client.get(detail_url(case)).content.decode()
     assert "is now closed" in html
     assert "This case is closed" in html
-    assert action_url(case, "case_comment") not in html
+    # §10.3: a Closed case takes no files, but a comment asks the desk to reopen it.
     assert action_url(case, "case_attachment_add") not in html
+    assert action_url(case, "case_comment") in html
+    assert "Adding a comment asks the service desk to reopen it" in html
 
 
 def test_rejecting_the_resolution_reopens_the_case_with_the_reason(org_user, org_client, agent):
@@ -581,16 +583,44 @@ def test_confirming_a_case_that_is_not_resolved_shows_the_reason(org_user, org_c
     assert case.state == Case.State.IN_PROGRESS
 
 
-def test_comment_on_a_closed_case_is_refused_with_a_message(org_user, org_client, agent):
-    """Closed is terminal: a later comment is refused with advice, not a 500 (§10.3)."""
+def test_comment_on_a_closed_case_asks_the_desk_to_reopen_it(org_user, org_client, agent):
+    """§10.3: a comment on a Closed case is a request to reopen it; the page says it is with
+    the desk, and the case stays Closed until the desk decides."""
     case = resolved_case(org_user, agent)
     org_client.post(action_url(case, "case_confirm"))
     response = org_client.post(
         action_url(case, "case_comment"), {"comment-body": "One more thing"}, follow=True
     )
     assert response.status_code == 200
+    html = response.content.decode()
+    assert f"Your request to reopen {case.number} has been sent to the service desk" in html
+    assert 'id="reopen-request"' in html and "The service desk will reopen this case" in html
+    case.refresh_from_db()
+    assert case.state == Case.State.CLOSED
+    request = ReopenRequest.objects.get(case=case)
+    assert (request.requester, request.body, request.channel) == (
+        org_user,
+        "One more thing",
+        "portal",
+    )
+    assert JournalEntry.objects.filter(body="One more thing", kind="comment").exists()
+
+
+def test_comment_on_a_cancelled_case_is_refused_with_a_message(org_user, org_client, agent):
+    """A cancelled case (a duplicate, raised in error) takes no more comments: refused with
+    advice, not a 500."""
+    case = case_transition(
+        case=CaseFactory(caller=org_user), actor=agent, name="cancel", reason="duplicate"
+    )
+    html = org_client.get(detail_url(case)).content.decode()
+    assert action_url(case, "case_comment") not in html
+    response = org_client.post(
+        action_url(case, "case_comment"), {"comment-body": "One more thing"}, follow=True
+    )
+    assert response.status_code == 200
     assert "raise a new case" in response.content.decode()
     assert not JournalEntry.objects.filter(body="One more thing").exists()
+    assert not ReopenRequest.objects.exists()
 
 
 def test_staff_see_a_console_link(agent):

@@ -7,7 +7,7 @@ from accounts import roles
 from accounts.models import Organisation, User
 from accounts.selectors import pending_registrations_for
 from cases.management.commands.seed_demo import DEMO_PASSWORD
-from cases.models import Case, ProposedUpdate
+from cases.models import Case, ProposedUpdate, ReopenRequest
 from comms.models import OutboundMessage
 from incidents.models import Incident
 from tickets.models import JournalEntry
@@ -53,6 +53,11 @@ def test_seed_demo_has_a_case_in_every_state_and_triage_outcome(db):
     assert Incident.objects.filter(assignment_group__isnull=False).exists()
     # An incident resolved by its resolver, its resolution awaiting the desk (Appendix G).
     assert ProposedUpdate.objects.filter(status=ProposedUpdate.Status.PENDING).exists()
+    # §10.3: a request to reopen waits in the console's queue; a case is assigned to Ada.
+    assert ReopenRequest.objects.filter(
+        status=ReopenRequest.Status.PENDING, case__state=Case.State.CLOSED
+    ).exists()
+    assert Case.objects.filter(assigned_to__email="ada.agent@mhhs.example").exists()
 
 
 def test_seed_demo_cases_were_built_through_the_services(db):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cases.models import Case
+from cases.models import Case, ReopenRequest
 from cases.services import case_raise_incident, case_transition
 from comms.inbound import inbound_email_process
 from comms.models import InboundEmail, OutboundMessage
@@ -231,38 +231,45 @@ def test_explicit_confirm_closes_a_resolved_case(org_user, agent):
     assert outcome.reason.startswith("Resolution confirmed")
 
 
-def test_reply_to_a_closed_case_opens_a_linked_follow_up_case(
-    org_user, agent, django_capture_on_commit_callbacks, mailoutbox
+def test_reply_to_a_closed_case_asks_the_desk_to_reopen_it(
+    org_user, agent, django_capture_on_commit_callbacks, mailoutbox, settings
 ):
-    """§10.3: Closed is terminal; a later reply opens a new case that refers to the old one."""
+    """§10.3: a reply by email to a Closed case is a request to reopen it, through the same
+    service as a comment in the portal: kept on the case, queued for the desk, nothing
+    reopened or raised until the desk decides."""
     old = closed(CaseFactory(caller=org_user, short_description="DIP messages rejected"), agent)
     with django_capture_on_commit_callbacks(execute=True):
         outcome = inbound_email_process(
             raw=iphone(old, "It has started again since 07:00.", subject="Your case is closed")
         )
-    assert outcome.status == InboundEmail.Status.NEW_CASE
-    new = Case.objects.get(number=outcome.created_case_number)
-    assert new.pk != old.pk and new.state == Case.State.NEW
-    assert new.channel == Case.Channel.EMAIL and new.caller == org_user
-    assert new.short_description == f"Follow-up to {old.number}: DIP messages rejected"
-    assert new.description == "It has started again since 07:00."
-    assert (new.organisation, new.category, new.party_id) == (
-        old.organisation,
-        old.category,
-        old.party_id,
-    )
-    link = TicketLink.objects.get(kind=TicketLink.Kind.FOLLOW_UP)
-    assert (link.from_id, link.to_id) == (old.pk, new.pk)
-    old_system = [e.body for e in journal_for(old, include_work_notes=False)]
-    new_system = [e.body for e in journal_for(new, include_work_notes=False)]
-    assert any(new.number in body for body in old_system)
-    assert any(old.number in body for body in new_system)
+    assert outcome.status == InboundEmail.Status.ATTACHED
+    assert "request to reopen" in outcome.reason
     old.refresh_from_db()
-    assert old.state == Case.State.CLOSED and comments(old) == []
-    record = InboundEmail.objects.get()
-    assert record.ticket == old and record.created_case_id == new.pk
-    # The new case is acknowledged like any other (§3.1).
-    assert any(new.number in m.subject and m.to == [org_user.email] for m in mailoutbox)
+    assert old.state == Case.State.CLOSED and Case.objects.count() == 1
+    [comment] = comments(old)
+    assert comment.body == "It has started again since 07:00." and comment.author == org_user
+    assert outcome.journal_entry_id == comment.pk
+    request = ReopenRequest.objects.get()
+    assert (request.case, request.requester, request.status, request.channel) == (
+        old,
+        org_user,
+        ReopenRequest.Status.PENDING,
+        Case.Channel.EMAIL,
+    )
+    # The unassigned case's request reaches the desk mailbox (Appendix G).
+    assert any(
+        old.number in m.subject and m.to == [settings.SERVICE_DESK_EMAIL] for m in mailoutbox
+    )
+
+
+def test_reply_to_a_closed_case_with_a_request_waiting_joins_it(org_user, agent):
+    """§10.3: one request waits per case; a second reply is kept on the case with it."""
+    old = closed(CaseFactory(caller=org_user), agent)
+    inbound_email_process(raw=iphone(old, "It is back.", subject="Your case is closed"))
+    inbound_email_process(raw=reply("gmail_multipart_reply.eml", old))
+    assert ReopenRequest.objects.count() == 1
+    first, second = comments(old)
+    assert first.body == "It is back." and second.author == org_user
 
 
 def test_reply_to_a_cancelled_case_also_opens_a_follow_up(org_user, agent):
@@ -403,8 +410,8 @@ def test_reply_with_nothing_new_is_refused(org_user):
 
 
 def test_service_refusal_is_recorded_in_its_own_words(org_user, agent):
-    """A caller who left their organisation may still be the caller, but case_create refuses
-    to raise a follow-up for an organisation they no longer belong to."""
+    """A caller who left their organisation may still be the caller, but may no longer ask to
+    reopen its cases (§10.3, §10.4): the refusal is recorded in the service's words."""
     old = closed(CaseFactory(caller=org_user), agent)
     org_user.organisation = None
     org_user.save(update_fields=["organisation"])
@@ -451,3 +458,16 @@ def test_message_that_failed_with_an_error_is_processed_when_it_comes_back(org_u
     assert outcome.status == InboundEmail.Status.ATTACHED
     assert InboundEmail.objects.get().status == InboundEmail.Status.ATTACHED
     assert len(comments(case)) == 1
+
+
+def test_reply_on_an_assigned_case_reaches_the_assignee(org_user, agent, settings):
+    """Appendix G: the caller's email reply goes to whoever the case is assigned to, not the
+    desk mailbox."""
+    from cases.assessment import case_assign
+
+    case = case_transition(case=CaseFactory(caller=org_user), actor=agent, name="start")
+    case_assign(case=case, actor=agent, assigned_to=agent)
+    inbound_email_process(raw=iphone(case, "Logs attached later today.", subject="Status"))
+    replied = OutboundMessage.objects.filter(template="case_caller_replied")
+    assert list(replied.values_list("to_email", flat=True)) == [agent.email]
+    assert not replied.filter(to_email=settings.SERVICE_DESK_EMAIL).exists()

@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import ServiceDesk
-from cases.models import Case, ProposedUpdate
+from cases.assessment import case_assign
+from cases.models import Case, ProposedUpdate, ReopenRequest
 from cases.proposed_updates import case_update_send
+from cases.reopening import reopen_request_raise_case, reopen_request_reopen
 from cases.services import (
     case_comment_add,
     case_confirm_resolution,
@@ -32,6 +34,7 @@ from tests.factories.accounts import ResolverGroupFactory, UserFactory
 from tests.factories.cases import CaseFactory
 
 SM = "sm"  # the service management mailbox, settings.SERVICE_MANAGEMENT_EMAIL
+DESK = "desk"  # the service desk's mailbox, settings.SERVICE_DESK_EMAIL
 
 
 @dataclass
@@ -44,11 +47,14 @@ class World:
     member_a: object
     member_b: object
     sm_email: str
+    desk_email: str
     objects: dict = field(default_factory=dict)
 
     def address(self, who: str) -> str:
         if who == SM:
             return self.sm_email
+        if who == DESK:
+            return self.desk_email
         if who == "mailbox":
             return self.mailbox_group.email
         return getattr(self, who).email
@@ -70,6 +76,7 @@ def world(org_user, agent, resolver, resolver_group, settings):
         member_a=member_a,
         member_b=member_b,
         sm_email=settings.SERVICE_MANAGEMENT_EMAIL,
+        desk_email=settings.SERVICE_DESK_EMAIL,
     )
 
 
@@ -85,11 +92,8 @@ def started(w):
 
 
 def assigned_to_agent(w):
-    case = started(w)
-    # No case-assignment service exists yet; the field is what the notifications read.
-    Case.objects.filter(pk=case.pk).update(assigned_to=w.agent)
-    case.refresh_from_db()
-    return case
+    # The agent takes the case: nobody is told of their own choice.
+    return case_assign(case=started(w), actor=w.agent, assigned_to=w.agent)
 
 
 def awaiting_caller(w):
@@ -133,6 +137,22 @@ def moved_to_member_group(w):
     return incident_assign(incident=incident, actor=w.agent, assignment_group=w.member_group)
 
 
+def closed(w):
+    return case_confirm_resolution(case=resolved(w), actor=w.caller)
+
+
+def reopen_requested(w):
+    case = closed(w)
+    case_comment_add(case=case, actor=w.caller, body="It is back")
+    return ReopenRequest.objects.get(case=case)
+
+
+def desk_lead(w):
+    return UserFactory(
+        email="dee.lead@mhhs.example", is_staff=True, roles=[roles.SERVICE_DESK_AGENT]
+    )
+
+
 DEADLINE = timezone.now() + timedelta(hours=1)
 
 
@@ -146,6 +166,44 @@ class Row:
 
 
 ROWS = [
+    Row(
+        "caller comments on a resolved case, which reopens",
+        resolved,
+        lambda w, c: case_comment_add(case=c, actor=w.caller, body="Still failing"),
+        [("case_status_changed", "caller"), ("case_resolution_rejected", DESK)],
+        [("case_status_changed", "caller")],
+    ),
+    Row(
+        "caller asks to reopen a closed case",
+        closed,
+        lambda w, c: case_comment_add(case=c, actor=w.caller, body="It is back"),
+        [("case_reopen_requested", DESK)],
+    ),
+    Row(
+        "desk reopens a closed case at the caller's request",
+        reopen_requested,
+        lambda w, r: reopen_request_reopen(request=r, actor=w.agent),
+        [("case_reopened", "caller")],
+        [("case_reopened", "caller")],
+    ),
+    Row(
+        "desk answers a request to reopen with a new linked case",
+        reopen_requested,
+        lambda w, r: reopen_request_raise_case(request=r, actor=w.agent),
+        [
+            ("case_acknowledged", "caller"),
+            ("case_new_alert", SM),
+            ("case_reopen_new_case", "caller"),
+        ],
+        [("case_acknowledged", "caller"), ("case_reopen_new_case", "caller")],
+    ),
+    Row(
+        "case assigned to an agent by a colleague",
+        started,
+        lambda w, c: case_assign(case=c, actor=desk_lead(w), assigned_to=w.agent),
+        [("ticket_assigned_to_person", "agent")],
+        [("ticket_assigned_to_person", "agent")],
+    ),
     Row(
         "case raised",
         lambda w: None,
@@ -195,7 +253,7 @@ ROWS = [
         "caller replies on an unassigned case",
         started,
         lambda w, c: case_comment_add(case=c, actor=w.caller, body="More detail"),
-        [("case_caller_replied", SM)],
+        [("case_caller_replied", DESK)],
     ),
     Row(
         "caller replies on an assigned case",
@@ -208,7 +266,7 @@ ROWS = [
         "caller reply resumes an awaiting-caller hold",
         awaiting_caller,
         lambda w, c: case_comment_add(case=c, actor=w.caller, body="Here are the logs"),
-        [("case_caller_replied", SM), ("case_status_changed", "caller")],
+        [("case_caller_replied", DESK), ("case_status_changed", "caller")],
         [("case_status_changed", "caller")],
     ),
     Row(
@@ -229,7 +287,7 @@ ROWS = [
         "caller rejects the resolution",
         resolved,
         lambda w, c: case_reject_resolution(case=c, actor=w.caller, reason="Still failing"),
-        [("case_status_changed", "caller"), ("case_resolution_rejected", SM)],
+        [("case_status_changed", "caller"), ("case_resolution_rejected", DESK)],
         [("case_status_changed", "caller")],
     ),
     Row(

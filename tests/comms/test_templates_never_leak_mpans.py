@@ -20,7 +20,8 @@ from rest_framework import serializers
 import comms
 from accounts import roles
 from accounts.models import ServiceDesk
-from cases.models import Case
+from cases.models import Case, ReopenRequest
+from cases.reopening import reopen_request_raise_case, reopen_request_reopen
 from cases.services import (
     case_comment_add,
     case_create,
@@ -126,6 +127,17 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
         case = case_reject_resolution(case=case, actor=caller, reason=typed)
         case = case_transition(case=case, actor=agent, name="resolve", notes=typed)
         case = case_transition(case=case, actor=caller, name="close")
+        # §10.3: words on a Closed case ask to reopen it; the desk reopens it, then answers a
+        # second request with a new linked case.
+        case_comment_add(case=case, actor=caller, body=typed)
+        case = reopen_request_reopen(request=ReopenRequest.objects.get(case=case), actor=agent)
+        case = case_transition(case=case, actor=agent, name="resolve", notes=typed)
+        case = case_transition(case=case, actor=caller, name="close")
+        case_comment_add(case=case, actor=caller, body=typed)
+        reopen_request_raise_case(
+            request=ReopenRequest.objects.get(case=case, status=ReopenRequest.Status.PENDING),
+            actor=agent,
+        )
 
         rerouted = raise_case(no_party_id=True, party_id="")
         case_reroute(case=rerouted, actor=agent, desk=ServiceDesk.objects.first(), note=typed)

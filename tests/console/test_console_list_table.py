@@ -83,7 +83,8 @@ def test_the_filters_are_djangos_filters(query, org_user, agent_client):
     response = agent_client.get(CASES, query)
     cl = response.context["cl"]
     html = _squash(response.content.decode())
-    assert len(cl.filter_specs) == 5
+    # state, assignee, SLA, triage outcome, category, priority
+    assert len(cl.filter_specs) == 6
     for spec in cl.filter_specs:
         assert _squash(admin_list_filter(cl, spec)) in html
 

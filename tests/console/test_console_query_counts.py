@@ -19,8 +19,9 @@ def test_case_changelist_query_count_is_constant(
     _cases(org_user, size)
     agent_client.get(reverse("admin:cases_case_changelist"))  # warm the access cache
     # session, user (TOTP from the access cache), category filter choices, page
-    # count (capped at 1,000 rows), page of cases joined with organisation, the page's SLA
-    # clocks by ticket id (issue 9: the time-to-breach column costs the page, not the desk).
+    # count (capped at 1,000 rows), page of cases joined with organisation and assignee, the
+    # page's SLA clocks by ticket id (issue 9: the time-to-breach column costs the page, not
+    # the desk).
     # Permissions and the bell's unread count come from the cache.
     with django_assert_num_queries(6):
         response = agent_client.get(reverse("admin:cases_case_changelist"))

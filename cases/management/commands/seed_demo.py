@@ -10,9 +10,11 @@ from django.db import transaction
 from accounts import roles
 from accounts.models import Organisation, ResolverGroup, ServiceDesk, User
 from accounts.services import organisation_create, user_attach_to_organisation
+from cases.assessment import case_assign
 from cases.models import Case
 from cases.services import (
     case_classify,
+    case_comment_add,
     case_confirm_resolution,
     case_convert_to_request,
     case_create,
@@ -218,7 +220,9 @@ class Command(BaseCommand):
             return case
 
         def in_progress(case):
-            return start(case, Impact.MEDIUM, Urgency.HIGH)
+            # Ada has taken it: "assigned to me" on the case list, the caller's replies to her.
+            case = start(case, Impact.MEDIUM, Urgency.HIGH)
+            return case_assign(case=case, actor=agent, assigned_to=agent)
 
         def on_hold(case):
             case = start(case)
@@ -239,6 +243,16 @@ class Command(BaseCommand):
                 actor=sam,
                 reason="The replay worked for 12 November but not for 13 November.",
             )
+
+        def reopen_requested(case):
+            # §10.3: a comment on the closed case waits in the console's reopen queue.
+            case = closed(case)
+            case_comment_add(
+                case=case,
+                actor=sam,
+                body="The D0010 flows are late again since Monday; please reopen this case.",
+            )
+            return case
 
         def cancelled(case):
             return case_transition(
@@ -304,6 +318,11 @@ class Command(BaseCommand):
             ),
             ("DIP certificate expired on the test environment", closed, {}),
             ("Replayed DIP messages still missing for 13 November", reopened, {}),
+            (
+                "D0010 flows late after the October fix",
+                reopen_requested,
+                {"category": "Data Submission"},
+            ),
             ("DIP messages rejected (raised twice)", cancelled, {}),
             (
                 "Customer switch stuck in the Central Switching Service",
