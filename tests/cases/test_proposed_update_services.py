@@ -78,7 +78,7 @@ def test_incident_resolution_becomes_a_pending_proposal_and_the_caller_hears_not
     assert RAW not in caller_visible_text(case)
     assert caller_emails(case) == emails_before
     assert OutboundMessage.objects.filter(
-        template="case_update_proposed", to_email=settings.SERVICE_MANAGEMENT_EMAIL
+        template="case_update_proposed", to_email=settings.SERVICE_DESK_EMAIL
     ).exists()
     note = journal_for(case, include_work_notes=True).filter(kind=JournalEntry.Kind.WORK_NOTE)
     assert note.filter(body__contains=f"Incident {incident.number} was resolved").exists()

@@ -357,7 +357,7 @@ ROWS = [
         lambda w, i: incident_transition(
             incident=i, actor=w.resolver, name="resolve", notes="Queue restarted"
         ),
-        [("case_update_proposed", SM)],
+        [("case_update_proposed", DESK)],
     ),
     Row(
         "the desk sends the proposed resolution and resolves the case",

@@ -410,7 +410,7 @@ def test_case_page_query_count_is_constant(
     # awaiting review (read only for a case triaged to an incident, as this one is); the active
     # categories for the category form (the case is still being assessed, §5.17).
     # Permissions, whether the agent has TOTP and the bell's unread count come from the cache.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = agent_client.get(_change_url(case))
     assert response.status_code == 200
     html = response.content.decode()
