@@ -4,6 +4,8 @@ Organisations are saved through `organisation_save` (it keeps the materialised p
 tree, §10.4) and users are attached to an organisation through `user_attach_to_organisation`
 (§10.1); refusals come back on the form. Roles, staff status and passwords are for superusers.
 Each record has a read-only History page (§10.5.3, §12); the security event log is read-only.
+Registrations waiting for approval are listed for the desk, who approve or refuse them
+(`admin_registrations`).
 """
 
 from django import forms
@@ -12,14 +14,25 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core.admin import CappedCountAdminMixin, ServiceFormAdminMixin
+from core.admin import CappedCountAdminMixin, ServiceFormAdminMixin, uk_time
 
+from . import admin_registrations
 from .admin_history import AuditedHistoryAdmin
 from .audit import security_event_record
 from .directory import desk_hours_text
-from .models import Organisation, ResolverGroup, SecurityEvent, ServiceDesk, User
+from .models import (
+    Organisation,
+    RegistrationRequest,
+    ResolverGroup,
+    SecurityEvent,
+    ServiceDesk,
+    User,
+)
+from .selectors import registration_requests_with_progress
 from .services import (
     organisation_save,
     user_attach_to_organisation,
@@ -336,3 +349,73 @@ class SecurityEventAdmin(CappedCountAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RegistrationRequest)
+class RegistrationRequestAdmin(CappedCountAdminMixin, admin.ModelAdmin):
+    """People who registered and wait for approval (§10.1), for the desk: the list opens on the
+    waiting ones; each leads to a page that approves (attaching them) or refuses with a reason.
+    Nobody adds, edits or deletes a request here: the services write it."""
+
+    list_display = ("email", "full_name", "asked_to_join", "status", "complete", "registered")
+    list_display_links = None
+    list_select_related = ("user", "organisation")
+    list_filter = (admin_registrations.RegistrationStatusFilter,)
+    search_fields = ("user__email", "user__full_name", "organisation__name", "organisation_name")
+    ordering = ("-created_at", "-pk")
+
+    def get_queryset(self, request):
+        return registration_requests_with_progress()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _decide_url(self, pk) -> str:
+        return reverse("admin:accounts_registrationrequest_decide", args=[pk])
+
+    @admin.display(description="Email", ordering="user__email")
+    def email(self, obj):
+        return format_html('<a href="{}">{}</a>', self._decide_url(obj.pk), obj.user.email)
+
+    @admin.display(description="Name", ordering="user__full_name")
+    def full_name(self, obj):
+        return obj.user.full_name
+
+    @admin.display(description="Asked to join")
+    def asked_to_join(self, obj):
+        if obj.organisation_id:
+            return obj.organisation.name
+        return f"{obj.organisation_name} (not listed)"
+
+    @admin.display(description="Registered (UK time)", ordering="created_at")
+    def registered(self, obj):
+        return uk_time(obj.created_at)
+
+    @admin.display(description="Finished registering", boolean=True)
+    def complete(self, obj):
+        """Address confirmed and an authenticator app set up: only then can it be approved."""
+        return obj.complete
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"title": "Registrations", **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """A registration is decided, not edited: its page is the decision page."""
+        return HttpResponseRedirect(self._decide_url(object_id))
+
+    def decide_view(self, request, object_id):
+        return admin_registrations.registration_decide(self, request, object_id)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="accounts_registrationrequest_decide",
+            ),
+            *super().get_urls(),
+        ]

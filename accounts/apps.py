@@ -7,12 +7,14 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from allauth.mfa.signals import authenticator_added
+        from django.contrib.auth.signals import user_logged_in
 
-        from .mfa import record_totp_activation
+        from .mfa import record_sign_in, record_totp_activation
 
         authenticator_added.connect(
             record_totp_activation, dispatch_uid="accounts.record_totp_activation"
         )
+        user_logged_in.connect(record_sign_in, dispatch_uid="accounts.record_sign_in")
 
         from . import signals
 

@@ -5,7 +5,6 @@ import time
 from allauth.account import app_settings as account_settings
 from allauth.account.internal.flows.login import (
     AUTHENTICATION_METHODS_SESSION_KEY,
-    get_authentication_records,
     record_authentication,
 )
 from allauth.account.utils import get_next_redirect_url
@@ -14,7 +13,6 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.forms import ActivateTOTPForm
 from allauth.mfa.totp.internal import auth as totp_auth
 from allauth.mfa.totp.views import ActivateTOTPView
-from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.urls import reverse
 from django.utils.html import format_html
@@ -37,21 +35,35 @@ def session_passed_mfa(request) -> bool:
     return any(record.get("method") == "mfa" for record in records)
 
 
-def is_first_enrolment_after_sign_in(request) -> bool:
-    """True when a user with no second factor yet signed in with their password within the
-    reauthentication window. allauth asks for the password again before any authenticator is
-    added; for the first one, straight after signing in, that sign-in is the proof, and staff
-    sent to set up TOTP (§10.5.2) should land on the set-up page, not a second password form."""
-    if request is None or not request.user.is_authenticated or is_mfa_enabled(request.user):
+# The time of this session's sign-in, set when it completed (every step, the second factor
+# included).
+SIGNED_IN_AT_SESSION_KEY = "accounts_signed_in_at"
+
+
+def record_sign_in(sender, request, user, **kwargs) -> None:
+    """Mark the session as recently authenticated when a sign-in completes (Django's
+    `user_logged_in`, sent after the password and, for staff, the TOTP code; also after the
+    sign-in that follows confirming an address at registration)."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SIGNED_IN_AT_SESSION_KEY] = time.time()
+
+
+def signed_in_recently(request) -> bool:
+    """True while this session's sign-in is within allauth's reauthentication window.
+
+    allauth asks for the password again before a sensitive change (setting up an authenticator,
+    viewing recovery codes) unless the session *re*-authenticated recently: a sign-in a moment
+    ago did not count, so a new agent signed in, was sent to set up TOTP (§10.5.2) and was met
+    by a second password form — and again on opening the recovery codes straight after. A
+    sign-in proves the same as a re-authentication, so for the same window it stands in for
+    one; later, every sensitive change asks again (`AccountAdapter.is_reauthentication_required`).
+    """
+    if request is None or not request.user.is_authenticated:
         return False
-    signed_in = [
-        record["at"]
-        for record in get_authentication_records(request, request.user)
-        if record.get("method") == "password"
-    ]
-    return (
-        bool(signed_in) and time.time() - signed_in[-1] < account_settings.REAUTHENTICATION_TIMEOUT
-    )
+    signed_in_at = request.session.get(SIGNED_IN_AT_SESSION_KEY)
+    if not isinstance(signed_in_at, int | float):
+        return False
+    return 0 <= time.time() - signed_in_at < account_settings.REAUTHENTICATION_TIMEOUT
 
 
 def record_totp_activation(sender, request, user, authenticator, **kwargs) -> None:
@@ -79,14 +91,19 @@ class EnrolmentTOTPForm(ActivateTOTPForm):
 
 
 class EnrolmentTOTPView(ActivateTOTPView):
-    """The enrolment page staff are sent to (§10.5.2); once TOTP is active they continue to the
-    page they were going to (`next`, checked to be on this site). Recovery codes are generated
-    as before and offered in a message instead of a page of their own that led nowhere."""
+    """The enrolment page staff (§10.5.2) and registering participants (§10.1) are sent to;
+    once TOTP is active they continue to the page they were going to (`next`, checked to be on
+    this site). Staff going nowhere in particular (the portal's home) go straight on to the
+    console, where their work is. Recovery codes are generated as before and offered in a
+    message instead of a page of their own that led nowhere."""
 
     form_class = EnrolmentTOTPForm
 
     def get_success_url(self) -> str:
-        return get_next_redirect_url(self.request) or reverse("mfa_index")
+        going_to = get_next_redirect_url(self.request)
+        if self.request.user.is_staff and going_to in (None, reverse("portal:home")):
+            return reverse("admin:index")
+        return going_to or reverse("mfa_index")
 
     def form_valid(self, form):
         response = super().form_valid(form)

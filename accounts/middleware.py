@@ -1,4 +1,5 @@
-"""Staff may not use the portal or console until they have set up TOTP (§10.5.2)."""
+"""Staff may not use the portal or console until they have set up TOTP (§10.5.2); a registered
+participant sees where their registration stands until they are approved (§10.1)."""
 
 from urllib.parse import urlencode
 
@@ -36,4 +37,36 @@ class StaffMfaRequiredMiddleware:
             # After enrolment the person continues to the page they asked for.
             query = urlencode({"next": request.get_full_path()})
             return redirect(f"{reverse('mfa_activate_totp')}?{query}")
+        return self.get_response(request)
+
+
+# The console answers a participant for itself (its sign-in page); everything else a
+# participant opens is the portal.
+REGISTRATION_EXEMPT_PREFIXES = (*EXEMPT_PREFIXES, "/admin/")
+
+
+class RegistrationGateMiddleware:
+    """Until a participant is attached to an organisation — their registration approved
+    (§10.1) — every portal page they open leads to the page that says where their
+    registration stands (`accounts.views.registration_status`), rather than an empty portal.
+
+    Only page loads (GET, HEAD) are sent there; anything else reaches its view, whose service
+    refuses it for someone in no organisation. An attached participant and staff pass for the
+    cost of reading two fields of the user already loaded.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.is_participant
+            and not user.organisation_id
+            and request.method in ("GET", "HEAD")
+            and not request.path.startswith(REGISTRATION_EXEMPT_PREFIXES)
+        ):
+            return redirect("account_registration_status")
         return self.get_response(request)

@@ -325,6 +325,7 @@ class SecurityEvent(models.Model):
         ACCOUNT_DETACHED = "account_detached", "Account detached from an organisation"
         ACCOUNT_DEACTIVATED = "account_deactivated", "Account deactivated"
         ADMIN_APPOINTED = "admin_appointed", "Organisation admin appointed"
+        REGISTRATION_REFUSED = "registration_refused", "Registration refused"
 
     USER_AGENT_MAX = 300
 
@@ -372,3 +373,76 @@ class SecurityEvent(models.Model):
         if not self._state.adding:
             raise ValueError("A security event cannot be changed once recorded.")
         super().save(*args, **kwargs)
+
+
+class RegistrationRequest(models.Model):
+    """Someone's request, made when they register (§10.1), to join an organisation.
+
+    They name one of the registered organisations, or say theirs is not listed and give its
+    name. An organisation admin of that organisation (or one above it) or the service desk
+    approves it, which attaches them (`accounts.services.user_attach_to_organisation`), or
+    refuses it with a reason; either way the person is told. Written only by
+    `accounts.services`.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        REFUSED = "refused", "Refused"
+
+    # The request is part of the account it came with: deleting an account (a spam
+    # registration) takes its request along.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registration_request"
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="registration_requests",
+        help_text="The registered organisation they chose; empty when theirs was not listed.",
+    )
+    organisation_name = models.CharField(
+        "Organisation name (not listed)",
+        max_length=200,
+        blank=True,
+        help_text="The name they gave when their organisation was not in the list.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="registration_decisions",
+    )
+    refusal_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(organisation__isnull=False) | ~models.Q(organisation_name=""),
+                name="registration_names_an_organisation",
+                violation_error_message="Choose your organisation, or give its name if it is "
+                "not listed.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="refused") | ~models.Q(refusal_reason=""),
+                name="registration_refusal_has_a_reason",
+                violation_error_message="Give the reason for refusing the registration.",
+            ),
+        ]
+        indexes = [
+            # Serves the organisation admin's pending list (status and their organisations'
+            # ids) and the console's list filtered by status, newest first.
+            models.Index(
+                fields=["status", "organisation", "-created_at"], name="registration_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Registration of {self.user} ({self.get_status_display().lower()})"

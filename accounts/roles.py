@@ -37,6 +37,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_organisation",
         "accounts.view_user",
         "accounts.change_user",
+        # Registrations waiting for approval (§10.1): approved or refused in the console.
+        "accounts.view_registrationrequest",
+        "accounts.change_registrationrequest",
         "accounts.view_resolvergroup",
         "tickets.view_category",
         "comms.view_outboundmessage",
@@ -93,6 +96,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_resolvergroup",
         "accounts.view_user",
         "accounts.change_user",
+        "accounts.view_registrationrequest",
+        "accounts.change_registrationrequest",
         "accounts.view_securityevent",
         "comms.view_outboundmessage",
         "comms.change_outboundmessage",

@@ -1,10 +1,11 @@
 """Read queries about people and organisations."""
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from . import roles
-from .models import Organisation, User
+from .models import Organisation, RegistrationRequest, User
 from .permission_cache import access_facts
 
 PENDING_REGISTRATIONS_SHOWN = 50
@@ -95,6 +96,9 @@ def pending_registrations_for(user) -> list[User]:
     verified = EmailAddress.objects.filter(
         user_id=OuterRef("pk"), email__iexact=OuterRef("email"), verified=True
     )
+    # Someone who asked to join an organisation when registering is listed with their request
+    # (`registration_requests_pending_for`), for the organisation they named.
+    asked = RegistrationRequest.objects.filter(user_id=OuterRef("pk"))
     return list(
         User.objects.filter(
             on_domain,
@@ -102,6 +106,61 @@ def pending_registrations_for(user) -> list[User]:
             organisation__isnull=True,
             is_active=True,
         )
-        .filter(Exists(verified))
+        .filter(Exists(verified), ~Exists(asked))
         .order_by("-date_joined", "pk")[:PENDING_REGISTRATIONS_SHOWN]
+    )
+
+
+def _registration_complete():
+    """Whether the person finished registering (§10.1, §10.5.2): their own address verified and
+    an authenticator app set up; an expression over a RegistrationRequest row."""
+    verified = EmailAddress.objects.filter(
+        user_id=OuterRef("user_id"), email__iexact=OuterRef("user__email"), verified=True
+    )
+    totp = Authenticator.objects.filter(user_id=OuterRef("user_id"), type=Authenticator.Type.TOTP)
+    return Exists(verified) & Exists(totp)
+
+
+def registration_requests_with_progress() -> QuerySet:
+    """Registration requests with their person and organisation, and `complete` annotated."""
+    return RegistrationRequest.objects.select_related("user", "organisation").annotate(
+        complete=_registration_complete()
+    )
+
+
+def registration_requests_pending_for(user) -> list[RegistrationRequest]:
+    """The registrations an organisation admin decides (§10.1, §10.4): waiting, complete (the
+    address verified, an authenticator app set up), of active people, naming the admin's
+    organisation or one below it. One query, newest first, at most
+    `PENDING_REGISTRATIONS_SHOWN`; the organisation ids come from the access cache."""
+    organisation_ids = visible_organisation_ids(user)
+    if not organisation_ids:
+        return []
+    return list(
+        registration_requests_with_progress()
+        .filter(
+            status=RegistrationRequest.Status.PENDING,
+            organisation_id__in=organisation_ids,
+            user__is_active=True,
+            complete=True,
+        )
+        .order_by("-created_at", "-pk")[:PENDING_REGISTRATIONS_SHOWN]
+    )
+
+
+def registration_request_get_for(user, *, pk: int) -> RegistrationRequest:
+    """One registration the admin may decide, or `RegistrationRequest.DoesNotExist` (a 404:
+    another organisation's registration is indistinguishable from none)."""
+    organisation_ids = visible_organisation_ids(user)
+    if not organisation_ids:
+        raise RegistrationRequest.DoesNotExist
+    return registration_requests_with_progress().get(pk=pk, organisation_id__in=organisation_ids)
+
+
+def registration_request_of(user) -> RegistrationRequest | None:
+    """The person's own registration request, if they made one (§10.1)."""
+    if not (user and user.is_authenticated):
+        return None
+    return (
+        RegistrationRequest.objects.select_related("organisation").filter(user_id=user.pk).first()
     )

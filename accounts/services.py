@@ -10,12 +10,14 @@ Every action on a member records a security event in the same transaction.
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from core.errors import ActionNotPermitted, ValidationFailed
 
 from . import roles
 from .audit import security_event_record
-from .models import Organisation, SecurityEvent, User
+from .models import Organisation, RegistrationRequest, SecurityEvent, User
+from .signals import registration_approved, registration_refused
 
 # One answer for an unknown address, someone in another organisation, a desk or integration
 # account and an unverified registration, so the members form reveals nothing about who has
@@ -143,7 +145,26 @@ def user_attach_to_organisation(
             request=request,
             detail=f"Attached to {organisation}{moved}.",
         )
+        _registration_close_as_approved(user=user, actor=actor)
     return user
+
+
+def _registration_close_as_approved(*, user: User, actor) -> None:
+    """Attaching someone answers their registration request, whichever path attached them
+    (the pending list, the attach form, the console's user page): it is marked approved and
+    they are told (§10.1). The conditional update lets one of two simultaneous approvals
+    tell them, not both."""
+    decided = RegistrationRequest.objects.filter(user=user).exclude(
+        status=RegistrationRequest.Status.APPROVED
+    )
+    if decided.update(
+        status=RegistrationRequest.Status.APPROVED,
+        decided_at=timezone.now(),
+        decided_by=actor if getattr(actor, "is_authenticated", False) else None,
+        refusal_reason="",
+    ):
+        registration = RegistrationRequest.objects.select_related("user").get(user=user)
+        registration_approved.send(sender=RegistrationRequest, registration=registration)
 
 
 def _check_member_action(*, user: User, actor, verb: str, removes: bool = True) -> None:
@@ -236,3 +257,144 @@ def organisation_admin_appoint(*, user: User, actor, request=None) -> User:
             detail=f"Appointed organisation admin of {user.organisation}.",
         )
     return user
+
+
+# --- registration (§10.1) -----------------------------------------------------------------------
+
+
+def registration_request_create(
+    *,
+    user: User,
+    full_name: str,
+    organisation: Organisation | None,
+    organisation_name: str = "",
+) -> RegistrationRequest:
+    """Record what someone gave when they registered (§10.1): their name, and the organisation
+    they ask to join — a registered one, or the name of one that is not listed. It waits for
+    an organisation admin or the service desk (`registration_approve`, `registration_refuse`).
+    """
+    full_name = " ".join((full_name or "").split())
+    organisation_name = " ".join((organisation_name or "").split())
+    errors: dict[str, list[str]] = {}
+    if not full_name:
+        errors["full_name"] = ["Enter your full name."]
+    if organisation is None and not organisation_name:
+        errors["organisation_name"] = [
+            "Enter your organisation's name, or choose it from the list."
+        ]
+    elif organisation is not None and not organisation.active:
+        errors["organisation"] = ["That organisation is no longer registered; choose another."]
+    if not user.is_participant:
+        raise ActionNotPermitted("Only participants register to join an organisation.")
+    if errors:
+        raise ValidationFailed(
+            "The registration could not be made; check the highlighted fields.",
+            field_errors=errors,
+        )
+    with transaction.atomic():
+        user.full_name = full_name
+        user.save(update_fields=["full_name"])
+        return RegistrationRequest.objects.create(
+            user=user,
+            organisation=organisation,
+            organisation_name="" if organisation is not None else organisation_name,
+        )
+
+
+def registration_is_complete(user: User) -> bool:
+    """Whether someone finished registering (§10.1, §10.5.2): their address is verified and
+    they set up an authenticator app. Only complete registrations are approved."""
+    from allauth.mfa.models import Authenticator
+
+    return (
+        _has_verified_address(user)
+        and Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    )
+
+
+def _check_registration_decision(*, registration: RegistrationRequest, actor, verb: str) -> None:
+    """Who decides a registration (§10.1, §10.4): the service desk, or an organisation admin
+    of the organisation it names or one above it. A registration naming an organisation that
+    is not listed is the desk's to decide. Only a waiting registration is decided."""
+    if not _is_desk(actor):
+        if not _is_organisation_admin(actor):
+            raise ActionNotPermitted(
+                f"Only an organisation admin or the service desk can {verb} registrations."
+            )
+        if not _in_actor_tree(actor, registration.organisation_id):
+            raise ActionNotPermitted(
+                f"You can only {verb} registrations for your own organisation or those below it."
+            )
+    if registration.status != RegistrationRequest.Status.PENDING:
+        raise ValidationFailed(
+            f"This registration has already been {registration.get_status_display().lower()}."
+        )
+
+
+def registration_approve(
+    *,
+    registration: RegistrationRequest,
+    actor,
+    organisation: Organisation | None = None,
+    request=None,
+) -> RegistrationRequest:
+    """Approve a registration (§10.1): attach the person to the organisation they asked for,
+    or to the one the approver chooses (an organisation admin chooses within their tree; the
+    desk chooses one for an organisation that was not listed), through
+    `user_attach_to_organisation`, which marks the request approved and tells them."""
+    _check_registration_decision(registration=registration, actor=actor, verb="approve")
+    organisation = organisation or registration.organisation
+    if organisation is None:
+        raise ValidationFailed(
+            "Choose the organisation to attach them to: theirs was not in the list.",
+            field_errors={"organisation": ["Choose the organisation to attach them to."]},
+        )
+    user = registration.user
+    if not registration_is_complete(user):
+        raise ValidationFailed(
+            f"{user.email} has not finished registering: they must confirm their email address "
+            "and set up Microsoft Authenticator first."
+        )
+    with transaction.atomic():
+        user_attach_to_organisation(
+            user=user, organisation=organisation, actor=actor, request=request
+        )
+    registration.refresh_from_db()
+    return registration
+
+
+def registration_refuse(
+    *, registration: RegistrationRequest, actor, reason: str, request=None
+) -> RegistrationRequest:
+    """Refuse a registration with a reason (§10.1). The person keeps their account, is not
+    attached, reads the reason when they sign in and is told by email that there is an answer
+    (the email carries no typed words, §10.5.5). Recorded in the security log."""
+    reason = (reason or "").strip()
+    _check_registration_decision(registration=registration, actor=actor, verb="refuse")
+    if not reason:
+        raise ValidationFailed(
+            "Give the reason for refusing the registration.",
+            field_errors={"reason": ["Give the reason: the person reads it when they sign in."]},
+        )
+    with transaction.atomic():
+        # Conditional, so two people deciding at once cannot both win (nor refuse an approval).
+        decided = RegistrationRequest.objects.filter(
+            pk=registration.pk, status=RegistrationRequest.Status.PENDING
+        ).update(
+            status=RegistrationRequest.Status.REFUSED,
+            decided_at=timezone.now(),
+            decided_by=actor,
+            refusal_reason=reason,
+        )
+        if not decided:
+            raise ValidationFailed("Someone else has just decided this registration; reload it.")
+        registration.refresh_from_db()
+        security_event_record(
+            kind=SecurityEvent.Kind.REGISTRATION_REFUSED,
+            actor=actor,
+            subject=registration.user,
+            request=request,
+            detail=f"Registration refused: {reason}",
+        )
+        registration_refused.send(sender=RegistrationRequest, registration=registration)
+    return registration

@@ -1,4 +1,5 @@
-"""Signal receivers that feed the security event log (§10.5.3).
+"""Signal receivers that feed the security event log (§10.5.3), and the registration
+announcements communications listens to (§10.1).
 
 Sign-in and two-factor events come from Django's and allauth's signals, so every way in (the
 portal's sign-in page, the console's, a TOTP step) is recorded without each view remembering.
@@ -9,10 +10,18 @@ django-simple-history's middleware already keeps for the history rows.
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.dispatch import Signal
 from simple_history.models import HistoricalRecords
 
 from .audit import security_event_record
 from .models import SecurityEvent
+
+# Announced by `accounts.services` inside the deciding transaction, with `registration` (a
+# RegistrationRequest): a registration was approved (the person is now attached) or refused
+# (§10.1). Communications tells the person (connected in `comms.apps`), so accounts does not
+# import the layer above it (docs/architecture.md §1).
+registration_approved = Signal()
+registration_refused = Signal()
 
 
 def current_request():

@@ -21,7 +21,7 @@ from tickets.models import TicketLink
 from tickets.priority import Priority
 from tickets.selectors import attachments_for
 
-from . import admin_desk, admin_targets, admin_views, console_page
+from . import admin_desk, admin_phone, admin_targets, admin_views, console_page
 from .admin_updates import ProposedUpdateAdminMixin
 from .models import Case
 from .services import case_classify, case_transition
@@ -324,12 +324,20 @@ class CaseAdmin(ProposedUpdateAdminMixin, TicketAdmin):
     def comment_view(self, request, object_id):
         return admin_views.case_comment(self, request, object_id)
 
+    def raise_for_caller_view(self, request):
+        return admin_phone.raise_for_caller(self, request)
+
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         view = self.admin_site.admin_view
         return [
             path("triage/", view(self.triage_queue_view), name=f"{prefix}_triage_queue"),
             *admin_desk.urls(self),
+            path(
+                "raise-for-caller/",
+                view(self.raise_for_caller_view),
+                name=f"{prefix}_raise_for_caller",
+            ),
             path("<path:object_id>/triage/", view(self.triage_view), name=f"{prefix}_triage"),
             path(
                 "<path:object_id>/comment/",

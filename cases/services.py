@@ -62,8 +62,14 @@ def case_create(
     mpan: str = "",
     uploads=(),
     channel: str = Case.Channel.PORTAL,
+    caller=None,
 ) -> Case:
-    """Raise a case with the §3.2 fields; acknowledges the raiser and alerts the desk (§3.1, §5.17)."""
+    """Raise a case with the §3.2 fields; acknowledges the raiser and alerts the desk (§3.1, §5.17).
+
+    `caller` is the participant the case is for when the desk raises it on their behalf (a
+    phone call, §3.1): an active participant who could raise it for that organisation
+    themself. The case is theirs (My Cases, the acknowledgement); the agent is `opened_by`.
+    """
     errors: dict[str, list[str]] = {}
     short_description = (short_description or "").strip()
     description = (description or "").strip()
@@ -83,6 +89,16 @@ def case_create(
         errors["organisation"] = [
             "You can only raise cases for your own organisation or those below it."
         ]
+    if caller is None or caller == actor:
+        caller = actor
+    elif not _is_desk(actor):
+        raise ActionNotPermitted("Only the service desk can raise a case for someone else.")
+    elif not (caller.is_participant and caller.is_active and caller.organisation_id):
+        errors["caller"] = ["Choose an active participant of the organisation as the caller."]
+    elif organisation is not None and not (
+        organisations_for_user(caller).filter(pk=organisation.pk).exists()
+    ):
+        errors["caller"] = [f"{caller} is not a member of {organisation}: choose one who is."]
     if category is None:
         errors["category"] = ["Choose a category."]
     elif not category.active:
@@ -125,7 +141,7 @@ def case_create(
         case = Case.objects.create(
             number=ticket_number_allocate(prefix=Case.NUMBER_PREFIX),
             organisation=organisation,
-            caller=actor,
+            caller=caller,
             opened_by=actor,
             category=category,
             short_description=short_description,

@@ -35,4 +35,14 @@ urlpatterns = [
         member_views.organisation_member_appoint_admin,
         name="organisation_member_appoint_admin",
     ),
+    path(
+        "organisation/registrations/<int:pk>/approve/",
+        member_views.organisation_registration_approve,
+        name="organisation_registration_approve",
+    ),
+    path(
+        "organisation/registrations/<int:pk>/refuse/",
+        member_views.organisation_registration_refuse,
+        name="organisation_registration_refuse",
+    ),
 ]

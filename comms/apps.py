@@ -21,7 +21,29 @@ class CommsConfig(AppConfig):
         signals.ticket_commented.connect(ticket_events.on_ticket_commented, dispatch_uid="comms")
         signals.ticket_alert.connect(ticket_events.on_ticket_alert, dispatch_uid="comms")
         register_message_log(first_messages)
+        self._answer_registrations()
         self._keep_the_bell_count_current()
+
+    @staticmethod
+    def _answer_registrations() -> None:
+        """Tell the person when their registration is approved or refused (§10.1); accounts
+        announces it inside the deciding transaction, so the rows commit with the decision."""
+        from accounts import signals as account_signals
+
+        from . import notifications
+
+        def approved(sender, registration, **kwargs):
+            notifications.registration_approved(registration)
+
+        def refused(sender, registration, **kwargs):
+            notifications.registration_refused(registration)
+
+        account_signals.registration_approved.connect(
+            approved, weak=False, dispatch_uid="comms-registration-approved"
+        )
+        account_signals.registration_refused.connect(
+            refused, weak=False, dispatch_uid="comms-registration-refused"
+        )
 
     @staticmethod
     def _keep_the_bell_count_current() -> None:

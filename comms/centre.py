@@ -79,6 +79,9 @@ EVENTS: dict[str, Event] = {
             default_types=True,
         ),
         Event("account_security", "Security of your account", mandatory=True),
+        # The answer to a registration (§10.1).
+        Event("registration_approved", "Your registration is approved", mandatory=True),
+        Event("registration_refused", "Your registration is not approved", mandatory=True),
         Event("distribution_list_update", "Messages to a list you are on", mandatory=True),
         # To desk staff (§5.17, Appendix G).
         Event(

@@ -20,6 +20,9 @@ To the raiser (a portal notification, and the email unless an optional one is sw
   closed ............................. case_closed
   reopened at their request .......... case_reopened (also to a colleague who asked)
   new case for a request to reopen ... case_reopen_new_case → whoever asked
+About a registration (§10.1), to the person who registered:
+  approved (attached) ................ registration_approved
+  refused (the reason is in the portal) registration_refused
 To the desk:
   case raised ........................ case_new_alert → service management mailbox
   caller comment ..................... case_caller_replied → assignee, else the desk mailbox
@@ -409,3 +412,22 @@ def account_security_notice(user, *, change: str) -> None:
         "portal_base_url": settings.PORTAL_BASE_URL,
     }
     notification_deliver(user=user, event="account_security", context=context, link=link)
+
+
+def registration_approved(registration) -> None:
+    """A registration approved (§10.1): the person is attached and may now raise cases.
+    Mandatory. Names neither the organisation nor anything typed (§10.5.5)."""
+    _to_registrant(registration, "registration_approved", link=reverse("portal:home"))
+
+
+def registration_refused(registration) -> None:
+    """A registration refused (§10.1): the person is told there is an answer; the reason,
+    typed by whoever refused it, is read in the portal, never emailed (§10.5.5). Mandatory."""
+    _to_registrant(
+        registration, "registration_refused", link=reverse("account_registration_status")
+    )
+
+
+def _to_registrant(registration, template: str, *, link: str) -> None:
+    context = {"link": f"{settings.PORTAL_BASE_URL}{link}"}
+    notification_deliver(user=registration.user, event=template, context=context, link=link)

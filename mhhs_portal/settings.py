@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.StaffMfaRequiredMiddleware",
+    "accounts.middleware.RegistrationGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -198,6 +199,8 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[MHHS Service Desk] "
 ACCOUNT_ALLOW_REGISTRATION = env_bool("ACCOUNT_ALLOW_REGISTRATION", True)
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+# Sign-up asks for the name and the organisation, and records the registration request (§10.1).
+ACCOUNT_FORMS = {"signup": "accounts.forms.RegistrationSignupForm"}
 # Sign-in throttling (§10.5.2). Failed passwords and TOTP codes are limited per account ("key")
 # and per client address ("ip"). The per-account rate comes first: allauth checks the rates in
 # order and stops at the first one exhausted, so attempts on a locked account no longer count

@@ -6,6 +6,7 @@ import importlib
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
@@ -17,11 +18,13 @@ from accounts.models import SecurityEvent, User
 from accounts.services import (
     NOT_ATTACHABLE,
     organisation_admin_appoint,
+    registration_request_create,
     user_attach_to_organisation,
     user_deactivate,
     user_detach_from_organisation,
 )
 from core.errors import ActionNotPermitted, ValidationFailed
+from tests.conftest import TOTP_SECRET
 from tests.factories.accounts import DEMO_PASSWORD, UserFactory
 
 MEMBERS = reverse("portal:organisation_members")
@@ -397,21 +400,29 @@ def test_migration_takes_participant_roles_off_desk_and_integration_accounts(mai
 def test_members_page_query_count_is_constant(
     members, parent_admin, parent_org, org, django_assert_num_queries
 ):
-    """docs/conventions.md §7: the members page (members, pending registrations, form) costs the same
-    whatever the number of members and pending registrations."""
+    """docs/conventions.md §7: the members page (members, registrations waiting for approval,
+    pending registrations, form) costs the same whatever the number of members and
+    registrations."""
     parent_org.email_domains = "npgroup.example"
     parent_org.save()
     for n in range(members):
         UserFactory(email=f"member{n}@example.com", organisation=org if n % 2 else parent_org)
         UserFactory(email=f"waiting{n}@npgroup.example")
+        registered = UserFactory(email=f"asking{n}@elsewhere.example")
+        TOTP.activate(registered, TOTP_SECRET)
+        registration_request_create(
+            user=registered, full_name=f"Asking {n}", organisation=org if n % 2 else parent_org
+        )
     client = client_for(parent_admin)
     client.get(MEMBERS)  # warm the session
-    # session, user, the tree's email domains, the pending registrations, the tree's
-    # organisations (lead text, pending rows), the
+    # session, user, the registrations waiting for approval (with their people and
+    # organisations joined, and whether they finished registering), the tree's email domains,
+    # the pending registrations, the tree's organisations (lead text, pending rows), the
     # attach form's organisation select (Django's select reads its choices twice while
-    # rendering), the members with their admin flag. The organisation-admin check and the
-    # bell's unread count come from the cache (issue 9).
-    with django_assert_num_queries(8):
+    # rendering), the members with their admin flag. The organisation-admin check, the tree's
+    # ids and the bell's unread count come from the cache (issue 9).
+    with django_assert_num_queries(9):
         response = client.get(MEMBERS)
     assert response.status_code == 200
     assert len(response.context["pending"]) == members
+    assert len(response.context["registrations"]) == members

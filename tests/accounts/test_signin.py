@@ -13,12 +13,14 @@ from tests.conftest import login_client, totp_now
 from tests.factories.accounts import DEMO_PASSWORD, UserFactory
 
 
-def test_self_registration_requires_email_verification(db):
+def test_self_registration_requires_email_verification(org):
     client = Client()
     response = client.post(
         reverse("account_signup"),
         {
+            "full_name": "Nell New",
             "email": "new.entrant@example.com",
+            "organisation": str(org.pk),
             "password1": "Settlement-2026!",
             "password2": "Settlement-2026!",
         },

@@ -170,9 +170,10 @@ def test_after_activation_staff_continue_to_where_they_were_going(new_agent_clie
 
 
 def test_after_activation_a_foreign_next_is_not_followed(new_agent_client):
-    """§10.5.2: `next` is followed only within the portal (no open redirect)."""
+    """§10.5.2: `next` is followed only within the portal (no open redirect); staff go on to
+    the console instead (issue 10 point 17)."""
     url = f"{ACTIVATE}?{urlencode({'next': 'https://evil.example/'})}"
     code = pyotp.TOTP(_secret_on_page(new_agent_client.get(url))).now()
     response = new_agent_client.post(url, {"code": code})
     assert response.status_code == 302
-    assert response.url == reverse("mfa_index")
+    assert response.url == reverse("admin:index")

@@ -92,7 +92,8 @@ def test_home_shows_desk_contact_and_open_case_count(org_user, org_client):
 def test_home_tells_unattached_user_they_are_waiting_for_an_organisation(db):
     """A self-registered user without an organisation is told what happens next (§10.1)."""
     user = UserFactory(email="new.starter@example.com")
-    response = client_for(user).get(HOME)
+    response = client_for(user).get(HOME, follow=True)
+    assert response.redirect_chain == [(reverse("account_registration_status"), 302)]
     assert response.status_code == 200
     assert (
         "your account is waiting to be attached to an organisation"
@@ -240,7 +241,8 @@ def test_unattached_user_sees_the_waiting_message_and_cannot_raise_a_case(db):
     """Until attached to an organisation a registration cannot raise cases (§10.1)."""
     user = UserFactory(email="new.starter@example.com")
     client = client_for(user)
-    page = client.get(CREATE)
+    page = client.get(CREATE, follow=True)
+    assert page.redirect_chain == [(reverse("account_registration_status"), 302)]
     assert "waiting to be attached" in page.content.decode()
     assert "form" not in page.context or page.context.get("form") is None
     response = client.post(CREATE, {"short_description": "Let me in", "description": "Please"})

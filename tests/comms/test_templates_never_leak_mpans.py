@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP
 from django import forms
 from django.urls import include, path
 from django.utils import timezone
@@ -20,6 +21,11 @@ from rest_framework import serializers
 import comms
 from accounts import roles
 from accounts.models import ServiceDesk
+from accounts.services import (
+    registration_approve,
+    registration_refuse,
+    registration_request_create,
+)
 from cases.models import Case, ReopenRequest
 from cases.reopening import reopen_request_raise_case, reopen_request_reopen
 from cases.services import (
@@ -160,6 +166,24 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
         notifications.sla_breached(incident, "Resolution", deadline)
         notifications.report_update_due(source, due_at=deadline)
         notifications.account_security_notice(caller, change="an authenticator app was added")
+
+        # Registrations (§10.1): names, the organisation not listed and the refusal's reason
+        # are typed by people.
+        for n, decide in enumerate(("approve", "refuse")):
+            person = UserFactory(email=f"reg{n}@example.com")
+            TOTP.activate(person, "JBSWY3DPEHPK3PXP")
+            registration = registration_request_create(
+                user=person,
+                full_name=f"Reg {mpan}",
+                organisation=None,
+                organisation_name=f"Meters {mpan} Ltd",
+            )
+            if decide == "approve":
+                registration_approve(
+                    registration=registration, actor=agent, organisation=caller.organisation
+                )
+            else:
+                registration_refuse(registration=registration, actor=agent, reason=typed)
 
         # The defaults for a ticket type that declares no notifications, on the real types:
         # participant-visible (a case) and staff-only (an incident).

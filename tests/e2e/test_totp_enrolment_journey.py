@@ -72,7 +72,9 @@ def test_new_agent_enrols_on_the_first_code(browser, live_server, first_load):
                 redirects.append(r.url) if ENROLMENT.search(r.headers.get("location", "")) else None
             ),
         )
-        going_to = "/"
+        # Staff who sign in with nowhere in particular to go start in the console (issue 10
+        # point 17): set-up, then straight on to it.
+        going_to = "/admin/"
         sign_in(page, base, agent.email)
 
     page.wait_for_url(ENROLMENT)
