@@ -158,11 +158,14 @@ def test_someone_outside_the_tree_cannot_be_posted(org_client, other_org_user, m
     assert not ListMembershipRequest.objects.exists()
 
 
-def test_unattached_people_are_sent_back_to_the_lists(db):
+def test_unattached_people_are_sent_to_where_their_registration_stands(db):
+    """Someone not yet attached to an organisation has no colleagues to ask for: every portal
+    page, this one included, leads to their registration's page until they are approved."""
     unattached = UserFactory(email="new.joiner@example.com")
     response = login_client(unattached).get(PAGE)
 
-    assert response.status_code == 302 and response["Location"] == reverse("comms:list_index")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_registration_status")
 
 
 def test_lists_page_links_to_the_form(org_client):
