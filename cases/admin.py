@@ -47,6 +47,7 @@ class CaseClassificationForm(forms.ModelForm):
 PARTICIPANT_FIELDS = (
     "organisation",
     "caller",
+    "requested_by",
     "channel",
     "party_id",
     "no_party_id",

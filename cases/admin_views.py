@@ -2,8 +2,6 @@
 comment / work-note form (Appendix G). Each action calls one service in `cases.services`;
 refusals come back as form errors or messages."""
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
@@ -25,7 +23,7 @@ from tickets.priority import Impact, Urgency, priority_for
 from tickets.selectors import attachments_for, visible_tickets
 
 from . import admin_desk
-from .models import Case
+from .models import TRIAGE_TARGET, Case
 from .services import (
     case_comment_add,
     case_convert_to_request,
@@ -33,8 +31,6 @@ from .services import (
     case_reroute,
 )
 
-# §4.1 step 2: every portal case gets first-line triage within 15 minutes of being raised.
-TRIAGE_TARGET = timedelta(minutes=15)
 QUEUE_PAGE_SIZE = 50
 
 

@@ -249,7 +249,21 @@ class CaseDetailSerializer(StaffOnlyFieldsMixin, CaseSummarySerializer):
     no_party_id = serializers.BooleanField(read_only=True)
     unregistered_organisation_name = serializers.CharField(read_only=True)
     market_participant_id = serializers.CharField(read_only=True)
-    cra_market_role = serializers.CharField(read_only=True)
+    cra_market_role = serializers.CharField(
+        read_only=True,
+        help_text="The CRA market role's code, one of "
+        + ", ".join(f"`{code}`" for code in Organisation.CraMarketRole.values)
+        + ", or empty (a case raised before roles were a choice may hold the words it was "
+        "given).",
+    )
+    cra_market_role_label = serializers.CharField(
+        source="get_cra_market_role_display",
+        read_only=True,
+        help_text="The CRA market role as people read it, e.g. “Supplier”.",
+    )
+    requested_by = serializers.CharField(
+        read_only=True, help_text="The name of the person asking (§11.2.1, §14.2)."
+    )
     related_url = serializers.CharField(read_only=True)
     mpan = serializers.CharField(read_only=True)
     impact = serializers.ChoiceField(choices=Impact.choices, read_only=True, allow_null=True)
@@ -347,6 +361,36 @@ class CategoryField(serializers.Field):
         return value.pk
 
 
+_ROLES = Organisation.CraMarketRole
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": ["", *_ROLES.values],
+        "description": "The CRA market role (§3.2), by code; empty for none.\n"
+        + "\n".join(f"* `{value}` - {label}" for value, label in _ROLES.choices),
+    }
+)
+class CraMarketRoleField(serializers.ChoiceField):
+    """A market role by its code; anything else is refused, naming the codes."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=_ROLES.choices, **kwargs)
+
+    def to_internal_value(self, data):
+        if data == "" and self.allow_blank:
+            return ""
+        if isinstance(data, str) and data in _ROLES.values:
+            return data
+        shown = str(data) if len(str(data)) <= 60 else str(data)[:60] + "…"
+        raise serializers.ValidationError(
+            f"Unknown CRA market role “{shown}”. Choose one of: "
+            + ", ".join(f"{value} ({label})" for value, label in _ROLES.choices)
+            + "."
+        )
+
+
 # --- views -----------------------------------------------------------------------------------
 
 
@@ -398,8 +442,13 @@ class CaseListApi(TicketListApiView):
         market_participant_id = serializers.CharField(
             max_length=20, required=False, default="", allow_blank=True
         )
-        cra_market_role = serializers.CharField(
-            max_length=30, required=False, default="", allow_blank=True
+        cra_market_role = CraMarketRoleField(required=False, default="", allow_blank=True)
+        requested_by = serializers.CharField(
+            max_length=200,
+            required=False,
+            default="",
+            allow_blank=True,
+            help_text="The name of the person asking (§11.2.1, §14.2); yours when left out.",
         )
         related_url = serializers.CharField(
             max_length=500,

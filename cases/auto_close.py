@@ -54,13 +54,12 @@ from .services import case_transition
 
 logger = logging.getLogger(__name__)
 
+# Entries in the participant's history (§10.3), so in their words: no manual references.
 REMINDER_NOTE = (
     "Reminder sent {day} days after resolution: please confirm the resolution, or tell us it "
-    "is not fixed (§10.3)."
+    "is not fixed."
 )
-CLOSED_NOTE = (
-    "Closed automatically: no reply was received within {days} days of the resolution (§10.3)."
-)
+CLOSED_NOTE = "Closed automatically: no reply was received within {days} days of the resolution."
 
 
 def _days(value, *, name: str) -> int:

@@ -11,6 +11,7 @@ never imports `cases` (issue 8):
   through the case.
 """
 
+from accounts.models import Organisation
 from tickets.models import Category
 
 from .models import Case
@@ -45,7 +46,10 @@ def case_follow_up_create(*, ticket: Case, requester, body: str, channel: str) -
         no_party_id=not ticket.party_id,
         unregistered_organisation_name=ticket.unregistered_organisation_name,
         market_participant_id=ticket.market_participant_id,
-        cra_market_role=ticket.cra_market_role,
+        # A role written before roles were a choice, and naming none, is not carried over.
+        cra_market_role=ticket.cra_market_role
+        if ticket.cra_market_role in Organisation.CraMarketRole.values
+        else "",
         channel=channel,
     )
 

@@ -15,6 +15,8 @@ from tickets.attachments import validate_upload
 from tickets.limits import COMMENT_MAX_CHARS, DESCRIPTION_MAX_CHARS, SUBJECT_MAX_CHARS
 from tickets.models import Category
 
+from .selectors import CASE_SORT_CHOICES
+
 MAX_FILES_PER_UPLOAD = 10
 SNIFF_BYTES = 64 * 1024
 
@@ -31,11 +33,15 @@ class MultipleFileField(forms.FileField):
         kwargs.setdefault("widget", MultipleFileInput())
         super().__init__(*args, **kwargs)
 
+    # Files already kept for this form (`CaseCreateForm(pending=…)`), which count towards the
+    # limit as well.
+    already_kept = 0
+
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else ([data] if data else [])
         if not files:
             return super().clean(None, initial) or []
-        if len(files) > MAX_FILES_PER_UPLOAD:
+        if len(files) + self.already_kept > MAX_FILES_PER_UPLOAD:
             raise ValidationError(f"Attach at most {MAX_FILES_PER_UPLOAD} files at a time.")
         cleaned = [super(MultipleFileField, self).clean(item, initial) for item in files]
         problems = []
@@ -52,11 +58,32 @@ class MultipleFileField(forms.FileField):
         return cleaned
 
 
+ATTACHMENTS_KEPT_HELP = (
+    "The files listed under “Attached files” are kept from before: you need not choose them "
+    "again. "
+    "Choose more only if you want to add them (PDF, PNG, JPEG, GIF, ZIP, DOCX, XLSX or text; up "
+    "to 10 files in all)."
+)
+
+
 class CaseCreateForm(DomainErrorFormMixin, forms.Form):
-    """The §3.2 portal fields, in the manual's order; * fields are required."""
+    """The §3.2 portal fields, in the manual's order (with "Requested by" of §11.2.1 and
+    §14.2); * fields are required.
+
+    `pending`: files chosen when the form last came back with errors and kept for the user
+    (`tickets.models.PendingUpload`); they are attached with the case and count towards the
+    file limit."""
 
     service_field_names = {"file": "attachments"}
 
+    requested_by = forms.CharField(
+        label="Requested by",
+        max_length=200,
+        required=False,
+        help_text="The name of the person asking. Yours is filled in; change it if you are "
+        "raising this for someone else.",
+        error_messages={"max_length": "Keep the name to 200 characters or fewer."},
+    )
     organisation = forms.ModelChoiceField(
         queryset=Organisation.objects.none(),
         label="Organisation",
@@ -132,8 +159,8 @@ class CaseCreateForm(DomainErrorFormMixin, forms.Form):
         label="MPAN (if the case concerns one)",
         required=False,
         help_text=(
-            "The 13-digit MPAN core or the 21-digit full MPAN. Put MPANs here, never in email "
-            "(§10.5.5): emails from the desk only carry the case number and a link."
+            "The 13-digit MPAN core or the 21-digit full MPAN. Put MPANs here, never in email: "
+            "emails from the desk only carry the case number and a link."
         ),
     )
     attachments = MultipleFileField(
@@ -141,18 +168,39 @@ class CaseCreateForm(DomainErrorFormMixin, forms.Form):
         required=False,
         help_text=(
             "Optional: error logs, screenshots or documents (PDF, PNG, JPEG, GIF, ZIP, DOCX, "
-            "XLSX or text). Up to 10 files."
+            "XLSX or text). Up to 10 files. If the form shows a problem, the files you chose "
+            "are kept: you need not choose them again."
         ),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, pending=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.pending = pending
         organisations = organisations_for_user(user).order_by("name")
         self.fields["organisation"].queryset = organisations
         if user.organisation_id and "organisation" not in self.initial:
             self.initial["organisation"] = user.organisation_id
+        self.initial.setdefault("requested_by", user.get_full_name())
         self.fields["category"].queryset = Category.objects.filter(active=True)
         self.fields["no_party_id"].widget.attrs["data-disables"] = self["party_id"].auto_id
+
+    @property
+    def pending(self) -> list:
+        return self._pending
+
+    @pending.setter
+    def pending(self, files) -> None:
+        """The kept files; the attachments field counts them and says they are attached."""
+        self._pending = list(files)
+        field = self.fields["attachments"]
+        field.already_kept = len(self._pending)
+        field.help_text = (
+            ATTACHMENTS_KEPT_HELP
+            if self._pending
+            else type(self).base_fields["attachments"].help_text
+        )
+        # A bound field copies its help text when first made (validation makes them).
+        self._bound_fields_cache.pop("attachments", None)
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data
@@ -168,7 +216,9 @@ class CaseCreateForm(DomainErrorFormMixin, forms.Form):
             "cra_market_role": data["cra_market_role"],
             "related_url": data["related_url"],
             "mpan": data["mpan"],
+            "requested_by": data["requested_by"],
             "uploads": data["attachments"],
+            "pending_uploads": self.pending,
         }
 
 
@@ -214,9 +264,10 @@ class CaseRejectForm(DomainErrorFormMixin, forms.Form):
 
 
 class CaseListFilterForm(forms.Form):
-    """The My Cases filter; never invalid, unknown values are ignored. Its choices are the
-    same for everyone (`case_state_filter_choices`), so blank it is drawn once
-    (`core.forms.field_control`)."""
+    """The My Cases filter and order; never invalid, unknown values are ignored. Its choices
+    are the same for everyone (`case_state_filter_choices`, `CASE_SORT_CHOICES`), so blank it
+    is drawn once (`core.forms.field_control`). The order is also offered by the column
+    headings; the select serves a phone, whose table shows no headings."""
 
     drawn_once = True
 
@@ -228,12 +279,19 @@ class CaseListFilterForm(forms.Form):
         widget=forms.SearchInput(),
         help_text="A case number or words from the subject.",
     )
+    sort = forms.ChoiceField(label="Order", required=False, choices=CASE_SORT_CHOICES)
 
     def __init__(self, *args, state_choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = state_choices
 
-    def values(self) -> tuple[str, str]:
-        if not self.is_valid():
-            return "", (self.data.get("q") or "")[:160].strip()
-        return self.cleaned_data["state"], self.cleaned_data["q"].strip()
+    def values(self) -> tuple[str, str, str]:
+        """(state, search, order), each "" when not given or not one of the choices."""
+        if self.is_valid():
+            data = self.cleaned_data
+            return data["state"], data["q"].strip(), data["sort"]
+        return (
+            self.cleaned_data.get("state", ""),
+            (self.data.get("q") or "")[:160].strip(),
+            self.cleaned_data.get("sort", ""),
+        )

@@ -1,15 +1,22 @@
 """Case: what a participant raises in the portal (§3.2), and its triage (§4.1)."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django_fsm import transition
 
+from accounts.models import Organisation
 from comms.mpan import mpan_validator
 from core.errors import TransitionNotAllowed
 from tickets.lifecycle import DEFAULT_LIFECYCLE, Action, Argument
 from tickets.models import Ticket, is_desk_member
 from tickets.registry import LinkRule, TicketType
+
+# §4.1 step 2: first-line triage "within 15 mins of raising case". The triage queue, the
+# overdue check and what the portal tells a raiser about a New case all read it.
+TRIAGE_TARGET = timedelta(minutes=15)
 
 
 def reopen_requested(case, arguments) -> None:
@@ -65,7 +72,14 @@ class Case(Ticket):
     no_party_id = models.BooleanField("I do not have a party ID", default=False)
     unregistered_organisation_name = models.CharField(max_length=200, blank=True)
     market_participant_id = models.CharField("Market Participant ID", max_length=20, blank=True)
-    cra_market_role = models.CharField("CRA market role", max_length=30, blank=True)
+    # One of the market roles organisations are registered with; a value stored before it was a
+    # choice and matching none is kept, and shown as it was written.
+    cra_market_role = models.CharField(
+        "CRA market role", max_length=30, choices=Organisation.CraMarketRole.choices, blank=True
+    )
+    # §11.2.1, §14.2: the name of the person asking, which the raiser may give for someone else;
+    # the raiser's own name when none is given (`case_create`).
+    requested_by = models.CharField("Requested by", max_length=200, blank=True)
     related_url = models.URLField("URL of related page or document", max_length=500, blank=True)
     # §10.5.5: an MPAN is shared by putting it on the case, never in email; stored as digits.
     mpan = models.CharField(
@@ -183,6 +197,16 @@ class Case(Ticket):
             models.Index(
                 fields=["-opened_at", "-id", "organisation", "caller"],
                 name="case_visible_newest",
+            ),
+            # The same for My Cases sorted by last update, and by priority (P1 first, then the
+            # newest; read backwards for the reverse): `cases.selectors.CASE_SORTS`.
+            models.Index(
+                fields=["-updated_at", "-id", "organisation", "caller"],
+                name="case_visible_updated",
+            ),
+            models.Index(
+                fields=["priority", "-opened_at", "-id", "organisation", "caller"],
+                name="case_visible_priority",
             ),
         ]
 

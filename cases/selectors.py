@@ -13,12 +13,64 @@ from django.db.models import F, Q, QuerySet
 from core.errors import TicketNotFound
 from core.pagination import capped_count
 from core.urls import reverse_fixed
+from tickets.priority import Priority
 from tickets.selectors import visible_ticket_parts, visible_tickets
 
 from .models import Case
 
 # The pseudo-state the filter offers for "anything not yet resolved".
 OPEN = "open"
+
+# My Cases' sortable columns: each order, both ways, is read through an index that holds the
+# visibility columns too (`case_visible_newest`, `case_visible_updated`,
+# `case_visible_priority`), so a sorted page reads only the rows it shows, as the newest-first
+# one does (issue 9). Each key's first direction is the one its column header offers first.
+ASCENDING, DESCENDING = "asc", "desc"
+CASE_SORTS: dict[str, tuple[str, tuple, tuple]] = {
+    # key: (first direction, order when descending, order when ascending)
+    "opened": (DESCENDING, ("-opened_at", "-pk"), ("opened_at", "pk")),
+    "updated": (DESCENDING, ("-updated_at", "-pk"), ("updated_at", "pk")),
+    # P1 first, not yet prioritised last; newest first within a priority. Descending is the
+    # exact reverse, so one index serves both, read backwards.
+    "priority": (
+        ASCENDING,
+        (F("priority").desc(nulls_first=True), "opened_at", "pk"),
+        (F("priority").asc(nulls_last=True), "-opened_at", "-pk"),
+    ),
+}
+DEFAULT_SORT = "opened"
+# The orders in words, each as the `sort` parameter names it: the key, "-" first when
+# descending ("-opened", newest first, is the default).
+CASE_SORT_CHOICES = (
+    ("-opened", "Newest first"),
+    ("opened", "Oldest first"),
+    ("-updated", "Most recently updated first"),
+    ("updated", "Least recently updated first"),
+    ("priority", "Highest priority first"),
+    ("-priority", "Lowest priority first"),
+)
+CASE_SORT_WORDS = dict(CASE_SORT_CHOICES)
+DEFAULT_SORT_VALUE = "-opened"
+
+
+def case_sort_value(sort: str, direction: str) -> str:
+    """The `sort` parameter for a key and direction: "-updated", "priority"."""
+    return f"-{sort}" if direction == DESCENDING else sort
+
+
+def case_sort(value: str | None) -> tuple[str, str]:
+    """A `sort` parameter as (key, direction); the default (newest first) for anything else."""
+    value = value or ""
+    key = value.removeprefix("-")
+    if key not in CASE_SORTS:
+        return DEFAULT_SORT, DESCENDING
+    return key, DESCENDING if value.startswith("-") else ASCENDING
+
+
+def _case_order(sort: str) -> tuple:
+    key, direction = case_sort(sort)
+    _, descending, ascending = CASE_SORTS[key]
+    return descending if direction == DESCENDING else ascending
 
 
 def case_state_filter_choices() -> list[tuple[str, str]]:
@@ -34,7 +86,9 @@ class CaseRow:
     number: str
     short_description: str
     state: str
+    priority: int | None
     opened_at: datetime
+    updated_at: datetime
     organisation: str | None
     category: str | None
     caller: str | None
@@ -43,12 +97,17 @@ class CaseRow:
     def get_state_display(self) -> str:
         return Case.State(self.state).label
 
+    def get_priority_display(self) -> str | None:
+        return None if self.priority is None else Priority(self.priority).label
+
 
 CASE_ROW_VALUES = (
     "number",
     "short_description",
     "state",
+    "priority",
     "opened_at",
+    "updated_at",
     "organisation__name",
     "category__name",
     "caller__full_name",
@@ -62,7 +121,9 @@ def case_row(values: dict, *, url_template: str) -> CaseRow:
         number=values["number"],
         short_description=values["short_description"],
         state=values["state"],
+        priority=values["priority"],
         opened_at=values["opened_at"],
+        updated_at=values["updated_at"],
         organisation=values["organisation__name"],
         category=values["category__name"],
         # `User.__str__`: the full name, else the address.
@@ -114,13 +175,22 @@ def _case_rows() -> QuerySet:
     return Case.objects.order_by("-opened_at", "-pk").values(*CASE_ROW_VALUES)
 
 
-def case_rows_for(user, state: str | None = None, q: str | None = None) -> QuerySet:
-    """`case_list_for(user, state, q)` as `CASE_ROW_VALUES` rows, newest first, for My Cases
-    and the home page: a page of them builds no model instances (`case_row` makes each a
-    `CaseRow`)."""
+def case_rows_for(
+    user,
+    state: str | None = None,
+    q: str | None = None,
+    *,
+    sort: str = DEFAULT_SORT_VALUE,
+) -> QuerySet:
+    """`case_list_for(user, state, q)` as `CASE_ROW_VALUES` rows, for My Cases and the home
+    page: newest first, or in another `CASE_SORT_CHOICES` order; a page of them builds no
+    model instances (`case_row` makes each a `CaseRow`)."""
     rows = visible_tickets(_case_rows(), user=user)
     condition = _case_filter(state, q)
-    return rows.filter(condition) if condition else rows
+    rows = rows.filter(condition) if condition else rows
+    if case_sort(sort) != case_sort(DEFAULT_SORT_VALUE):
+        rows = rows.order_by(*_case_order(sort))
+    return rows
 
 
 def case_count_parts_for(user, state: str | None = None, q: str | None = None) -> list[QuerySet]:

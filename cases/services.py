@@ -16,8 +16,11 @@ from tickets.models import Category, JournalEntry
 from tickets.priority import Priority
 from tickets.services import (
     attachment_add,
+    attachment_add_from_pending,
     attachment_check,
     journal_entry_add,
+    pending_upload_discard,
+    pending_upload_store,
     ticket_attachment_add,
     ticket_changes_recorded,
     ticket_classify,
@@ -30,6 +33,7 @@ from tickets.services import (
 from .models import Case
 
 REROUTED_CODE = "rerouted"
+REQUESTED_BY_MAX_CHARS = Case._meta.get_field("requested_by").max_length
 
 
 def _is_desk(actor) -> bool:
@@ -60,7 +64,9 @@ def case_create(
     cra_market_role: str = "",
     related_url: str = "",
     mpan: str = "",
+    requested_by: str = "",
     uploads=(),
+    pending_uploads=(),
     channel: str = Case.Channel.PORTAL,
     caller=None,
 ) -> Case:
@@ -69,12 +75,18 @@ def case_create(
     `caller` is the participant the case is for when the desk raises it on their behalf (a
     phone call, §3.1): an active participant who could raise it for that organisation
     themself. The case is theirs (My Cases, the acknowledgement); the agent is `opened_by`.
+    `requested_by` is the name of the person asking (§11.2.1, §14.2), the raiser's own when
+    not given. `uploads` are files sent with the request; `pending_uploads`, files the raiser
+    chose on a form that came back with errors and that were kept for them
+    (`tickets.services.pending_upload_store`): both become the case's attachments.
     """
     errors: dict[str, list[str]] = {}
     short_description = (short_description or "").strip()
     description = (description or "").strip()
     party_id = (party_id or "").strip()
     related_url = (related_url or "").strip()
+    cra_market_role = (cra_market_role or "").strip()
+    requested_by = " ".join((requested_by or "").split())
     if actor is None or not actor.is_authenticated:
         raise ActionNotPermitted("Sign in to raise a case.")
     allowed = organisations_for_user(actor)
@@ -118,7 +130,16 @@ def case_create(
             URLValidator(schemes=["http", "https"])(related_url)
         except ValidationError:
             errors["related_url"] = ["Enter a full web address starting with https://."]
+    if cra_market_role and cra_market_role not in Organisation.CraMarketRole.values:
+        errors["cra_market_role"] = ["Choose a CRA market role from the list, or none."]
+    if len(requested_by) > REQUESTED_BY_MAX_CHARS:
+        errors["requested_by"] = [
+            f"Keep “Requested by” to {REQUESTED_BY_MAX_CHARS} characters or fewer."
+        ]
     uploads = list(uploads)
+    pending_uploads = list(pending_uploads)
+    if any(pending.user_id != actor.pk for pending in pending_uploads):
+        raise ActionNotPermitted("Only the person who chose a file can attach it.")
     # Every file is checked before anything is stored, so a bad third file cannot leave the
     # first two on disk behind a case that was never raised.
     for upload in uploads:
@@ -150,11 +171,14 @@ def case_create(
             no_party_id=no_party_id,
             unregistered_organisation_name=(unregistered_organisation_name or "").strip(),
             market_participant_id=(market_participant_id or "").strip(),
-            cra_market_role=(cra_market_role or "").strip(),
+            cra_market_role=cra_market_role,
+            requested_by=requested_by or actor.get_full_name() or actor.email,
             related_url=related_url,
             mpan=mpan,
             channel=channel,
         )
+        for pending in pending_uploads:
+            attachment_add_from_pending(ticket=case, pending=pending, uploaded_by=actor)
         for upload in uploads:
             attachment_add(ticket=case, upload=upload, uploaded_by=actor)
         journal_entry_add(
@@ -165,6 +189,26 @@ def case_create(
         )
         ticket_created_announce(ticket=case, actor=actor)
     return case
+
+
+def case_form_uploads_keep(*, actor, uploads, room: int) -> list:
+    """Keep the files chosen on a raise-case form that came back with errors, for `actor`, so
+    they need not be chosen again (`tickets.models.PendingUpload`): up to `room` of them; a
+    file that fails the attachment checks is not kept (the form already says why)."""
+    kept = []
+    for upload in uploads:
+        if len(kept) >= room:
+            break
+        try:
+            kept.append(pending_upload_store(user=actor, upload=upload))
+        except ValidationFailed:
+            continue
+    return kept
+
+
+def case_form_upload_discard(*, actor, pending_id: int):
+    """The raiser removes a kept file from the raise-case form; None if it is not theirs."""
+    return pending_upload_discard(user=actor, pending_id=pending_id)
 
 
 def case_comment_add(

@@ -23,11 +23,11 @@ from comms import notifications
 from sla.sweeps import db_datetime, sweep_lock
 from tickets.models import JournalEntry
 
-from .models import Case
+from .models import TRIAGE_TARGET, Case
 
 # §4.1 step 2: first-line triage "within 15 mins of raising case"; the desk hears when a case
 # is still New at 15 minutes and again at 30.
-TRIAGE_ALERT_MINUTES = (15, 30)
+TRIAGE_ALERT_MINUTES = (int(TRIAGE_TARGET.total_seconds() // 60), 30)
 TRIAGE_ALERT_NOTE = (
     "Triage overdue: this case has been New for {minutes} minutes without first-line triage "
     "(§4.1); service management has been alerted."

@@ -21,25 +21,33 @@ from accounts.views import portal_nav_context
 from core.errors import DomainError, TicketNotFound, ValidationFailed
 from core.pagination import CappedPaginator
 from sla.selectors import case_target_resolution, sla_timeline_for
-from tickets.selectors import attachment_get_for, attachment_rows_for, journal_rows_for
+from tickets.selectors import (
+    attachment_get_for,
+    attachment_rows_for,
+    journal_rows_for,
+    pending_uploads_for,
+)
 
 from . import services
 from .forms import (
+    MAX_FILES_PER_UPLOAD,
     CaseAttachmentForm,
     CaseCommentForm,
     CaseCreateForm,
     CaseListFilterForm,
     CaseRejectForm,
 )
-from .models import Case
+from .models import TRIAGE_TARGET, Case
 from .reopening import reopen_request_latest_for
 from .selectors import (
+    DEFAULT_SORT_VALUE,
     case_count_parts_for,
     case_get_for,
     case_open_count_for,
     case_resolutions_for,
     case_row,
     case_rows_for,
+    case_sort,
     case_state_filter_choices,
     case_timeline_with_resolutions,
     case_url_template,
@@ -47,6 +55,18 @@ from .selectors import (
 
 CASES_PER_PAGE = 25
 DESK_PHONE = "03700 106950"
+# What the portal tells a raiser about a New case (§4.1: triage within 15 minutes).
+TRIAGE_MINUTES = int(TRIAGE_TARGET.total_seconds() // 60)
+# My Cases' filter and order: asked for by these parameters, remembered in the session.
+CASE_LIST_PARAMS = ("state", "q", "sort")
+CASE_LIST_SESSION_KEY = "portal:my_cases"
+# The raise-case form's kept files: each sent back as a hidden field, removed by its button.
+PENDING_UPLOAD_FIELD = "pending_upload"
+REMOVE_FIELD = "remove_upload"
+KEPT_FILE_GONE = (
+    "A file attached earlier is no longer kept (files are kept for a day). Choose it again "
+    "if you still want to send it."
+)
 
 # The organisation admin's page lives in accounts; it is routed here so all portal pages
 # share the `portal` namespace.
@@ -92,15 +112,47 @@ def home(request):
     return _page(request, "cases/home.html", context, current="home")
 
 
+def _case_list_choice(request) -> tuple[dict, bool]:
+    """What My Cases is asked to show (`state`, `q`, `sort`), and whether it is the
+    user's last choice remembered in their session rather than this address's: a list opened
+    without any of them shows the filter and order last chosen; `?clear` forgets it."""
+    if "clear" in request.GET:
+        return {}, False
+    asked = {name: request.GET[name] for name in CASE_LIST_PARAMS if name in request.GET}
+    if asked:
+        return asked, False
+    remembered = request.session.get(CASE_LIST_SESSION_KEY)
+    return (remembered, True) if isinstance(remembered, dict) and remembered else ({}, False)
+
+
+def _case_list_remember(request, chosen: dict) -> None:
+    """Keep the user's choice for their next visit; written only when it changes, so paging
+    through a list costs no session write."""
+    session = request.session
+    if not chosen:
+        if CASE_LIST_SESSION_KEY in session:
+            del session[CASE_LIST_SESSION_KEY]
+    elif session.get(CASE_LIST_SESSION_KEY) != chosen:
+        session[CASE_LIST_SESSION_KEY] = chosen
+
+
 @login_required
 @require_GET
 def case_list(request):
-    """My Cases: the cases of the user's organisation tree (§10.4), filtered and paginated."""
-    filter_form = CaseListFilterForm(request.GET or None, state_choices=case_state_filter_choices())
-    state, q = filter_form.values() if filter_form.is_bound else ("", "")
+    """My Cases: the cases of the user's organisation tree (§10.4), filtered, sorted by a
+    column and paginated; the filter and order are remembered for the user's next visit."""
+    asked, remembered = _case_list_choice(request)
+    filter_form = CaseListFilterForm(asked or None, state_choices=case_state_filter_choices())
+    state, q, sort = filter_form.values() if filter_form.is_bound else ("", "", "")
+    if sort == DEFAULT_SORT_VALUE:
+        sort = ""
+    chosen = {name: value for name, value in (("state", state), ("q", q), ("sort", sort)) if value}
+    if not remembered:
+        _case_list_remember(request, chosen)
+    key, direction = case_sort(sort)
     url_template = case_url_template()
     paginator = CappedPaginator(
-        case_rows_for(request.user, state=state, q=q),
+        case_rows_for(request.user, state=state, q=q, sort=sort or DEFAULT_SORT_VALUE),
         CASES_PER_PAGE,
         counting=case_count_parts_for(request.user, state=state, q=q),
     )
@@ -108,10 +160,15 @@ def case_list(request):
     context = {
         "filter_form": filter_form,
         "filtered": bool(state or q),
+        "remembered": remembered and bool(chosen),
+        "customised": bool(chosen),
+        "sort": key,
+        "direction": direction,
+        "filters": {name: value for name, value in (("state", state), ("q", q)) if value},
         "page": page,
         "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
         "cases": [case_row(row, url_template=url_template) for row in page.object_list],
-        "filter_query": urlencode({k: v for k, v in (("state", state), ("q", q)) if v}),
+        "filter_query": urlencode(chosen),
     }
     return _page(request, "cases/case_list.html", context, current="case_list")
 
@@ -133,12 +190,26 @@ def case_create(request):
         )
     status = 200
     if request.method == "POST":
-        form = CaseCreateForm(request.POST, request.FILES, user=user)
-        if form.is_valid():
+        # Files kept from the last time the form came back, and the one "Remove" asked for.
+        sent = set(request.POST.getlist(PENDING_UPLOAD_FIELD))
+        pending = pending_uploads_for(user=user, ids=sent)
+        removing = next((p for p in pending if str(p.pk) == request.POST.get(REMOVE_FIELD)), None)
+        if removing is not None:
+            services.case_form_upload_discard(actor=user, pending_id=removing.pk)
+            pending.remove(removing)
+        form = CaseCreateForm(request.POST, request.FILES, user=user, pending=pending)
+        valid = form.is_valid()
+        if len(pending) + (removing is not None) < len(sent):
+            # The page said they were attached; raising without them would lose them silently.
+            form.add_error("attachments", KEPT_FILE_GONE)
+            valid = False
+        if valid and removing is None:
             try:
                 case = services.case_create(actor=user, **form.service_arguments())
             except DomainError as exc:
                 form.add_domain_error(exc)
+                # One may have gone meanwhile (kept files are removed after a day).
+                pending = pending_uploads_for(user=user, ids=[p.pk for p in pending])
             else:
                 messages.success(
                     request,
@@ -146,7 +217,15 @@ def case_create(request):
                     f"has not arrived within 15 minutes, call the service desk on {DESK_PHONE}.",
                 )
                 return redirect(_detail_url(case))
-        status = 400
+        # Not raised: what was chosen this time is kept, so it need not be chosen again.
+        form.pending = pending + services.case_form_uploads_keep(
+            actor=user,
+            uploads=request.FILES.getlist("attachments"),
+            room=MAX_FILES_PER_UPLOAD - len(pending),
+        )
+        if removing is not None:
+            messages.info(request, f"“{removing.original_name}” removed.")
+        status = 400 if form.errors else 200
     else:
         form = CaseCreateForm(user=user)
     return _page(
@@ -187,6 +266,7 @@ def _render_detail(request, case: Case, *, status: int = 200, **forms):
         # and their clocks (without the desk's internal ones), read once for both.
         "target_resolution": case_target_resolution(case, clocks=clocks),
         "sla_clocks": clocks,
+        "triage_minutes": TRIAGE_MINUTES,
     }
     return _page(request, "cases/case_detail.html", context, current="case_list", status=status)
 

@@ -3,8 +3,10 @@ preferences (§5.17, §7.3 "real time automated notifications", §10.2).
 
 Every message to a person goes through `notification_deliver`: it writes the portal
 notification and, unless the person has switched that optional event off, queues the email
-through the outbox. Mandatory events (acknowledgement, request for information, resolution,
-closure, security, assignments and SLA alerts) are always emailed.
+through the outbox. Mandatory events (acknowledgement, every status change, request for
+information, resolution, closure, security, assignments and SLA alerts) are always emailed,
+whatever a stored preference says: §10.2 promises participants an email at every status
+update of their ticket.
 """
 
 from dataclasses import dataclass
@@ -30,13 +32,23 @@ SAFE_TITLE = "There is an update for you in the portal"
 class Event:
     """One kind of notification. `default_types`: sent only for ticket types that declare no
     `notifications` of their own (`comms.notifications.ticket_*`), so it is offered on the
-    preferences page only while such a type is registered."""
+    preferences page only while such a type is registered. `why`: for a mandatory event, why
+    it is always emailed, in the words the preferences page shows."""
 
     key: str
     label: str
     mandatory: bool
     staff_only: bool = False
     default_types: bool = False
+    why: str = ""
+
+
+# Why mandatory emails cannot be switched off, as the preferences page says it.
+_WHY_STATUS = (
+    "So you always know where your case stands: the service desk emails you every time its "
+    "status changes."
+)
+_WHY_STAFF = "You need it to act on time."
 
 
 # Event keys are the email template names, so a preference, a notification and an outbox row
@@ -45,19 +57,51 @@ EVENTS: dict[str, Event] = {
     event.key: event
     for event in (
         # To the raiser (§3.1, §10.2, §10.3).
-        Event("case_acknowledged", "We have received your case", mandatory=True),
-        Event("case_status_changed", "A case's status changes", mandatory=False),
+        Event(
+            "case_acknowledged",
+            "We have received your case",
+            mandatory=True,
+            why="It confirms we have your case and gives you its number.",
+        ),
+        # §10.2: status updates are emailed to participants, always.
+        Event("case_status_changed", "A case's status changes", mandatory=True, why=_WHY_STATUS),
         Event("case_comment_added", "The service desk comments on a case", mandatory=False),
-        Event("case_information_requested", "We need more information", mandatory=True),
-        Event("case_resolved", "A case is resolved (confirm or reject)", mandatory=True),
-        Event("case_rerouted", "A case is re-routed to another desk", mandatory=True),
+        Event(
+            "case_information_requested",
+            "We need more information",
+            mandatory=True,
+            why="The service desk cannot carry on with your case until you reply.",
+        ),
+        Event(
+            "case_resolved",
+            "A case is resolved (confirm or reject)",
+            mandatory=True,
+            why="You need to confirm the fix or tell us it did not work.",
+        ),
+        Event(
+            "case_rerouted",
+            "A case is re-routed to another desk",
+            mandatory=True,
+            why="It tells you which desk to contact instead.",
+        ),
         Event("case_resolution_reminder", "Reminder: a resolved case closes soon", mandatory=False),
-        Event("case_closed", "A case is closed", mandatory=True),
-        Event("case_reopened", "A closed case is reopened at your request", mandatory=True),
+        Event(
+            "case_closed",
+            "A case is closed",
+            mandatory=True,
+            why="It confirms the case is finished.",
+        ),
+        Event(
+            "case_reopened",
+            "A closed case is reopened at your request",
+            mandatory=True,
+            why="It answers your request to reopen a case.",
+        ),
         Event(
             "case_reopen_new_case",
             "A new case is raised for your request to reopen one",
             mandatory=True,
+            why="It answers your request to reopen a case and gives the new case's number.",
         ),
         # To the raiser of any other ticket type (the defaults in `comms.notifications`).
         Event(
@@ -65,12 +109,14 @@ EVENTS: dict[str, Event] = {
             "We have received a ticket you raised",
             mandatory=True,
             default_types=True,
+            why="It confirms we have it and gives you its number.",
         ),
         Event(
             "ticket_status_changed",
             "A ticket's status changes",
-            mandatory=False,
+            mandatory=True,
             default_types=True,
+            why="So you always know where it stands.",
         ),
         Event(
             "ticket_comment_added",
@@ -78,11 +124,31 @@ EVENTS: dict[str, Event] = {
             mandatory=False,
             default_types=True,
         ),
-        Event("account_security", "Security of your account", mandatory=True),
+        Event(
+            "account_security",
+            "Security of your account",
+            mandatory=True,
+            why="It warns you when the way you sign in changes, so you can act if it was not you.",
+        ),
         # The answer to a registration (§10.1).
-        Event("registration_approved", "Your registration is approved", mandatory=True),
-        Event("registration_refused", "Your registration is not approved", mandatory=True),
-        Event("distribution_list_update", "Messages to a list you are on", mandatory=True),
+        Event(
+            "registration_approved",
+            "Your registration is approved",
+            mandatory=True,
+            why="It tells you that you can now use the portal.",
+        ),
+        Event(
+            "registration_refused",
+            "Your registration is not approved",
+            mandatory=True,
+            why="It tells you there is an answer to your registration.",
+        ),
+        Event(
+            "distribution_list_update",
+            "Messages to a list you are on",
+            mandatory=True,
+            why="You asked to be on the list; leave the list to stop them.",
+        ),
         # To desk staff (§5.17, Appendix G).
         Event(
             "case_caller_replied", "A caller replies on your case", mandatory=False, staff_only=True
@@ -92,36 +158,42 @@ EVENTS: dict[str, Event] = {
             "A caller rejects a resolution",
             mandatory=True,
             staff_only=True,
+            why=_WHY_STAFF,
         ),
         Event(
             "case_update_proposed",
             "An incident's update for a caller awaits review",
             mandatory=True,
             staff_only=True,
+            why=_WHY_STAFF,
         ),
         Event(
             "case_reopen_requested",
             "A caller asks to reopen a closed case",
             mandatory=True,
             staff_only=True,
+            why=_WHY_STAFF,
         ),
         Event(
             "ticket_assigned_to_person",
             "A ticket is assigned to you",
             mandatory=True,
             staff_only=True,
+            why=_WHY_STAFF,
         ),
         Event(
             "incident_assigned",
             "An incident is assigned to your group",
             mandatory=True,
             staff_only=True,
+            why=_WHY_STAFF,
         ),
         Event(
             "incident_reassigned",
             "An incident moves to your group",
             mandatory=True,
             staff_only=True,
+            why=_WHY_STAFF,
         ),
         Event(
             "ticket_assigned_to_group",
@@ -129,6 +201,7 @@ EVENTS: dict[str, Event] = {
             mandatory=True,
             staff_only=True,
             default_types=True,
+            why=_WHY_STAFF,
         ),
         Event(
             "ticket_status_changed_staff",
@@ -149,9 +222,22 @@ EVENTS: dict[str, Event] = {
             "A status update on a report request is due",
             mandatory=True,
             staff_only=True,
+            why=_WHY_STAFF,
         ),
-        Event("sla_at_risk", "An SLA target is at risk", mandatory=True, staff_only=True),
-        Event("sla_breached", "An SLA target is breached", mandatory=True, staff_only=True),
+        Event(
+            "sla_at_risk",
+            "An SLA target is at risk",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
+        Event(
+            "sla_breached",
+            "An SLA target is breached",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
     )
 }
 

@@ -11,7 +11,7 @@ The matrix (event → template → recipients):
 
 To the raiser (a portal notification, and the email unless an optional one is switched off):
   case raised ........................ case_acknowledged
-  status change ...................... case_status_changed (optional)
+  status change ...................... case_status_changed (always emailed, §10.2)
   desk comment ....................... case_comment_added (optional)
   On Hold — Awaiting Caller .......... case_information_requested
   resolved ........................... case_resolved (invitation to confirm or reject)
@@ -43,7 +43,7 @@ Any other ticket type (the defaults, for a type that declares no `notifications`
   raised ............................. ticket_acknowledged → the caller, when participants
                                        may see the type; ticket_assigned_to_group → its
                                        assignment group, if it has one
-  status change ...................... ticket_status_changed (optional) → the caller, when
+  status change ...................... ticket_status_changed (always emailed) → the caller, when
                                        participants may see the type; otherwise
                                        ticket_status_changed_staff (optional) → the assignee,
                                        else the assignment group
@@ -59,19 +59,16 @@ transaction: rows are written now, delivery happens after commit.
 """
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.directory import desk_contact_lines
+from core.dates import uk_datetime
 from tickets.registry import ticket_type_for
 
 from .centre import notification_deliver
 from .services import outbound_message_queue
-
-UK_TIME = ZoneInfo("Europe/London")
 
 
 def _ticket_context(ticket, *, link: str) -> dict:
@@ -92,7 +89,8 @@ def _console_link(ticket) -> str:
 
 
 def _uk(moment: datetime) -> str:
-    return timezone.localtime(moment, UK_TIME).strftime("%d %b %Y %H:%M")
+    """The moment as the portal and the console show it (`core.dates`)."""
+    return uk_datetime(moment)
 
 
 class _Recipients:

@@ -84,32 +84,26 @@ def notification_mark_all_read_view(request):
 
 
 class PreferencesForm(forms.Form):
-    """One checkbox per optional event; mandatory events are shown but cannot be unticked."""
+    """One checkbox per optional event. Mandatory events are no choice at all: the page lists
+    them, with why each is always emailed, outside the form (§10.2)."""
 
     def __init__(self, *args, rows, **kwargs):
         super().__init__(*args, **kwargs)
-        self.rows = rows
-        for row in rows:
+        self.rows = [row for row in rows if not row.event.mandatory]
+        for row in self.rows:
             self.fields[row.event.key] = forms.BooleanField(
-                label=row.event.label,
-                required=False,
-                initial=row.email_enabled,
-                disabled=row.event.mandatory,
-                help_text="Always emailed." if row.event.mandatory else "",
+                label=row.event.label, required=False, initial=row.email_enabled
             )
 
     def email_choices(self) -> dict[str, bool]:
-        return {
-            row.event.key: self.cleaned_data[row.event.key]
-            for row in self.rows
-            if not row.event.mandatory
-        }
+        return {row.event.key: self.cleaned_data[row.event.key] for row in self.rows}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def notification_preferences(request):
-    """Choose which optional notifications also arrive by email; mandatory ones always do."""
+    """Choose which optional notifications also arrive by email; the page says which are always
+    emailed and why."""
     rows = notification_preferences_for(request.user)
     status = 200
     if request.method == "POST":
@@ -130,7 +124,7 @@ def notification_preferences(request):
     return _page(
         request,
         "comms/notification_preferences.html",
-        {"form": form},
+        {"form": form, "always": [row.event for row in rows if row.event.mandatory]},
         current="notifications",
         status=status,
     )

@@ -1,24 +1,19 @@
 """Console helpers every app's admin shares: UK time, and a service's refusal shown on a form."""
 
-from zoneinfo import ZoneInfo
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import PAGE_VAR
 from django.http import HttpResponseRedirect
-from django.utils import timezone
 
+from .dates import uk_datetime
 from .errors import DomainError
 from .pagination import CappedPaginator
 
-UK_TIME = ZoneInfo("Europe/London")
-
 
 def uk_time(value) -> str:
-    """A stored UTC datetime as the desk reads it: UK local time."""
-    if value is None:
-        return "-"
-    return timezone.localtime(value, UK_TIME).strftime("%d %b %Y %H:%M")
+    """A stored UTC datetime as the desk reads it: UK local time, in the portal's format
+    ("1 Jul 2026, 14:05", `core.dates`); "-" for none, as the console marks an empty value."""
+    return uk_datetime(value, empty="-")
 
 
 def add_domain_error(form: forms.Form, error: DomainError) -> None:

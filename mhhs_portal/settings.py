@@ -123,6 +123,9 @@ TEMPLATES = [
                 "accounts.views.portal_nav",
                 "comms.context_processors.notifications",
             ],
+            # `core` is no app, so its template library is named here: dates and times as every
+            # page shows them (`core.dates`).
+            "libraries": {"uk_dates": "core.templatetags.uk_dates"},
         },
     },
 ]
@@ -326,6 +329,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "comms.tasks.outbound_message_resend_pending_task",
         "schedule": 60.0,
     },
+    # Files kept from raise-case forms that were never sent on, after a day.
+    "pending-upload-purge": {"task": "tickets.tasks.pending_upload_purge_task", "schedule": 3600.0},
 }
 
 

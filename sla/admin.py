@@ -27,22 +27,13 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from accounts.admin_history import AuditedHistoryAdmin
-from core.admin import CappedCountAdminMixin
+from core.admin import CappedCountAdminMixin, uk_time
 from tickets.models import Ticket
 from tickets.registry import ticket_types
 from tickets.selectors import can_view_all, visible_tickets
 
-from .calendar import LONDON
 from .models import SLADefinition, TicketSLA
 from .selectors import format_working_time, sla_timeline_for, with_sla_status
-
-UK_FORMAT = "%d %b %Y %H:%M"
-
-
-def uk_time(value: datetime | None) -> str:
-    if value is None:
-        return "-"
-    return timezone.localtime(value, LONDON).strftime(UK_FORMAT)
 
 
 def time_to_breach(clock: TicketSLA, now: datetime) -> str:

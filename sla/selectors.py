@@ -86,6 +86,9 @@ class ClockView:
     cancelled: bool
     internal: bool
     events: tuple[SegmentView, ...]
+    # The ticket states that pause the clock (its definition's), for the explanation of how it
+    # is counted.
+    pause_states: tuple[str, ...] = ()
 
     @property
     def target_display(self) -> str:
@@ -130,7 +133,7 @@ _CLOCK_FIELDS = tuple(
     for field in TicketSLA._meta.concrete_fields
     if field.attname not in _CLOCK_UNSHOWN
 )
-_DEFINITION_VALUES = ("definition__name", "definition__description")
+_DEFINITION_VALUES = ("definition__name", "definition__description", "definition__pause_states")
 _EVENT_VALUES = tuple(
     f"events__{name}"
     for name in ("id", "kind", "at", "counted", "excluded", "elapsed", "detail", "note")
@@ -159,8 +162,12 @@ def _clocks_with_segments(
         pk = row[0]
         if pk not in found:
             clock = TicketSLA.from_db(rows.db, _CLOCK_FIELDS, row[:width])
-            name, description = row[width : width + named]
-            found[pk] = (clock, {"name": name, "description": description}, [])
+            name, description, pause_states = row[width : width + named]
+            found[pk] = (
+                clock,
+                {"name": name, "description": description, "pause_states": pause_states or []},
+                [],
+            )
         event_id, kind, at, counted, excluded, elapsed, detail, note = row[width + named :]
         if event_id is not None:
             found[pk][2].append(
@@ -202,6 +209,7 @@ def sla_timeline_for(
                 clock=clock,
                 name=definition["name"],
                 description=definition["description"],
+                pause_states=tuple(definition["pause_states"]),
                 target_type=clock.target_type,
                 target_type_label=SLADefinition.TargetType(clock.target_type).label,
                 calendar_label=_CALENDAR_LABELS.get(clock.calendar, clock.calendar),

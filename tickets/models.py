@@ -324,6 +324,37 @@ class Attachment(TicketRef):
         return self.original_name
 
 
+def pending_upload_to(instance: "PendingUpload", filename: str) -> str:
+    """Stored under a random name, as an attachment is; the file keeps its place when it
+    becomes one."""
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()[:10]}"
+
+
+class PendingUpload(models.Model):
+    """A file chosen on a form that came back with errors (raising a case), kept for the person
+    who chose it so they need not choose it again; it becomes the ticket's attachment when the
+    form goes through (`attachment_add_from_pending`). Checked like an attachment when kept,
+    never served to anyone, and removed with its file after a day (`pending_upload_purge`)."""
+
+    # The uploader's own scratch space, of no value without them: not an audit record.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file = models.FileField(upload_to=pending_upload_to, max_length=255)
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    mime_type = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # Serves the purge: WHERE created_at < ….
+            models.Index(fields=["created_at"], name="pendingupload_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 class TicketLink(models.Model):
     """A typed link between two tickets (case→incident, incident→problem, …)."""
 

@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.selectors import resolver_group_ids, visible_organisation_ids
 
-from .models import Attachment, JournalEntry, Ticket, TicketLink
+from .models import Attachment, JournalEntry, PendingUpload, Ticket, TicketLink
 from .registry import ticket_type_for
 
 
@@ -127,6 +127,7 @@ ATTACHMENT_ROW_VALUES = (
     "pk",
     "original_name",
     "size",
+    "mime_type",
     "created_at",
     "uploaded_by_id",
     "uploaded_by__full_name",
@@ -175,6 +176,15 @@ def attachment_get_for(*, user, attachment_id: int) -> Attachment | None:
     model = attachment.ticket_type.model_class()
     visible = visible_tickets(model.objects.filter(pk=attachment.ticket_id), user=user)
     return attachment if visible.exists() else None
+
+
+def pending_uploads_for(*, user, ids) -> list[PendingUpload]:
+    """The files kept for `user` among `ids` (as a form sends them back: text, maybe not
+    numbers), oldest first; anyone else's are not found."""
+    wanted = {int(value) for value in ids if str(value).isdigit() and len(str(value)) <= 18}
+    if not wanted or not (user and user.is_authenticated):
+        return []
+    return list(PendingUpload.objects.filter(user=user, pk__in=wanted).order_by("created_at", "pk"))
 
 
 def linked_tickets(ticket: Ticket, *, kind: str, ticket_is: str = "to") -> list[Ticket]:

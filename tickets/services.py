@@ -9,18 +9,21 @@ change on to linked tickets.
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
 from core.errors import ActionNotPermitted, ConcurrentUpdate, TransitionNotAllowed, ValidationFailed
 
 from . import signals
 from .attachments import validate_upload
-from .models import Attachment, JournalEntry, Ticket, TicketLink, TicketSequence
+from .models import Attachment, JournalEntry, PendingUpload, Ticket, TicketLink, TicketSequence
 from .priority import priority_for
 from .registry import TicketType, links_rules_for, ticket_type_for
 
@@ -48,19 +51,32 @@ def ticket_number_allocate(*, prefix: str) -> str:
     return f"{prefix}{value:07d}"
 
 
+def _ticket_touch(ticket: Ticket) -> None:
+    """The ticket was updated without a save of its own (a comment, a file): its `updated_at`
+    moves on, as lists sorted by last update and the caller's "Last updated" expect."""
+    now = timezone.now()
+    type(ticket).objects.filter(pk=ticket.pk).update(updated_at=now)
+    ticket.updated_at = now
+
+
 def journal_entry_add(*, ticket: Ticket, kind: str, body: str, author=None) -> JournalEntry:
+    """Add an entry to the ticket's journal; a customer-visible comment also marks the ticket
+    updated (work notes and system entries do not: a transition saves the ticket itself)."""
     body = (body or "").strip()
     if not body:
         raise ValidationFailed(
             "Write something before adding it.", field_errors={"body": ["This field is required."]}
         )
-    return JournalEntry.objects.create(
+    entry = JournalEntry.objects.create(
         ticket_type=ContentType.objects.get_for_model(ticket),
         ticket_id=ticket.pk,
         kind=kind,
         body=body,
         author=author,
     )
+    if kind == JournalEntry.Kind.COMMENT:
+        _ticket_touch(ticket)
+    return entry
 
 
 def attachment_check(upload: UploadedFile) -> tuple[str, str]:
@@ -88,9 +104,87 @@ def attachment_add(*, ticket: Ticket, upload: UploadedFile, uploaded_by=None) ->
     return attachment
 
 
+# A file kept from a form that came back with errors waits this long for the form to be sent.
+PENDING_UPLOAD_KEEP = timedelta(days=1)
+
+
+def pending_upload_store(*, user, upload: UploadedFile) -> PendingUpload:
+    """Keep a file chosen on a form that came back with errors, for `user` alone, so they need
+    not choose it again; checked by size and content as an attachment is (ValidationFailed)."""
+    name, mime = attachment_check(upload)
+    pending = PendingUpload(user=user, original_name=name, size=upload.size, mime_type=mime)
+    pending.file.save(name, upload, save=False)
+    pending.save()
+    return pending
+
+
+def _files_delete_on_commit(names) -> None:
+    """Delete stored files once the rows naming them are gone for good."""
+
+    def delete() -> None:
+        for name in names:
+            try:
+                default_storage.delete(name)
+            except OSError:
+                logger.warning("kept upload %s could not be deleted", name, exc_info=True)
+
+    transaction.on_commit(delete)
+
+
+def pending_upload_discard(*, user, pending_id: int) -> PendingUpload | None:
+    """The person no longer wants a kept file: the row and the file go. Another person's, or
+    one already gone, is None."""
+    pending = PendingUpload.objects.filter(pk=pending_id, user=user).first()
+    if pending is None:
+        return None
+    with transaction.atomic():
+        deleted, _ = PendingUpload.objects.filter(pk=pending.pk).delete()
+        if deleted:
+            _files_delete_on_commit([pending.file.name])
+    return pending
+
+
+def attachment_add_from_pending(
+    *, ticket: Ticket, pending: PendingUpload, uploaded_by
+) -> Attachment:
+    """A kept file becomes the ticket's attachment where it is stored (nothing is copied).
+
+    The row is deleted first and must still be there, so a file the purge removed meanwhile
+    is reported, not attached without its content."""
+    deleted, _ = PendingUpload.objects.filter(pk=pending.pk, user_id=pending.user_id).delete()
+    if not deleted:
+        message = f"“{pending.original_name}” is no longer kept; please choose it again."
+        raise ValidationFailed(message, field_errors={"attachments": [message]})
+    return Attachment.objects.create(
+        ticket_type=ContentType.objects.get_for_model(ticket),
+        ticket_id=ticket.pk,
+        file=pending.file.name,
+        original_name=pending.original_name,
+        size=pending.size,
+        mime_type=pending.mime_type,
+        uploaded_by=uploaded_by,
+    )
+
+
+def pending_upload_purge(*, now: datetime | None = None) -> int:
+    """Remove the kept files nobody sent on within `PENDING_UPLOAD_KEEP`, rows and files: one
+    `DELETE … RETURNING` (idempotent; a second run finds nothing). Returns how many went."""
+    cutoff = (now or timezone.now()) - PENDING_UPLOAD_KEEP
+    table = PendingUpload._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE created_at < %s RETURNING file",  # noqa: S608 - name from model meta, value bound
+            [cutoff],
+        )
+        names = [row[0] for row in cursor.fetchall()]
+        _files_delete_on_commit(names)
+    return len(names)
+
+
 def ticket_attachment_add(*, ticket: Ticket, upload: UploadedFile, actor) -> Attachment:
     """A file added to an existing ticket, said in its journal ("Attachment added: …")."""
     attachment = attachment_add(ticket=ticket, upload=upload, uploaded_by=actor)
+    _ticket_touch(ticket)
     journal_entry_add(
         ticket=ticket,
         kind=JournalEntry.Kind.SYSTEM,

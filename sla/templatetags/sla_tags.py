@@ -1,6 +1,10 @@
 """The SLA timeline's markup, drawn in Python (issue 9): each clock is a few format strings
-(`html_format`) rather than a template loop of variables, conditions and date filters. The same
-markup as before for the portal and the console (`sla/_clock_timeline.html`)."""
+(`html_format`) rather than a template loop of variables, conditions and date filters
+(`sla/_clock_timeline.html`). The console shows each clock in full; a participant reads the
+status, the target in plain words and the dates, with how it is counted folded behind "How is
+this measured?" — no calendar names or desk terms."""
+
+from datetime import timedelta
 
 from django import template
 from django.utils import timezone
@@ -8,6 +12,8 @@ from django.utils.safestring import SafeString
 
 from core.markup import html_format
 from tickets.templatetags.ticket_tags import time_html
+
+from ..calendar import BusinessCalendar, get_calendar
 
 register = template.Library()
 
@@ -61,21 +67,101 @@ EVENT_ROW = """
 NOTE_HEADER = SafeString('<th scope="col">Desk note</th>')
 
 
+# A participant's clock: the facts first, how it is counted in a disclosure.
+PARTICIPANT_CLOCK = """
+    <article class="sla-clock sla-clock--{phase}{flags}">
+      <h3 class="sla-clock__name">{name}</h3>
+      <dl class="sla-clock__summary">
+        <dt>Status</dt>
+        <dd>{status}</dd>
+        <dt>Target</dt>
+        <dd>{target}</dd>
+        <dt>Started</dt>
+        <dd>{started}</dd>{due}{stopped}
+      </dl>
+      <details class="disclosure sla-clock__how">
+        <summary class="sla-clock__how-summary">How is this measured?</summary>
+        <div class="disclosure__body">
+          <p>{counting}</p>{pausing}
+          <dl class="sla-clock__summary">
+            <dt>Counted so far</dt>
+            <dd>{counted}</dd>
+            <dt>Not counted</dt>
+            <dd>{paused}</dd>
+          </dl>
+          <table class="sla-timeline">
+            <caption>Step by step</caption>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">What happened</th>
+                <th scope="col">Counted in the period before</th>
+                <th scope="col">Not counted in the period before</th>
+                <th scope="col">Counted so far</th>
+              </tr>
+            </thead>
+            <tbody>{events}
+            </tbody>
+          </table>
+        </div>
+      </details>
+    </article>"""
+PAUSING = """
+          <p>While your case is on hold (for example, while the service desk waits for your reply), this time is not counted.</p>"""
+
+
 @register.simple_tag
 def clock_articles(clocks) -> SafeString:
     """An article per `sla.selectors.ClockView`: its status, target, start, deadline (as it
     stands: moved on while paused), stop, the working time counted and not counted, and a
-    table of how each segment was counted."""
+    table of how each segment was counted; for a participant (`ClockView.internal` False), in
+    plain words with the counting behind a disclosure."""
     tz = timezone.get_current_timezone()
-    return SafeString("".join(_clock(clock, tz) for clock in clocks))
+    return SafeString(
+        "".join((_clock if clock.internal else _participant_clock)(clock, tz) for clock in clocks)
+    )
 
 
-def _clock(clock, tz) -> SafeString:
-    flags = " sla-clock--breached" if clock.breached else ""
-    if not clock.breached and clock.at_risk:
-        flags = " sla-clock--at-risk"
-    if clock.cancelled:
-        flags += " sla-clock--cancelled"
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _hours_and_minutes(minutes: int) -> str:
+    hours, minutes = divmod(minutes, 60)
+    parts = [_plural(hours, "hour")] if hours else []
+    if minutes or not hours:
+        parts.append(_plural(minutes, "minute"))
+    return " ".join(parts)
+
+
+def plain_target(target: timedelta | None, calendar_name: str) -> str:
+    """A target as a participant reads it: "15 minutes", "24 hours", "5 working days"."""
+    if target is None:
+        return "Agreed with you for this request"
+    minutes = int(target.total_seconds() // 60)
+    calendar = get_calendar(calendar_name)
+    if isinstance(calendar, BusinessCalendar):
+        day = int(calendar.day_length.total_seconds() // 60)
+        if minutes and minutes % day == 0:
+            return _plural(minutes // day, "working day")
+        return f"{_hours_and_minutes(minutes)} of working time"
+    return _hours_and_minutes(minutes)
+
+
+def plain_counting(calendar_name: str) -> str:
+    """How a calendar counts time, in a participant's words, from the calendar itself."""
+    calendar = get_calendar(calendar_name)
+    if isinstance(calendar, BusinessCalendar):
+        hours = calendar.day_length.total_seconds() / 3600
+        return (
+            f"Counted in working hours only: {calendar.open:%H:%M} to {calendar.close:%H:%M}, "
+            "Monday to Friday, not on bank holidays in England and Wales. A working day is "
+            f"{hours:g} hours."
+        )
+    return "Counted around the clock, every day of the year, including weekends and bank holidays."
+
+
+def _when(clock, tz) -> tuple[str, str]:
     due = stopped = ""
     if clock.deadline:
         due = html_format(
@@ -86,6 +172,37 @@ def _clock(clock, tz) -> SafeString:
         )
     if clock.stopped_at and not clock.cancelled:
         stopped = html_format(STOPPED, stopped=time_html(clock.stopped_at, weekday=True, tz=tz))
+    return due, stopped
+
+
+def _participant_clock(clock, tz) -> SafeString:
+    flags = " sla-clock--breached" if clock.breached else ""
+    due, stopped = _when(clock, tz)
+    return html_format(
+        PARTICIPANT_CLOCK,
+        phase=clock.phase,
+        flags=SafeString(flags),
+        name=clock.target_type_label,
+        status=clock.status,
+        target=plain_target(clock.target, clock.clock.calendar),
+        started=time_html(clock.started_at, weekday=True, tz=tz),
+        due=due,
+        stopped=stopped,
+        counting=plain_counting(clock.clock.calendar),
+        pausing=SafeString(PAUSING) if "on_hold" in clock.pause_states else "",
+        counted=clock.elapsed_display,
+        paused=clock.paused_display,
+        events=_event_rows(clock, tz),
+    )
+
+
+def _clock(clock, tz) -> SafeString:
+    flags = " sla-clock--breached" if clock.breached else ""
+    if not clock.breached and clock.at_risk:
+        flags = " sla-clock--at-risk"
+    if clock.cancelled:
+        flags += " sla-clock--cancelled"
+    due, stopped = _when(clock, tz)
     counted = clock.elapsed_display
     if clock.percent is not None:
         counted = f"{counted} ({clock.percent}% of target)"

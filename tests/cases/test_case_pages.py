@@ -265,27 +265,42 @@ def test_my_cases_lists_cases_with_uk_dates(org_user, org_client):
 
 def test_my_cases_rows_keep_their_accessible_table_markup(org_user, org_client):
     """Each row (drawn in Python, issue 9): the number as a row header linking to the case,
-    the status badge, a <time> in UK time, "—" for what is missing, and everything escaped."""
+    the status badge (a New case saying what happens next), the priority, <time>s in UK time,
+    "—" for what is missing, and everything escaped."""
     nameless = UserFactory(
         email="no.name@example.com", full_name="", organisation=org_user.organisation
     )
     case = CaseFactory(caller=nameless, short_description='Flow <D0010> & "retries"')
-    Case.objects.filter(pk=case.pk).update(opened_at="2026-01-15T09:05:00+00:00", category=None)
+    Case.objects.filter(pk=case.pk).update(
+        opened_at="2026-01-15T09:05:00+00:00",
+        updated_at="2026-01-16T10:30:00+00:00",
+        category=None,
+    )
     html = org_client.get(LIST).content.decode()
     assert (
         f'<th scope="row" data-label="Number"><a href="{detail_url(case)}">{case.number}</a></th>'
         in html
     )
     assert '<td data-label="Subject">Flow &lt;D0010&gt; &amp; &quot;retries&quot;</td>' in html
-    assert '<td data-label="Status"><span class="badge badge--new">New</span></td>' in html
+    assert (
+        '<td data-label="Status"><span class="badge badge--new">New</span><span '
+        'class="table__note">The service desk will assess it within 15 minutes.</span></td>' in html
+    )
+    assert '<td data-label="Priority">—</td>' in html
     assert '<td data-label="Organisation">Northern Power Supply</td>' in html
     assert '<td data-label="Category">—</td>' in html
     assert (
         '<td data-label="Opened"><time datetime="2026-01-15T09:05:00+00:00">15 Jan 2026, 09:05'
         "</time></td>" in html
     )
+    assert (
+        '<td data-label="Last updated"><time datetime="2026-01-16T10:30:00+00:00">16 Jan 2026, '
+        "10:30</time></td>" in html
+    )
     assert '<td data-label="Raised by">no.name@example.com</td>' in html
-    assert html.count('<th scope="col">') == 7
+    # Nine columns, three of them sortable (`test_my_cases_sorts_by_a_column_heading`).
+    assert html.count('<th scope="col">') == 6
+    assert html.count('<th scope="col" class="table__sortable"') == 3
 
 
 def test_my_cases_empty_state_says_what_to_do_next(org_client):

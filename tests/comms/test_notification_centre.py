@@ -244,10 +244,12 @@ def test_bell_is_zero_for_anonymous_visitors(db, django_assert_num_queries):
 def test_optional_events_can_be_switched_off_for_email_but_stay_in_the_portal(
     org_user, agent, django_capture_on_commit_callbacks
 ):
-    """§10.2: comment and status-change emails are optional; the portal entry still appears."""
+    """Comment emails are optional; the portal entry still appears. Status changes are always
+    emailed (§10.2), so switching them off is refused and the email still goes."""
     case = CaseFactory(caller=org_user)
     notification_preference_set(user=org_user, event="case_comment_added", email_enabled=False)
-    notification_preference_set(user=org_user, event="case_status_changed", email_enabled=False)
+    with pytest.raises(ValidationFailed, match="cannot be switched off"):
+        notification_preference_set(user=org_user, event="case_status_changed", email_enabled=False)
     OutboundMessage.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
         case = case_transition(case=case, actor=agent, name="start")
@@ -255,8 +257,9 @@ def test_optional_events_can_be_switched_off_for_email_but_stay_in_the_portal(
         case = case_transition(
             case=case, actor=agent, name="hold", reason=Case.HoldReason.AWAITING_CALLER
         )
-    assert list(OutboundMessage.objects.values_list("template", flat=True)) == [
-        "case_information_requested"
+    assert list(OutboundMessage.objects.order_by("pk").values_list("template", flat=True)) == [
+        "case_status_changed",
+        "case_information_requested",
     ]
     assert list(
         Notification.objects.filter(user=org_user).order_by("pk").values_list("event", flat=True)
@@ -272,6 +275,8 @@ def test_optional_events_can_be_switched_off_for_email_but_stay_in_the_portal(
     "event",
     [
         "case_acknowledged",
+        "case_status_changed",
+        "ticket_status_changed",
         "case_information_requested",
         "case_resolved",
         "case_closed",
@@ -279,8 +284,8 @@ def test_optional_events_can_be_switched_off_for_email_but_stay_in_the_portal(
     ],
 )
 def test_mandatory_events_cannot_be_switched_off(org_user, event):
-    """Acknowledgement (§3.1), request for information and resolution (§10.2, §10.3),
-    closure and security notices are always emailed."""
+    """Acknowledgement (§3.1), every status update (§10.2), request for information and
+    resolution (§10.2, §10.3), closure and security notices are always emailed."""
     assert EVENTS[event].mandatory
     with pytest.raises(ValidationFailed, match="cannot be switched off"):
         notification_preference_set(user=org_user, event=event, email_enabled=False)
@@ -313,26 +318,78 @@ def test_participants_see_only_their_events_and_cannot_set_desk_ones(org_user, a
 
 @pytest.mark.usefixtures("portal_ticket_types")
 def test_preferences_page_saves_optional_choices_and_locks_mandatory_ones(org_user, org_client):
+    """Optional emails are checkboxes; the ones always sent are no choice at all: listed apart,
+    each with why, in plain words (§10.2)."""
     url = reverse("comms:notification_preferences")
     page = org_client.get(url)
     assert page.status_code == 200
-    assert 'name="case_resolved"' in page.text and "Always emailed." in page.text
-    # Unticking everything: optional ones are saved off, mandatory (disabled) ones ignored.
+    assert 'name="case_comment_added"' in page.text
+    assert 'name="case_resolved"' not in page.text
+    assert 'name="case_status_changed"' not in page.text
+    always = page.text.split('id="always-emailed"', 1)[1].split("</section>", 1)[0]
+    assert "Always emailed" in always
+    assert "<dt>A case&#x27;s status changes</dt>" in always
+    assert EVENTS["case_status_changed"].why in always
+    assert "the service desk emails you every time its status changes" in always
+    # Unticking everything, and trying to switch status emails off: optional ones are saved
+    # off, the status change is not a field of the form and is ignored.
     response = org_client.post(url, {"case_status_changed": ""}, follow=True)
     assert "preferences are saved" in response.text
     saved = dict(
         NotificationPreference.objects.filter(user=org_user).values_list("event", "email_enabled")
     )
-    assert saved == {
-        "case_status_changed": False,
-        "case_comment_added": False,
-        "case_resolution_reminder": False,
-    }
+    assert saved == {"case_comment_added": False, "case_resolution_reminder": False}
     response = org_client.post(url, {"case_comment_added": "on"})
     saved = dict(
         NotificationPreference.objects.filter(user=org_user).values_list("event", "email_enabled")
     )
-    assert saved["case_comment_added"] is True and saved["case_status_changed"] is False
+    assert saved == {"case_comment_added": True, "case_resolution_reminder": False}
+
+
+def test_every_mandatory_event_says_why_it_is_always_emailed():
+    """The preferences page explains each email that cannot be switched off (issue 10)."""
+    for event in EVENTS.values():
+        assert bool(event.why) == event.mandatory, event.key
+        assert "§" not in event.why and "§" not in event.label
+
+
+def test_a_stored_opt_out_of_status_emails_is_ignored(
+    org_user, agent, django_capture_on_commit_callbacks
+):
+    """§10.2: a status-update opt-out stored while they were optional (or written behind the
+    service's back) stops neither the case's nor another ticket type's status email."""
+    for event in ("case_status_changed", "ticket_status_changed"):
+        NotificationPreference.objects.create(user=org_user, event=event, email_enabled=False)
+    case = CaseFactory(caller=org_user)
+    OutboundMessage.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        case_transition(case=case, actor=agent, name="start")
+    assert OutboundMessage.objects.filter(
+        template="case_status_changed", to_email=org_user.email
+    ).exists()
+    assert {row.event.key: row.email_enabled for row in notification_preferences_for(org_user)}[
+        "case_status_changed"
+    ]
+
+
+def test_the_migration_resets_stored_status_opt_outs(org_user):
+    """Opt-outs of status emails stored while they were optional are dropped; other choices
+    stay (comms migration 0008)."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("comms.migrations.0008_status_emails_always")
+    for event, enabled in (
+        ("case_status_changed", False),
+        ("ticket_status_changed", False),
+        ("case_comment_added", False),
+    ):
+        NotificationPreference.objects.create(user=org_user, event=event, email_enabled=enabled)
+    migration.reset_status_opt_outs(apps, None)
+    assert list(
+        NotificationPreference.objects.filter(user=org_user).values_list("event", "email_enabled")
+    ) == [("case_comment_added", False)]
 
 
 def test_staff_reach_the_centre_from_the_console(agent):

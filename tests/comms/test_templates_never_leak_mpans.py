@@ -113,7 +113,10 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
             "party_id": CORE,
             "unregistered_organisation_name": f"Trading as {mpan}",
             "market_participant_id": CORE,
-            "cra_market_role": CORE,
+            # A choice now (§3.2), so no MPAN can be typed into it; the free-text name of the
+            # person asking can hold one (§11.2.1, §14.2).
+            "cra_market_role": "supplier",
+            "requested_by": f"On behalf of meter {mpan}",
             "related_url": url,
         }
         fields.update(overrides)

@@ -94,7 +94,8 @@ def test_clock_is_at_risk_once_75_percent_of_its_target_has_elapsed(
     assert alerts("sla_at_risk") == sorted([resolver_group.email, DESK_LEAD])
     message = OutboundMessage.objects.get(template="sla_at_risk", to_email=DESK_LEAD)
     assert incident.number in message.subject
-    assert "03 Dec 2026 16:00" in message.subject  # the deadline in UK time
+    # The deadline in UK time, as the portal and the console show it (`core.dates`).
+    assert "3 Dec 2026, 16:00" in message.subject
     assert Notification.objects.filter(user=resolver, event="sla_at_risk").count() == 1
 
 

@@ -224,12 +224,14 @@ def test_participant_sees_target_resolution_and_their_clocks_without_internal_de
     travel, p3_case
 ):
     """docs/architecture.md §3 point 7: the target resolution date once prioritised, and the clock
-    timeline without the internal triage clock or desk notes."""
+    timeline without the internal triage clock or desk notes; in plain words (issue 10), with
+    how it is counted behind "How is this measured?"."""
     target = case_target_resolution(p3_case)
     assert target == datetime(2026, 12, 10, 10, 0, tzinfo=LONDON)
     clocks = sla_timeline_for(p3_case, for_participant=True)
     html = render_to_string("sla/_clock_timeline.html", {"sla_clocks": clocks})
-    assert "Case P3 resolution" in html
+    assert '<h3 class="sla-clock__name">Resolution</h3>' in html
+    assert "<dd>5 working days</dd>" in html
     assert "First-line triage" not in html
     assert "Desk note" not in html
 

@@ -137,3 +137,24 @@ def test_an_api_cursor_page_is_read_through_an_index(participant_at_scale, rf):
     sql = _sql_of(lambda: paginator.paginate_queryset(cases, request))
     assert len(paginator.page) == 50 and paginator.page[0].opened_at <= middle.opened_at
     _no_seq_scan_of_cases(sql)
+
+
+@pytest.mark.parametrize(
+    "sort", ["-opened", "opened", "-updated", "updated", "priority", "-priority"]
+)
+def test_a_sorted_my_cases_page_is_read_through_an_index_without_sorting(
+    participant_at_scale, sort
+):
+    """Issue 10: each My Cases order, both ways, is read in order through an index holding the
+    visibility columns (`case_visible_newest`, `_updated`, `_priority`): no sequential scan and
+    no sort of every visible case to show 25."""
+    from cases.selectors import case_rows_for
+
+    rows = case_rows_for(participant_at_scale, sort=sort)
+    sql = _sql_of(lambda: list(rows[:25]))
+    scans = _plan(sql)
+    assert ("Seq Scan", Case._meta.db_table) not in scans, scans
+    # An incremental sort (ties within an index order, bounded by the page) may remain.
+    assert not any(node == "Sort" for node, _ in scans), scans
+    index_scans = {relation for node, relation in scans if node.startswith("Index")}
+    assert Case._meta.db_table in index_scans, scans

@@ -4,12 +4,12 @@ An `{% include %}` and two `date` filters per row made a 25-row list spend more 
 template engine than in the database; these draw the same markup in one Python call each.
 """
 
-from datetime import datetime, tzinfo
+from datetime import datetime
 
 from django import template
-from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from core.dates import time_html
 from core.markup import html_format
 
 register = template.Library()
@@ -20,24 +20,6 @@ def status_badge_html(state: str, label: str) -> SafeString:
     return html_format('<span class="badge badge--{}">{}</span>', state, label)
 
 
-def time_html(
-    value: datetime | None, empty: str = "—", *, weekday: bool = False, tz: tzinfo | None = None
-) -> str:
-    """`time_tag` as a function, for rows drawn in Python; `weekday` puts the day's name first,
-    as the SLA timelines show it ("Thu 3 Dec 2026, 09:05"); `tz`, the current time zone when
-    the caller has it already (a table asks once, not per row)."""
-    if value is None:
-        return empty
-    local = timezone.localtime(value, tz)
-    return html_format(
-        '<time datetime="{}">{}{} {}</time>',
-        local.isoformat(),
-        local.strftime("%a ") if weekday else "",
-        local.day,
-        local.strftime("%b %Y, %H:%M"),
-    )
-
-
 @register.simple_tag
 def status_badge(ticket) -> str:
     """The state as a coloured badge: `<span class="badge badge--in_progress">In Progress</span>`."""
@@ -46,5 +28,6 @@ def status_badge(ticket) -> str:
 
 @register.simple_tag
 def time_tag(value: datetime | None, empty: str = "—") -> str:
-    """A `<time>` element in UK time: machine-readable ISO 8601, shown as "3 Dec 2026, 09:05"."""
+    """A `<time>` element in UK time: machine-readable ISO 8601, shown as "3 Dec 2026, 09:05"
+    (`core.dates`, the one format of the portal and the console)."""
     return time_html(value, empty)
