@@ -20,7 +20,7 @@ from tests.factories.cases import CaseFactory, category
 
 CREATE = reverse("portal:case_create")
 CASES = "/api/v1/cases/"
-MIGRATION = importlib.import_module("cases.migrations.0006_cra_market_role_choice_and_requested_by")
+MIGRATION = importlib.import_module("cases.migrations.0008_cra_market_role_choice_and_requested_by")
 
 
 def detail_url(case) -> str:

@@ -379,7 +379,7 @@ def test_the_migration_resets_stored_status_opt_outs(org_user):
 
     from django.apps import apps
 
-    migration = importlib.import_module("comms.migrations.0008_status_emails_always")
+    migration = importlib.import_module("comms.migrations.0011_status_emails_always")
     for event, enabled in (
         ("case_status_changed", False),
         ("ticket_status_changed", False),
