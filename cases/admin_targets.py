@@ -13,9 +13,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 
 from core.admin import add_domain_error
+from core.dates import uk_datetime
 from core.errors import DomainError
 from sla.calendar import LONDON
 from sla.selectors import agreed_target_clock_for
@@ -129,7 +129,7 @@ def custom_target_view(model_admin, request, object_id):
                     return HttpResponseRedirect(change_url)
                 form.add_service_error(error)
             else:
-                shown = timezone.localtime(clock.deadline, LONDON).strftime("%d %b %Y %H:%M")
+                shown = uk_datetime(clock.deadline)
                 model_admin.message_user(
                     request,
                     f"Target agreed for {case.number}: fulfilled by {shown} (UK time).",

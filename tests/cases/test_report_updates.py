@@ -62,7 +62,7 @@ def test_desk_is_reminded_when_24_business_hours_pass_without_an_update(
     assert result.reminded == [case.pk]
     message = _alerts(case).get()
     assert message.to_email == settings.SERVICE_MANAGEMENT_EMAIL
-    assert "03 Dec 2026 16:00" in message.body_text
+    assert "3 Dec 2026, 16:00" in message.body_text
     note = _reminders(case).get()
     assert "Thu 3 Dec 2026, 16:00" in note.body
 
