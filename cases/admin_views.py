@@ -117,11 +117,19 @@ def _queue_rows_html(rows: list[dict], *, can_triage: bool) -> str:
     from URL templates reversed once per process (`core.urls.reverse_fixed`)."""
     change_url = reverse_fixed("admin:cases_case_change", object_id=PK_PLACEHOLDER)
     triage_url = reverse_fixed("admin:cases_case_triage", object_id=PK_PLACEHOLDER)
+    # Each cell carries its column's heading, shown beside the value when a phone stacks
+    # the rows as cards (console.css, issue 10).
     row_html = (
-        '<tr class="triage-row{}" data-case="{}"><td><a href="{}">{}</a></td><td>{}</td>'
-        "<td>{}</td><td>{}</td><td>{}</td>"
-        '<td class="nowrap">{}</td><td class="nowrap">{}</td>'
-        '<td class="triage-minutes">{}{}</td><td>{}</td></tr>\n'
+        '<tr class="triage-row{}" data-case="{}">'
+        '<td class="triage-number" data-label="Number"><a href="{}">{}</a></td>'
+        '<td class="triage-subject" data-label="Subject">{}</td>'
+        '<td class="triage-organisation" data-label="Organisation">{}</td>'
+        '<td class="triage-category" data-label="Category">{}</td>'
+        '<td class="triage-caller" data-label="Caller">{}</td>'
+        '<td class="triage-raised nowrap" data-label="Raised">{}</td>'
+        '<td class="triage-due nowrap" data-label="Triage due">{}</td>'
+        '<td class="triage-minutes" data-label="Minutes waiting">{}{}</td>'
+        '<td class="triage-action">{}</td></tr>\n'
     )
     overdue = html_format(' <span class="console-overdue">overdue</span>')
     button = '<a class="console-button" href="{}">Triage</a>'
