@@ -12,7 +12,16 @@ VIEWPORTS = {"1280×800": (1280, 800), "390×844": (390, 844)}
 # past the right edge, to say what to fix.
 _OVERFLOW = """() => {
   const width = window.innerWidth;
-  const result = {scrollWidth: document.documentElement.scrollWidth, innerWidth: width, wide: []};
+  const result = {scrollWidth: document.documentElement.scrollWidth, innerWidth: width, wide: [], scrolling: []};
+  // A box that scrolls sideways inside the page hides what does not fit: not allowed either.
+  for (const el of document.body.querySelectorAll('*')) {
+    if (['TEXTAREA', 'SELECT', 'INPUT'].includes(el.tagName)) continue;
+    const style = getComputedStyle(el);
+    if (!['auto', 'scroll'].includes(style.overflowX)) continue;
+    if (el.scrollWidth > el.clientWidth + 1) {
+      result.scrolling.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.classList.length ? '.' + [...el.classList].join('.') : '') + ' scrolls ' + el.scrollWidth + 'px in ' + el.clientWidth + 'px');
+    }
+  }
   if (result.scrollWidth <= width) return result;
   const clipped = (el) => {
     for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
@@ -64,8 +73,11 @@ def open_page(page, url: str) -> None:
 
 
 def overflow(page) -> str | None:
-    """None if the page fits its window; otherwise what is too wide."""
+    """None if the page fits its window and nothing in it scrolls sideways (a table in a
+    scrolling box does not fit either); otherwise what is too wide."""
     found = page.evaluate(_OVERFLOW)
+    if found["scrolling"]:
+        return "scrolls sideways inside the page: " + "; ".join(found["scrolling"])
     if found["scrollWidth"] <= found["innerWidth"]:
         return None
     return f"scrollWidth {found['scrollWidth']} > innerWidth {found['innerWidth']}: " + "; ".join(
