@@ -21,7 +21,7 @@ from core.markup import html_format, html_join
 from core.pagination import CappedPaginator
 from core.urls import reverse_fixed
 from tickets.admin_list import PK_PLACEHOLDER
-from tickets.priority import Impact, Urgency, priority_for
+from tickets.priority import Impact, Urgency
 from tickets.selectors import attachments_for, visible_tickets
 
 from .models import Case
@@ -207,17 +207,6 @@ class IncidentForm(forms.Form):
 OUTCOME_FORMS = {"reroute": RerouteForm, "request": RequestForm, "incident": IncidentForm}
 
 
-def _priority_matrix() -> list[dict]:
-    """The §3.8 matrix as rows for the triage page, read from the one matrix in the kernel."""
-    return [
-        {
-            "urgency": urgency.label,
-            "cells": [priority_for(impact, urgency).label for impact in Impact],
-        }
-        for urgency in Urgency
-    ]
-
-
 def _run_outcome(request, case: Case, outcome: str, data: dict):
     actor = request.user
     if outcome == "reroute":
@@ -289,8 +278,6 @@ def triage_case(model_admin, request, object_id):
         "request_form": forms_by_outcome["request"],
         "incident_form": forms_by_outcome["incident"],
         "active_outcome": outcome,
-        "matrix_impacts": [impact.label for impact in Impact],
-        "matrix": _priority_matrix(),
         "change_url": reverse("admin:cases_case_change", args=[case.pk]),
         "queue_url": reverse("admin:cases_case_triage_queue"),
         "has_view_permission": True,

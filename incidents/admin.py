@@ -11,7 +11,6 @@ from django.utils.html import format_html, format_html_join
 
 from sla.admin import TicketSlaStatusFilter
 from tickets.admin import TicketAdmin, uk_time
-from tickets.priority import Impact
 
 from . import admin_views
 from .models import Incident
@@ -154,8 +153,6 @@ class IncidentAdmin(TicketAdmin):
                         initial={"impact": obj.impact, "urgency": obj.urgency}
                     ),
                     classify_url=self._url("classify", obj.pk),
-                    matrix_impacts=[impact.label for impact in Impact],
-                    matrix=admin_views.priority_matrix(),
                     work_note_form=admin_views.WorkNoteForm(),
                     work_note_url=self._url("work_note", obj.pk),
                 )

@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.models import ResolverGroup
 from core.admin import add_domain_error, error_fits_form
 from core.errors import DomainError
-from tickets.priority import Impact, Urgency, priority_for
+from tickets.priority import Impact, Urgency
 
 from .services import incident_assign, incident_classify, incident_work_note_add
 
@@ -93,14 +93,6 @@ class WorkNoteForm(forms.Form):
     body = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}), required=False, label="Work note"
     )
-
-
-def priority_matrix() -> list[dict]:
-    """The §3.8 matrix as rows, read from the one matrix in the kernel."""
-    return [
-        {"urgency": urgency.label, "cells": [priority_for(i, urgency).label for i in Impact]}
-        for urgency in Urgency
-    ]
 
 
 def _form_error_text(form: forms.Form) -> str:

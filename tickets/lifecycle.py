@@ -180,7 +180,16 @@ DEFAULT_LIFECYCLE = Lifecycle(
                     missing="Write resolution notes before resolving.",
                     field_message="Resolution notes are required.",
                 ),
-                Argument("code", "Resolution code", max_length=RESOLUTION_CODE_MAX_CHARS),
+                # One of the ticket's resolution codes, or none recorded.
+                Argument(
+                    "code",
+                    "Resolution code",
+                    choices="ResolutionCode",
+                    max_length=RESOLUTION_CODE_MAX_CHARS,
+                    missing="Choose a resolution code from the list.",
+                    field_message="Choose a resolution code from the list.",
+                    help_text="How it was resolved.",
+                ),
             ),
             note=None,
             api_input="tickets.api_common.ResolveInputSerializer",

@@ -179,7 +179,7 @@ def test_resolving_incident_resolves_linked_case_being_worked(resolver, incident
     """§5.5 steps 14–15: the linked case resolves with the same notes, so the caller is told."""
     act(resolver, incident, "start")
     response = act(
-        resolver, incident, "resolve", {"notes": "DIP certificate renewed.", "code": "fixed"}
+        resolver, incident, "resolve", {"notes": "DIP certificate renewed.", "code": "solved"}
     )
     assert response.status_code == 200, response.json()
     assert response.json()["state"] == "resolved"
