@@ -23,8 +23,8 @@ from tickets.selectors import attachments_for
 from tickets.templatetags.priority_matrix import priority_matrix_html
 
 from . import admin_views, console_page
-from .models import Case
 from .linked_incidents import open_incidents_of
+from .models import Case
 from .services import case_classify, case_transition
 
 

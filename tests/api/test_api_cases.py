@@ -623,7 +623,9 @@ def test_agent_resolves_case_with_notes_and_code(org_user, agent):
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["state"] == "resolved"
-    assert body["resolution_notes"] == "Certificate renewed." and body["resolution_code"] == "solved"
+    assert (
+        body["resolution_notes"] == "Certificate renewed." and body["resolution_code"] == "solved"
+    )
     assert datetime.fromisoformat(body["resolved_at"]).tzinfo is not None
     assert "case_resolved" in outbox_templates(case)
 
