@@ -178,7 +178,7 @@ class RequestForm(forms.Form):
     request_type = forms.ChoiceField(
         choices=[("", "---------"), *Case.RequestType.choices],
         required=False,
-        label="Request type (§7.2)",
+        label="Request type",
     )
 
 

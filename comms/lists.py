@@ -141,7 +141,7 @@ def distribution_list_request_membership(
                 category=category,
                 short_description=f"{wording} the {distribution_list.name} list",
                 description=(
-                    f"{wording} the “{distribution_list.name}” distribution list (§5.21).\n\n"
+                    f"{wording} the “{distribution_list.name}” distribution list.\n\n"
                     f"Asked in the portal by {actor.email} ({organisation.name}). Approve or "
                     "reject it in the console under List membership requests."
                 ),

@@ -72,7 +72,7 @@ class IncidentAdmin(TicketAdmin):
     fieldsets = (
         (None, {"fields": ("number", "state", "opened_display", "updated_at")}),
         (
-            "Incident (§5.4)",
+            "Incident",
             {
                 "fields": (
                     "short_description",
@@ -84,11 +84,11 @@ class IncidentAdmin(TicketAdmin):
                 )
             },
         ),
-        ("Priority (§3.8)", {"fields": ("impact", "urgency", "priority")}),
+        ("Priority", {"fields": ("impact", "urgency", "priority")}),
         ("Assignment (Appendix G)", {"fields": ("assignment_group", "assigned_to")}),
         ("Cases", {"fields": ("linked_case_list",)}),
         (
-            "Lifecycle (§5.12)",
+            "Progress and resolution",
             {
                 "fields": (
                     "hold_reason",

@@ -10,6 +10,7 @@ SEEDS = [
     ("accounts.migrations.0003_service_desk_directory", "seed"),
     ("tickets.migrations.0002_categories_and_sequences", "seed"),
     ("comms.migrations.0004_default_distribution_lists", "seed"),
+    ("comms.migrations.0008_plain_words", "plain_descriptions"),
 ]
 
 

@@ -152,7 +152,7 @@ DEFAULT_LIFECYCLE = Lifecycle(
                     choices="HoldReason",
                     missing="Choose why it is on hold.",
                     field_message="Choose a hold reason.",
-                    help_text="§5.12: SLA clocks pause while the ticket is On Hold.",
+                    help_text="SLA clocks pause while the ticket is On Hold.",
                 ),
             ),
             api_input="tickets.api_common.HoldInputSerializer",

@@ -30,7 +30,7 @@ class Category(models.Model):
     name = models.CharField(max_length=120, unique=True)
     description = models.CharField(max_length=300, blank=True)
     is_service_request = models.BooleanField(
-        default=False, help_text="Cases in this category are service requests (§7.1)."
+        default=False, help_text="Cases in this category are service requests."
     )
     active = models.BooleanField(default=True)
     sort_order = models.PositiveSmallIntegerField(default=100)
