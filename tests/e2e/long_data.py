@@ -60,6 +60,11 @@ class LongData:
             "triage queue": reverse("admin:cases_case_triage_queue"),
             "console case page": reverse("admin:cases_case_change", args=[self.worked_case.pk]),
             "new case page": reverse("admin:cases_case_change", args=[self.new_case.pk]),
+            "triage page": reverse("admin:cases_case_triage", args=[self.new_case.pk]),
+            # The incident is still open: the form warns and asks to confirm.
+            "resolve form": reverse(
+                "admin:cases_case_transition", args=[self.worked_case.pk, "resolve"]
+            ),
             "incident list": reverse("admin:incidents_incident_changelist"),
             "incident page": reverse("admin:incidents_incident_change", args=[self.incident.pk]),
         }
