@@ -388,7 +388,7 @@ def cases_sql(n: int, ref: Reference, people: BenchPeople, now: datetime) -> tup
         "priority": "c.priority",
         "state": "c.state",
         "hold_reason": f"(CASE WHEN c.state = 'on_hold' THEN {_pick('c.u_hold', HOLD_REASONS)} ELSE '' END)",
-        "resolution_code": "(CASE WHEN c.resolved_at IS NOT NULL THEN 'fixed' ELSE '' END)",
+        "resolution_code": "(CASE WHEN c.resolved_at IS NOT NULL THEN 'solved' ELSE '' END)",
         "resolution_notes": (
             "(CASE WHEN c.resolved_at IS NOT NULL THEN 'Resubmitted after the data service fix; "
             "settlement output confirmed.' ELSE '' END)"

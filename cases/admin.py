@@ -20,9 +20,11 @@ from tickets.admin import TicketAdmin, uk_time
 from tickets.models import TicketLink
 from tickets.priority import Priority
 from tickets.selectors import attachments_for
+from tickets.templatetags.priority_matrix import priority_matrix_html
 
 from . import admin_desk, admin_phone, admin_targets, admin_views, console_page
 from .admin_updates import ProposedUpdateAdminMixin
+from .linked_incidents import open_incidents_of
 from .models import Case
 from .services import case_classify, case_transition
 
@@ -39,7 +41,7 @@ class CaseClassificationForm(forms.ModelForm):
         touched = {"impact", "urgency"} & set(self.changed_data)
         if touched and (cleaned.get("impact") is None or cleaned.get("urgency") is None):
             raise ValidationError(
-                "Set both impact and urgency: the priority comes from the two together (§3.8)."
+                "Set both impact and urgency: the priority comes from the two together."
             )
         return cleaned
 
@@ -116,17 +118,17 @@ class CaseAdmin(ProposedUpdateAdminMixin, TicketAdmin):
     transition_note_help = "A customer-visible comment: the caller sees it and is emailed."
     fieldsets = (
         (None, {"fields": ("number", "state", "opened_display", "updated_at")}),
-        ("Raised by the participant (§3.2)", {"fields": PARTICIPANT_FIELDS}),
+        ("Raised by the participant", {"fields": PARTICIPANT_FIELDS}),
         (
-            "Classification (§3.8)",
+            "Classification",
             {
-                "fields": ("impact", "urgency", "computed_priority"),
+                "fields": ("impact", "urgency", "computed_priority", "priority_matrix"),
                 "description": "Impact and urgency are assessed by the desk; the priority "
-                "follows from the §3.8 matrix when you save.",
+                "follows from the two by the matrix when you save.",
             },
         ),
         (
-            "Triage (§4.1)",
+            "Triage",
             {
                 "fields": (
                     "triage_outcome",
@@ -139,7 +141,7 @@ class CaseAdmin(ProposedUpdateAdminMixin, TicketAdmin):
             },
         ),
         (
-            "Lifecycle (§5.12, §10.3)",
+            "Progress and resolution",
             {
                 "fields": (
                     "assignment_group",
@@ -163,6 +165,7 @@ class CaseAdmin(ProposedUpdateAdminMixin, TicketAdmin):
         "updated_at",
         *PARTICIPANT_FIELDS,
         "computed_priority",
+        "priority_matrix",
         "triage_outcome",
         "triaged_at",
         "triaged_by",
@@ -190,6 +193,11 @@ class CaseAdmin(ProposedUpdateAdminMixin, TicketAdmin):
         if obj.priority is None:
             return "Not set: choose impact and urgency, then save."
         return obj.get_priority_display()
+
+    @admin.display(description="Priority matrix")
+    def priority_matrix(self, obj):
+        """The matrix with the case's impact × urgency marked (§3.8)."""
+        return priority_matrix_html(obj.impact, obj.urgency)
 
     @admin.display(description="Attachments")
     def attachment_links(self, obj):
@@ -260,12 +268,23 @@ class CaseAdmin(ProposedUpdateAdminMixin, TicketAdmin):
         self.message_user(
             request,
             f"{case.number}: priority {case.get_priority_display()} from impact "
-            f"{case.get_impact_display()} and urgency {case.get_urgency_display()} (§3.8).",
+            f"{case.get_impact_display()} and urgency {case.get_urgency_display()}.",
             messages.INFO,
         )
 
     def save_related(self, request, form, formsets, change):
         """Nothing related is edited on the case page."""
+
+    def transition_warnings(self, request, obj, action) -> list[str]:
+        """Resolving or closing a case whose incident is still open asks the agent to confirm
+        (§5.5 steps 14–15: the incident's fix is what the caller is told about)."""
+        if action.name not in ("resolve", "close"):
+            return []
+        return [
+            f"Incident {number} linked to this case is still open ({state}): the technical "
+            f"work may not be finished."
+            for number, state in open_incidents_of(obj)
+        ]
 
     def run_transition(self, request, obj, *, name, expected_state, note, **arguments):
         return case_transition(

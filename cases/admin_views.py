@@ -19,7 +19,7 @@ from core.markup import html_format, html_join
 from core.pagination import CappedPaginator
 from core.urls import reverse_fixed
 from tickets.admin_list import PK_PLACEHOLDER
-from tickets.priority import Impact, Urgency, priority_for
+from tickets.priority import Impact, Urgency
 from tickets.selectors import attachments_for, visible_tickets
 
 from . import admin_desk
@@ -114,11 +114,19 @@ def _queue_rows_html(rows: list[dict], *, can_triage: bool) -> str:
     from URL templates reversed once per process (`core.urls.reverse_fixed`)."""
     change_url = reverse_fixed("admin:cases_case_change", object_id=PK_PLACEHOLDER)
     triage_url = reverse_fixed("admin:cases_case_triage", object_id=PK_PLACEHOLDER)
+    # Each cell carries its column's heading, shown beside the value when a phone stacks
+    # the rows as cards (console.css, issue 10).
     row_html = (
-        '<tr class="triage-row{}" data-case="{}"><td><a href="{}">{}</a></td><td>{}</td>'
-        "<td>{}</td><td>{}</td><td>{}</td>"
-        '<td class="nowrap">{}</td><td class="nowrap">{}</td>'
-        '<td class="triage-minutes">{}{}</td><td>{}</td></tr>\n'
+        '<tr class="triage-row{}" data-case="{}">'
+        '<td class="triage-number" data-label="Number"><a href="{}">{}</a></td>'
+        '<td class="triage-subject" data-label="Subject">{}</td>'
+        '<td class="triage-organisation" data-label="Organisation">{}</td>'
+        '<td class="triage-category" data-label="Category">{}</td>'
+        '<td class="triage-caller" data-label="Caller">{}</td>'
+        '<td class="triage-raised nowrap" data-label="Raised">{}</td>'
+        '<td class="triage-due nowrap" data-label="Triage due">{}</td>'
+        '<td class="triage-minutes" data-label="Minutes waiting">{}{}</td>'
+        '<td class="triage-action">{}</td></tr>\n'
     )
     overdue = html_format(' <span class="console-overdue">overdue</span>')
     button = '<a class="console-button" href="{}">Triage</a>'
@@ -167,7 +175,7 @@ class RequestForm(forms.Form):
     request_type = forms.ChoiceField(
         choices=[("", "---------"), *Case.RequestType.choices],
         required=False,
-        label="Request type (§7.2)",
+        label="Request type",
     )
 
 
@@ -194,17 +202,6 @@ class IncidentForm(forms.Form):
 
 
 OUTCOME_FORMS = {"reroute": RerouteForm, "request": RequestForm, "incident": IncidentForm}
-
-
-def _priority_matrix() -> list[dict]:
-    """The §3.8 matrix as rows for the triage page, read from the one matrix in the kernel."""
-    return [
-        {
-            "urgency": urgency.label,
-            "cells": [priority_for(impact, urgency).label for impact in Impact],
-        }
-        for urgency in Urgency
-    ]
 
 
 def _run_outcome(request, case: Case, outcome: str, data: dict):
@@ -278,8 +275,6 @@ def triage_case(model_admin, request, object_id):
         "request_form": forms_by_outcome["request"],
         "incident_form": forms_by_outcome["incident"],
         "active_outcome": outcome,
-        "matrix_impacts": [impact.label for impact in Impact],
-        "matrix": _priority_matrix(),
         "change_url": reverse("admin:cases_case_change", args=[case.pk]),
         "queue_url": reverse("admin:cases_case_triage_queue"),
         "has_view_permission": True,

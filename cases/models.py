@@ -167,7 +167,7 @@ class Case(Ticket):
         permissions = [
             ("view_all_case", "Can see every organisation's cases"),
             ("work_group_case", "Can see cases assigned to own resolver groups"),
-            ("triage_case", "Can triage cases (§4.1)"),
+            ("triage_case", "Can triage cases"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -154,7 +154,7 @@ class DistributionList(models.Model):
     )
     open_to_requests = models.BooleanField(
         default=True,
-        help_text="Service users may ask in the portal to join or leave this list (§5.21).",
+        help_text="Service users may ask in the portal to join or leave this list.",
     )
     active = models.BooleanField(default=True)
 

@@ -72,9 +72,7 @@ def outbound_message_queue(
         message.ticket_id = ticket.pk
     if contains_mpan(subject, text, html):
         message.status = OutboundMessage.Status.REFUSED
-        message.last_error = (
-            "Refused: the message contains an MPAN, which must never be emailed (§10.5.5)."
-        )
+        message.last_error = "Refused: the message contains an MPAN, which must never be emailed."
         message.save()
         logger.warning("outbox refused %s to %s: MPAN in content", template, to_email)
         return message

@@ -11,7 +11,6 @@ from django.utils.html import format_html, format_html_join
 
 from sla.admin import TicketSlaStatusFilter
 from tickets.admin import TicketAdmin, uk_time
-from tickets.priority import Impact
 
 from . import admin_views
 from .models import Incident
@@ -73,7 +72,7 @@ class IncidentAdmin(TicketAdmin):
     fieldsets = (
         (None, {"fields": ("number", "state", "opened_display", "updated_at")}),
         (
-            "Incident (§5.4)",
+            "Incident",
             {
                 "fields": (
                     "short_description",
@@ -85,11 +84,11 @@ class IncidentAdmin(TicketAdmin):
                 )
             },
         ),
-        ("Priority (§3.8)", {"fields": ("impact", "urgency", "priority")}),
+        ("Priority", {"fields": ("impact", "urgency", "priority")}),
         ("Assignment (Appendix G)", {"fields": ("assignment_group", "assigned_to")}),
         ("Cases", {"fields": ("linked_case_list",)}),
         (
-            "Lifecycle (§5.12)",
+            "Progress and resolution",
             {
                 "fields": (
                     "hold_reason",
@@ -154,8 +153,6 @@ class IncidentAdmin(TicketAdmin):
                         initial={"impact": obj.impact, "urgency": obj.urgency}
                     ),
                     classify_url=self._url("classify", obj.pk),
-                    matrix_impacts=[impact.label for impact in Impact],
-                    matrix=admin_views.priority_matrix(),
                     work_note_form=admin_views.WorkNoteForm(),
                     work_note_url=self._url("work_note", obj.pk),
                 )

@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.models import ResolverGroup
 from core.admin import add_domain_error, error_fits_form
 from core.errors import DomainError
-from tickets.priority import Impact, Urgency, priority_for
+from tickets.priority import Impact, Urgency
 
 from .services import (
     incident_assign,
@@ -105,14 +105,6 @@ class WorkNoteForm(forms.Form):
         choices=KIND_CHOICES, widget=forms.RadioSelect, initial="work_note", required=False
     )
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, label="Text")
-
-
-def priority_matrix() -> list[dict]:
-    """The §3.8 matrix as rows, read from the one matrix in the kernel."""
-    return [
-        {"urgency": urgency.label, "cells": [priority_for(i, urgency).label for i in Impact]}
-        for urgency in Urgency
-    ]
 
 
 def _form_error_text(form: forms.Form) -> str:

@@ -42,11 +42,11 @@ def incident_create(
         raise ActionNotPermitted("Only the service desk can raise incidents.")
     errors = {}
     if category is None:
-        errors["category"] = ["An incident needs a category (§5.4)."]
+        errors["category"] = ["An incident needs a category."]
     if not (short_description or "").strip():
-        errors["short_description"] = ["An incident needs a subject (§5.4)."]
+        errors["short_description"] = ["An incident needs a subject."]
     if not (description or "").strip():
-        errors["description"] = ["An incident needs a description (§5.4)."]
+        errors["description"] = ["An incident needs a description."]
     if assignment_group is None:
         errors["assignment_group"] = ["Choose the resolver group that will work it."]
     try:

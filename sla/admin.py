@@ -71,7 +71,7 @@ class SLADefinitionForm(forms.ModelForm):
         choices=Ticket.State.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="The clock is paused while the ticket is in these states (§5.12: On Hold).",
+        help_text="The clock is paused while the ticket is in these states (On Hold).",
     )
     stop_states = forms.MultipleChoiceField(
         choices=Ticket.State.choices,

@@ -84,7 +84,7 @@ class TwentyFourSeven(Calendar):
     Arithmetic is done in UTC, so across a clock change six hours are six real hours.
     """
 
-    def __init__(self, name: str = "24x7", label: str = "24x7 (elapsed time)") -> None:
+    def __init__(self, name: str = "24x7", label: str = "Round the clock (24/7)") -> None:
         self.name = name
         self.label = label
 

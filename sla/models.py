@@ -74,7 +74,9 @@ class SLADefinition(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     description = models.CharField(
-        max_length=300, blank=True, help_text="Where the level comes from, e.g. “§3.10 P3”."
+        max_length=300,
+        blank=True,
+        help_text="What the level promises, in plain words, e.g. “Resolved within 5 business days”.",
     )
     target_type = models.CharField(max_length=20, choices=TargetType.choices)
 
@@ -90,27 +92,27 @@ class SLADefinition(models.Model):
     service_request = models.BooleanField(
         null=True,
         blank=True,
-        help_text="Yes: only cases triaged as service requests (§7). No: only other tickets. "
+        help_text="Yes: only cases triaged as service requests. No: only other tickets. "
         "Empty: either.",
     )
     request_type = models.CharField(
         max_length=15,
         choices=request_type_choices,
         blank=True,
-        help_text="Only service requests of this §7.2 type.",
+        help_text="Only service requests of this type.",
     )
     channel = models.CharField(
         max_length=10,
         choices=channel_choices,
         blank=True,
         help_text="Only cases raised through this channel (the 15-minute checks are for the "
-        "portal, §3.1, §4.1).",
+        "portal).",
     )
     subject_prefix = models.CharField(
         max_length=160,
         blank=True,
         help_text="Only tickets whose subject starts with this text, ignoring case "
-        "(“Report Request”, §14.2).",
+        "(“Report Request”).",
     )
 
     # What it allows.
@@ -119,7 +121,7 @@ class SLADefinition(models.Model):
         null=True,
         blank=True,
         help_text="The target in working time of the calendar (a business day is 9 hours). "
-        "Empty when it is agreed per request (§7.2 Custom) and entered on the clock.",
+        "Empty when it is agreed per request (a Custom service request) and entered on the clock.",
     )
     at_risk_percent = models.PositiveSmallIntegerField(
         default=75,
@@ -135,17 +137,17 @@ class SLADefinition(models.Model):
         default=list, blank=True, help_text="Ticket states in which the clock is stopped."
     )
     stop_when_triaged = models.BooleanField(
-        default=False, help_text="Stop once first-line triage records an outcome (§4.1)."
+        default=False, help_text="Stop once first-line triage records an outcome."
     )
     stop_on_message = models.CharField(
         max_length=60,
         blank=True,
         help_text="Stop when an email from this template is recorded for the ticket "
-        "(“case_acknowledged”, §3.1).",
+        "(“case_acknowledged”).",
     )
     resume_on_reopen = models.BooleanField(
         default=False,
-        help_text="When the ticket leaves a stop state again (a rejected resolution, §10.3), "
+        help_text="When the ticket leaves a stop state again (a rejected resolution), "
         "carry on from where the clock stopped.",
     )
     visible_to_participants = models.BooleanField(

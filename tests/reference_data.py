@@ -10,6 +10,7 @@ SEEDS = [
     ("tests.reference_data", "seed_service_desks"),
     ("tickets.migrations.0002_categories_and_sequences", "seed"),
     ("comms.migrations.0004_default_distribution_lists", "seed"),
+    ("comms.migrations.0012_plain_words", "plain_descriptions"),
 ]
 
 

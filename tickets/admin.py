@@ -42,13 +42,24 @@ class TransitionForm(forms.Form):
     (`tickets.lifecycle.Action`, §5.12).
 
     Fields are optional here on purpose: the service says what is missing, in its words.
+    With `warnings` (`TicketAdmin.transition_warnings`: something the agent should know, which
+    the service still allows), the agent must tick `confirm` before the action runs.
     """
 
     expected_state = forms.CharField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, action: Action, model: type[Ticket], note_help: str = "", **kwargs):
+    def __init__(
+        self,
+        *args,
+        action: Action,
+        model: type[Ticket],
+        note_help: str = "",
+        warnings: list[str] = (),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.action = action
+        self.warnings = list(warnings)
         for argument in action.arguments:
             self.fields[argument.name] = _argument_field(argument, model)
         if action.note is not None:
@@ -56,6 +67,19 @@ class TransitionForm(forms.Form):
             if not action.note.required and not field.help_text:
                 field.help_text = note_help
             self.fields["note"] = field
+        if self.warnings:
+            self.fields["confirm"] = forms.BooleanField(
+                label=f"I have read the warning above: {action.label} it anyway",
+                required=False,
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.warnings and not cleaned.get("confirm"):
+            self.add_error(
+                "confirm", f"Tick the box to {self.action.label} it despite the warning."
+            )
+        return cleaned
 
     def arguments(self) -> dict:
         """The action's own arguments, as the service takes them."""
@@ -241,6 +265,12 @@ class TicketAdmin(CappedCountAdminMixin, ServiceFormAdminMixin, SimpleHistoryAdm
             args=args,
         )
 
+    def transition_warnings(self, request, obj, action: Action) -> list[str]:
+        """What the agent should know before running `action` on `obj`, which the service
+        still allows (a case whose incident is still open): the confirmation form shows each
+        and asks the agent to confirm. None by default."""
+        return []
+
     def transition_buttons(self, request, obj) -> list[dict]:
         query = urlencode({"expected_state": obj.state})
         available = {t.name for t in obj.get_available_user_state_transitions(request.user)}
@@ -316,6 +346,7 @@ class TicketAdmin(CappedCountAdminMixin, ServiceFormAdminMixin, SimpleHistoryAdm
             action=action,
             model=self.model,
             note_help=self.transition_note_help,
+            warnings=self.transition_warnings(request, obj, action),
             initial={"expected_state": request.GET.get("expected_state", obj.state)},
         )
         if request.method == "POST" and form.is_valid():

@@ -28,7 +28,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.encoding import iri_to_uri
 
-from core.markup import html_format, html_join
+from core.markup import escape, html_format, html_join
 
 PK_PLACEHOLDER = "__pk__"
 
@@ -126,22 +126,28 @@ def _admin_column(value, empty) -> tuple[bool, object]:
     return isinstance(value, datetime.date | datetime.time), display_for_value(value, empty)
 
 
-def _row_template(columns) -> str:
+def _row_template(columns, labels) -> str:
     """One row's markup with a slot for each cell's classes, link and value: the row is one
-    `html_format` (the first linked column heads the row, as in Django's list)."""
+    `html_format` (the first linked column heads the row, as in Django's list). Each cell
+    carries its column's heading (`data-label`), which a phone shows beside the value when
+    rows stack as cards (console.css)."""
     cells = []
     first_link = True
-    for _draw, _css_class, linked in columns:
+    for (_draw, _css_class, linked), label in zip(columns, labels, strict=True):
+        # Escaped once for the page, braces doubled: the row is a format string.
+        label = escape(label).replace("{", "{{").replace("}", "}}")
         if linked:
             tag = "th" if first_link else "td"
             first_link = False
-            cells.append(f'<{tag} class="{{}}"><a href="{{}}">{{}}</a></{tag}>')
+            cells.append(
+                f'<{tag} class="{{}}" data-label="{label}"><a href="{{}}">{{}}</a></{tag}>'
+            )
         else:
-            cells.append('<td class="{}">{}</td>')
+            cells.append(f'<td class="{{}}" data-label="{label}">{{}}</td>')
     return "<tr>" + "".join(cells) + "</tr>\n"
 
 
-def _rows(cl) -> list:
+def _rows(cl, labels) -> list:
     empty = cl.model_admin.get_empty_value_display()
     links = _links(cl)
     url_template = _change_url_template(cl)
@@ -150,7 +156,7 @@ def _rows(cl) -> list:
         (_column(cl, name, empty), f"field-{_coerce_field_name(name, index)}", name in links)
         for index, name in enumerate(cl.list_display)
     ]
-    row_template = _row_template(columns)
+    row_template = _row_template(columns, labels)
     rows = []
     for result in cl.result_list:
         url = url_template.replace(PK_PLACEHOLDER, str(quote(getattr(result, pk_attname))), 1)
@@ -163,6 +169,11 @@ def _rows(cl) -> list:
             values.append(shown)
         rows.append(html_format(row_template, *values))
     return rows
+
+
+def _heading_text(header: dict) -> str:
+    text = str(header["text"])
+    return text[:1].upper() + text[1:]
 
 
 def _header(header: dict, num_sorted: int) -> str:
@@ -185,8 +196,7 @@ def _header(header: dict, num_sorted: int) -> str:
             header["url_toggle"],
             "ascending" if header["ascending"] else "descending",
         )
-    text = str(header["text"])
-    text = text[:1].upper() + text[1:]
+    text = _heading_text(header)
     if header["sortable"]:
         label = html_format('<a href="{}">{}</a>', header["url_primary"], text)
     else:
@@ -220,14 +230,17 @@ def filter_html(cl, spec) -> str:
 
 
 def result_table(cl) -> str:
-    """The list's table (`<div class="results">`), or nothing for an empty page."""
+    """The list's table (`<div class="results console-results">`), or nothing for an empty
+    page. It fits the window rather than scrolling sideways: console.css wraps long values,
+    drops secondary columns on narrow screens and stacks the rows as cards on a phone."""
     if not cl.result_list:
         return ""
     headers = list(result_headers(cl))
     num_sorted = sum(1 for header in headers if header.get("sorted"))
+    labels = [_heading_text(header) for header in headers]
     return html_format(
-        '<div class="results"><table id="result_list"><thead><tr>{}</tr></thead>'
+        '<div class="results console-results"><table id="result_list"><thead><tr>{}</tr></thead>'
         "<tbody>\n{}</tbody></table></div>",
         html_join(_header(header, num_sorted) for header in headers),
-        html_join(_rows(cl)),
+        html_join(_rows(cl, labels)),
     )

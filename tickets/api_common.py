@@ -34,7 +34,7 @@ from rest_framework.views import APIView
 from core.errors import TicketNotFound
 
 from .lifecycle import Action
-from .limits import COMMENT_MAX_CHARS, ID_MAX, RESOLUTION_CODE_MAX_CHARS
+from .limits import COMMENT_MAX_CHARS, ID_MAX
 from .models import JournalEntry, Ticket
 from .registry import ticket_type_by_label, ticket_type_for
 from .selectors import visible_tickets
@@ -373,6 +373,24 @@ class CancelReasonField(EnumField):
         super().__init__(choices=Ticket.CancelReason.choices, **kwargs)
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": [*Ticket.ResolutionCode.values, ""],
+        "description": "\n".join(
+            [
+                *(f"* `{value}` - {label}" for value, label in Ticket.ResolutionCode.choices),
+                "* `` - none recorded",
+            ]
+        ),
+    },
+    component_name="ResolutionCode",
+)
+class ResolutionCodeField(EnumField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=Ticket.ResolutionCode.choices, allow_blank=True, **kwargs)
+
+
 # --- staff-only output fields -------------------------------------------------------------
 
 
@@ -524,12 +542,10 @@ class ResolveInputSerializer(TransitionInputSerializer):
         max_length=COMMENT_MAX_CHARS,
         help_text="Resolution notes; the caller is asked to confirm them (§10.3).",
     )
-    code = serializers.CharField(
+    code = ResolutionCodeField(
         required=False,
         default="",
-        allow_blank=True,
-        max_length=RESOLUTION_CODE_MAX_CHARS,
-        help_text="Resolution code.",
+        help_text="How it was resolved (§10.3); empty: none recorded.",
     )
 
 

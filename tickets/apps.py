@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class TicketsConfig(AppConfig):
     name = "tickets"
-    verbose_name = "Ticket kernel"
+    verbose_name = "Ticket settings"

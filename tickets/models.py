@@ -31,7 +31,7 @@ class Category(models.Model):
     name = models.CharField(max_length=120, unique=True)
     description = models.CharField(max_length=300, blank=True)
     is_service_request = models.BooleanField(
-        default=False, help_text="Cases in this category are service requests (§7.1)."
+        default=False, help_text="Cases in this category are service requests."
     )
     active = models.BooleanField(default=True)
     sort_order = models.PositiveSmallIntegerField(default=100)
@@ -102,6 +102,23 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         RAISED_IN_ERROR = "raised_in_error", "Raised in error"
         WITHDRAWN = "withdrawn", "Withdrawn by the caller"
 
+    class ResolutionCode(models.TextChoices):
+        """How the ticket was resolved, recorded with the resolution summary (§10.3: what was
+        done and any root cause). The problem closure codes of §6.5 ("Resolved", "Known
+        Error"), the outcomes of §4.1 (re-routed to the right desk, which "deems it resolved";
+        working to design) and of request fulfilment (§7), and a fix through Change Management
+        (§5.5 steps 11–13)."""
+
+        SOLVED = "solved", "Solved — fix applied"
+        WORKAROUND = "workaround", "Workaround provided"
+        KNOWN_ERROR = "known_error", "Known error — permanent fix to follow"
+        CHANGE = "change", "Fixed by a change"
+        ADVICE = "advice", "Advice or information given"
+        REQUEST_FULFILLED = "request_fulfilled", "Request fulfilled"
+        NO_FAULT_FOUND = "no_fault_found", "No fault found — working as designed"
+        RESOLVED_BY_CALLER = "resolved_by_caller", "Resolved by the caller"
+        REROUTED = "rerouted", "Re-routed to another service desk"
+
     OPEN_STATES = (State.NEW, State.IN_PROGRESS, State.ON_HOLD)
 
     number = models.CharField(max_length=20, unique=True, editable=False)
@@ -154,7 +171,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, null=True, blank=True)
     state = FSMField(default=State.NEW, choices=State.choices, protected=True, db_index=True)
     hold_reason = models.CharField(max_length=30, choices=HoldReason.choices, blank=True)
-    resolution_code = models.CharField(max_length=40, blank=True)
+    resolution_code = models.CharField(max_length=40, choices=ResolutionCode.choices, blank=True)
     resolution_notes = models.TextField(blank=True)
     cancel_reason = models.CharField(max_length=30, choices=CancelReason.choices, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)

@@ -34,7 +34,7 @@ CLOCK = """
         <dd>{paused}</dd>
       </dl>
       <table class="sla-timeline">
-        <caption>How the {target_type} clock was counted</caption>
+        <caption>Time counted towards the {target_type} target</caption>
         <thead>
           <tr>
             <th scope="col">When</th>

@@ -644,13 +644,28 @@ def test_agent_resumes_case(org_user, agent):
 def test_agent_resolves_case_with_notes_and_code(org_user, agent):
     """§10.3: resolved with notes; the caller is invited to confirm."""
     case = started(CaseFactory(caller=org_user), agent)
-    response = act(agent, case, "resolve", {"notes": "Certificate renewed.", "code": "fixed"})
+    response = act(agent, case, "resolve", {"notes": "Certificate renewed.", "code": "solved"})
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["state"] == "resolved"
-    assert body["resolution_notes"] == "Certificate renewed." and body["resolution_code"] == "fixed"
+    assert (
+        body["resolution_notes"] == "Certificate renewed." and body["resolution_code"] == "solved"
+    )
     assert datetime.fromisoformat(body["resolved_at"]).tzinfo is not None
     assert "case_resolved" in outbox_templates(case)
+
+
+def test_resolution_code_must_come_from_the_list(org_user, agent):
+    """Issue 10 point 18: a resolution code is one of the list's (§10.3, §6.5), or none."""
+    case = started(CaseFactory(caller=org_user), agent)
+    response = act(agent, case, "resolve", {"notes": "Certificate renewed.", "code": "fixed it"})
+    assert response.status_code == 400, response.json()
+    case.refresh_from_db()
+    assert case.state == Case.State.IN_PROGRESS
+
+    response = act(agent, case, "resolve", {"notes": "Certificate renewed.", "code": ""})
+    assert response.status_code == 200, response.json()
+    assert response.json()["resolution_code"] == ""
 
 
 def test_caller_rejects_resolution_with_reason_and_case_reopens(org_user, agent):

@@ -181,7 +181,7 @@ def test_resolving_incident_proposes_its_resolution_on_the_linked_case(resolver,
     the desk sends its own words."""
     act(resolver, incident, "start")
     response = act(
-        resolver, incident, "resolve", {"notes": "DIP certificate renewed.", "code": "fixed"}
+        resolver, incident, "resolve", {"notes": "DIP certificate renewed.", "code": "solved"}
     )
     assert response.status_code == 200, response.json()
     assert response.json()["state"] == "resolved"

@@ -309,7 +309,7 @@ def test_reference_data_holding_an_mpan_is_refused_by_the_outbox(
         "incident_assigned",
     ]
     for message in refused:
-        assert "MPAN" in message.last_error and "§10.5.5" in message.last_error
+        assert "MPAN" in message.last_error and "must never be emailed" in message.last_error
     for sent in mailoutbox:
         assert not contains_mpan(sent.subject, sent.body)
     assert refused.count() + len(mailoutbox) == OutboundMessage.objects.count()

@@ -98,14 +98,15 @@ def test_resolve_with_notes_and_code_resolves(agent_client, agent, case):
 
     response = agent_client.post(
         _transition_url(case, "resolve"),
-        {"expected_state": "in_progress", "notes": "Certificate renewed.", "code": "fixed"},
+        {"expected_state": "in_progress", "notes": "Certificate renewed.", "code": "solved"},
         follow=True,
     )
 
     assert response.status_code == 200
     case.refresh_from_db()
     assert case.state == Case.State.RESOLVED
-    assert (case.resolution_notes, case.resolution_code) == ("Certificate renewed.", "fixed")
+    assert (case.resolution_notes, case.resolution_code) == ("Certificate renewed.", "solved")
+    assert "Solved — fix applied" in response.content.decode()
     assert f"{case.number} is now Resolved." in _messages(response)
 
 
@@ -283,7 +284,12 @@ def test_case_page_shows_every_field_of_the_fieldsets(agent_client, agent, org_u
 
     for name in flatten_fieldsets(CaseAdmin.fieldsets):
         assert f'class="field-{name}"' in html, name
-    for heading in ("Raised by the participant (§3.2)", "Classification (§3.8)", "Triage (§4.1)"):
+    for heading in (
+        "Raised by the participant",
+        "Classification",
+        "Triage",
+        "Progress and resolution",
+    ):
         assert heading in html
     organisation_url = reverse("admin:accounts_organisation_change", args=[case.organisation_id])
     assert f'<a href="{organisation_url}">{case.organisation.name}</a>' in _dd(html, "organisation")

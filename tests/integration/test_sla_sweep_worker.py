@@ -38,6 +38,7 @@ def _ensure_sla_definitions() -> None:
     """Transactional tests start from a flushed database: put the seeded service levels back."""
     if not SLADefinition.objects.exists():
         importlib.import_module("sla.migrations.0002_seed_definitions").seed(apps, None)
+        importlib.import_module("sla.migrations.0005_plain_words").plain_descriptions(apps, None)
 
 
 def _wait_for(condition, timeout: float = 30.0) -> bool:

@@ -165,7 +165,7 @@ def test_clock_page_is_read_only_with_its_timeline(travel, p3_case, service_mana
 
     assert page.status_code == 200
     text = page.content.decode()
-    assert "How the resolution clock was counted" in text
+    assert "Time counted towards the resolution target" in text
     assert 'name="_save"' not in text
     assert client.post(f"/admin/sla/ticketsla/{clock.pk}/change/", {}).status_code == 403
 
