@@ -22,7 +22,6 @@ from core.markup import html_format, html_join
 from core.pagination import CappedPaginator
 from core.urls import reverse_fixed
 from tickets.admin_list import PK_PLACEHOLDER
-from tickets.limits import RESOLUTION_CODE_MAX_CHARS
 
 from .models import Case, ProposedUpdate
 from .proposed_updates import (
@@ -45,8 +44,11 @@ class ProposedUpdateForm(forms.Form):
     text = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}), required=False, label="Update for the caller"
     )
-    code = forms.CharField(
-        max_length=RESOLUTION_CODE_MAX_CHARS, required=False, label="Resolution code (optional)"
+    code = forms.ChoiceField(
+        choices=[("", "---------"), *Case.ResolutionCode.choices],
+        required=False,
+        label="Resolution code (optional)",
+        error_messages={"invalid_choice": "Choose a resolution code from the list."},
     )
     action = forms.ChoiceField(choices=[(name, name) for name in ACTIONS])
 

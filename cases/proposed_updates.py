@@ -18,7 +18,6 @@ from django.utils import timezone
 from comms import notifications
 from core.errors import TransitionNotAllowed, ValidationFailed
 from incidents.models import Incident
-from tickets.limits import RESOLUTION_CODE_MAX_CHARS
 from tickets.models import JournalEntry
 from tickets.selectors import can_view_all, visible_tickets
 from tickets.services import journal_entry_add, ticket_transition
@@ -61,7 +60,8 @@ def case_update_propose(
             incident=incident,
             kind=kind,
             proposed_text=text,
-            proposed_code=(code or "").strip()[:RESOLUTION_CODE_MAX_CHARS],
+            # The incident's code is one of the same list (`Ticket.ResolutionCode`).
+            proposed_code=code if code in Case.ResolutionCode.values else "",
         )
         what = "was resolved" if kind == ProposedUpdate.Kind.RESOLUTION else "has an update"
         journal_entry_add(
@@ -108,8 +108,8 @@ def case_update_send(
     errors = {}
     if not text:
         errors["text"] = ["Write the update before sending it."]
-    if len(code) > RESOLUTION_CODE_MAX_CHARS:
-        errors["code"] = [f"Keep the resolution code to {RESOLUTION_CODE_MAX_CHARS} characters."]
+    if code and code not in Case.ResolutionCode.values:
+        errors["code"] = ["Choose a resolution code from the list."]
     if errors:
         raise ValidationFailed(
             "The update was not sent; check the highlighted fields.", field_errors=errors

@@ -190,7 +190,10 @@ def test_resolving_incident_proposes_its_resolution_on_the_linked_case(resolver,
     assert case.state == Case.State.IN_PROGRESS
     assert case.resolution_notes == ""
     [proposal] = ProposedUpdate.objects.filter(case=case)
-    assert (proposal.proposed_text, proposal.proposed_code) == ("DIP certificate renewed.", "fixed")
+    assert (proposal.proposed_text, proposal.proposed_code) == (
+        "DIP certificate renewed.",
+        "solved",
+    )
     caller_view = api(case.caller).get(f"/api/v1/cases/{case.number}/")
     assert caller_view.status_code == 200
     assert "DIP certificate renewed." not in caller_view.content.decode()

@@ -42,7 +42,7 @@ def incident(case, agent, resolver, resolver_group):
     return incident_transition(incident=incident, actor=resolver, name="start")
 
 
-def resolve_incident(incident, resolver, notes=RAW, code="fixed"):
+def resolve_incident(incident, resolver, notes=RAW, code="solved"):
     return incident_transition(
         incident=incident, actor=resolver, name="resolve", notes=notes, code=code
     )
@@ -73,7 +73,7 @@ def test_incident_resolution_becomes_a_pending_proposal_and_the_caller_hears_not
     assert case.state == Case.State.IN_PROGRESS and case.resolution_notes == ""
     [proposal] = case_updates_pending_for(case)
     assert proposal.kind == ProposedUpdate.Kind.RESOLUTION
-    assert (proposal.proposed_text, proposal.proposed_code) == (RAW, "fixed")
+    assert (proposal.proposed_text, proposal.proposed_code) == (RAW, "solved")
     assert proposal.incident == incident and proposal.status == ProposedUpdate.Status.PENDING
     assert RAW not in caller_visible_text(case)
     assert caller_emails(case) == emails_before
@@ -222,11 +222,13 @@ def test_only_the_desk_sends_or_discards(case, incident, resolver, org_user):
     assert ProposedUpdate.objects.get().status == ProposedUpdate.Status.PENDING
 
 
-def test_empty_text_and_long_code_are_refused_on_their_fields(case, incident, resolver, agent):
+def test_empty_text_and_a_code_not_on_the_list_are_refused_on_their_fields(
+    case, incident, resolver, agent
+):
     resolve_incident(incident, resolver)
     [proposal] = case_updates_pending_for(case)
     with pytest.raises(ValidationFailed) as refused:
-        case_update_send(proposal=proposal, actor=agent, text="   ", resolve=True, code="x" * 41)
+        case_update_send(proposal=proposal, actor=agent, text="   ", resolve=True, code="fixed")
     assert set(refused.value.field_errors) == {"text", "code"}
     case.refresh_from_db()
     assert case.state == Case.State.IN_PROGRESS

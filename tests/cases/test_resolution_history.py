@@ -32,7 +32,7 @@ def twice_resolved(org_user, agent):
     with time_machine.travel(start, tick=False):
         case = CaseFactory(caller=org_user)
         case = case_transition(case=case, actor=agent, name="start")
-        case = case_transition(case=case, actor=agent, name="resolve", notes=FIRST, code="fix")
+        case = case_transition(case=case, actor=agent, name="resolve", notes=FIRST, code="solved")
     with time_machine.travel(start + timedelta(days=1), tick=False):
         case = case_reject_resolution(case=case, actor=org_user, reason="Still rejected.")
     with time_machine.travel(start + timedelta(days=2), tick=False):
@@ -44,7 +44,7 @@ def test_both_resolutions_are_kept_oldest_first(twice_resolved):
     case, start = twice_resolved
     resolutions = case_resolutions_for(case)
     assert [(r["resolution_notes"], r["resolution_code"]) for r in resolutions] == [
-        (FIRST, "fix"),
+        (FIRST, "solved"),
         (SECOND, ""),
     ]
     assert resolutions[0]["resolved_at"] == start
@@ -80,7 +80,7 @@ def test_api_case_detail_lists_every_resolution(twice_resolved, org_user):
     case, start = twice_resolved
     body = api_client(org_user).get(f"/api/v1/cases/{case.number}/").json()
     assert [r["resolution_notes"] for r in body["resolutions"]] == [FIRST, SECOND]
-    assert body["resolutions"][0]["resolution_code"] == "fix"
+    assert body["resolutions"][0]["resolution_code"] == "solved"
     assert body["resolutions"][0]["resolved_at"].startswith(start.strftime("%Y-%m-%d"))
     assert body["resolution_notes"] == SECOND
 

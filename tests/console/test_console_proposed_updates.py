@@ -33,7 +33,7 @@ def _resolved_incident_case(caller, agent, resolver, group, notes=RAW):
         case=case, actor=agent, assignment_group=group, impact=2, urgency=2
     )
     incident = incident_transition(incident=incident, actor=resolver, name="start")
-    incident_transition(incident=incident, actor=resolver, name="resolve", notes=notes, code="fix")
+    incident_transition(incident=incident, actor=resolver, name="resolve", notes=notes, code="solved")
     case.refresh_from_db()
     return case, ProposedUpdate.objects.get(case=case)
 
@@ -101,7 +101,7 @@ def test_case_page_shows_the_proposal_in_an_editable_box_with_its_buttons(agent_
     section = html[html.index('id="proposed-updates"') :].split("</section>")[0]
     assert f'<textarea name="update-{proposal.pk}-text"' in section
     assert html_lib.escape(RAW) in section
-    assert 'value="fix"' in section  # the incident's code, prefilled
+    assert '<option value="solved" selected>' in section  # the incident's code, prefilled
     for label in ("Send to caller", "Send and resolve", "Discard"):
         assert label in section
     assert _act_url(case, proposal) in section
@@ -140,7 +140,7 @@ def test_agent_edits_sends_and_resolves(
             _act_url(case, proposal),
             {
                 f"{prefix}-text": EDITED,
-                f"{prefix}-code": "fixed",
+                f"{prefix}-code": "solved",
                 f"{prefix}-action": "send_resolve",
             },
             follow=True,
@@ -151,7 +151,7 @@ def test_agent_edits_sends_and_resolves(
     assert f"Update sent to the caller and {case.number} resolved" in messages[0]
     case.refresh_from_db()
     assert case.state == Case.State.RESOLVED
-    assert (case.resolution_notes, case.resolution_code) == (EDITED, "fixed")
+    assert (case.resolution_notes, case.resolution_code) == (EDITED, "solved")
     proposal.refresh_from_db()
     assert proposal.status == ProposedUpdate.Status.SENT and proposal.decided_by == agent
     assert 'id="proposed-updates"' not in response.content.decode()
@@ -187,7 +187,7 @@ def test_empty_text_comes_back_next_to_the_box(agent_client, proposed):
     prefix = f"update-{proposal.pk}"
     response = agent_client.post(
         _act_url(case, proposal),
-        {f"{prefix}-text": "  ", f"{prefix}-code": "fixed", f"{prefix}-action": "send_resolve"},
+        {f"{prefix}-text": "  ", f"{prefix}-code": "solved", f"{prefix}-action": "send_resolve"},
     )
 
     assert response.status_code == 400

@@ -58,7 +58,7 @@ def test_agent_edits_the_incident_resolution_sends_it_and_the_participant_reads_
     box = desk.get_by_role("textbox", name="Update for the caller")
     assert box.input_value() == RESOLVER_NOTES
     box.fill(DESK_TEXT)
-    desk.get_by_label("Resolution code (optional)").fill("fixed")
+    desk.get_by_label("Resolution code (optional)").select_option("solved")
     desk.get_by_role("button", name="Send and resolve").click()
     desk.wait_for_url(re.compile(rf"/admin/cases/case/{case.pk}/change/$"))
     assert f"Update sent to the caller and {case.number} resolved" in desk.content()

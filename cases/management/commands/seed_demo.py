@@ -297,7 +297,7 @@ class Command(BaseCommand):
                 incident=incident,
                 actor=rita,
                 name="resolve",
-                code="fixed",
+                code="solved",
                 notes="Restarted the DIP adaptor pods after an out-of-memory error; raised the "
                 "heap limit and replayed the dead-letter queue.",
             )
