@@ -33,7 +33,9 @@ def _resolved_incident_case(caller, agent, resolver, group, notes=RAW):
         case=case, actor=agent, assignment_group=group, impact=2, urgency=2
     )
     incident = incident_transition(incident=incident, actor=resolver, name="start")
-    incident_transition(incident=incident, actor=resolver, name="resolve", notes=notes, code="solved")
+    incident_transition(
+        incident=incident, actor=resolver, name="resolve", notes=notes, code="solved"
+    )
     case.refresh_from_db()
     return case, ProposedUpdate.objects.get(case=case)
 
