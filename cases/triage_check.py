@@ -29,8 +29,8 @@ from .models import TRIAGE_TARGET, Case
 # is still New at 15 minutes and again at 30.
 TRIAGE_ALERT_MINUTES = (int(TRIAGE_TARGET.total_seconds() // 60), 30)
 TRIAGE_ALERT_NOTE = (
-    "Triage overdue: this case has been New for {minutes} minutes without first-line triage "
-    "(§4.1); service management has been alerted."
+    "Triage overdue: this case has been New for {minutes} minutes without first-line triage; "
+    "service management has been alerted."
 )
 
 
