@@ -127,8 +127,11 @@ def _queue_rows_html(rows, now) -> str:
     """The queue's rows drawn in Python, like the triage queue's (issue 9)."""
     change_url = reverse_fixed("admin:cases_case_change", object_id=PK_PLACEHOLDER)
     row_html = (
-        '<tr data-case="{}"><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td>'
-        '<td>{}</td><td>{}</td><td class="nowrap">{}</td><td class="nowrap">{}</td>'
+        '<tr data-case="{}"><td data-label="Case"><a href="{}">{}</a></td>'
+        '<td data-label="Subject">{}</td><td data-label="Organisation">{}</td>'
+        '<td data-label="Case status">{}</td><td data-label="Incident">{}</td>'
+        '<td data-label="Proposed">{}</td><td class="nowrap" data-label="Received">{}</td>'
+        '<td class="nowrap" data-label="Waiting">{}</td>'
         '<td><a class="console-button" href="{}#proposed-updates">Review</a></td></tr>\n'
     )
     return html_join(

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from accounts import roles
+from cases.models import ProposedUpdate
+from cases.proposed_updates import case_update_propose
 from cases.services import case_comment_add, case_raise_incident, case_transition
 from tests.factories.accounts import OrganisationFactory, ResolverGroupFactory, UserFactory
 from tests.factories.cases import CaseFactory, text_upload
@@ -65,6 +67,8 @@ class LongData:
             "resolve form": reverse(
                 "admin:cases_case_transition", args=[self.worked_case.pk, "resolve"]
             ),
+            "awaiting update queue": reverse("admin:cases_case_update_queue"),
+            "reopen queue": reverse("admin:cases_case_reopen_queue"),
             "incident list": reverse("admin:incidents_incident_changelist"),
             "incident page": reverse("admin:incidents_incident_change", args=[self.incident.pk]),
         }
@@ -126,6 +130,13 @@ def seed_long_data(agent) -> LongData:
         note=f"Waiting for the vendor about {LONG_TOKEN}.",
     )
     worked.refresh_from_db()
+    # An update from the incident waits for the desk's review (the Awaiting update queue).
+    case_update_propose(
+        case=worked,
+        incident=incident,
+        kind=ProposedUpdate.Kind.UPDATE,
+        text=f"The vendor has a fix for {LONG_TOKEN}; see {LONG_URL}.",
+    )
     return LongData(
         participant=participant,
         organisation=organisation,
