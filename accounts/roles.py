@@ -19,6 +19,14 @@ INTEGRATION = "Integration account"
 _CASE_READ = ["cases.view_case", "cases.view_all_case"]
 _INCIDENT_READ = ["incidents.view_incident", "incidents.view_all_incident"]
 _JOURNAL = ["tickets.view_journalentry", "tickets.add_journalentry", "tickets.view_attachment"]
+# Every agent may propose a major-incident candidate (§5.11 step 3) and follow the war room.
+_MAJOR_INCIDENT_READ = [
+    "major_incidents.view_majorincident",
+    "major_incidents.view_majorincidentcandidate",
+    "major_incidents.add_majorincidentcandidate",
+    "major_incidents.view_industrycircular",
+    "major_incidents.view_postincidentreview",
+]
 _LISTS_READ = ["comms.view_distributionlist", "comms.view_listmembershiprequest"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -46,6 +54,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "comms.view_inboundemail",
         *_LISTS_READ,
         "sla.view_ticketsla",
+        *_MAJOR_INCIDENT_READ,
+        "tickets.view_service",
     ],
     RESOLVER: [
         "incidents.view_incident",
@@ -56,6 +66,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_JOURNAL,
         "accounts.view_resolvergroup",
         "sla.view_ticketsla",
+        *_MAJOR_INCIDENT_READ,
+        "tickets.view_service",
     ],
     INCIDENT_MANAGER: [
         *_INCIDENT_READ,
@@ -70,6 +82,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_LISTS_READ,
         "comms.send_distributionlist",
         "sla.view_ticketsla",
+        # Major incidents (§5.6–5.24): the Major Incident Manager reviews candidates, runs the
+        # war room, sends the comms and circulars, and writes the post-incident review.
+        *_MAJOR_INCIDENT_READ,
+        "major_incidents.review_majorincidentcandidate",
+        "major_incidents.add_majorincident",
+        "major_incidents.change_majorincident",
+        "major_incidents.manage_majorincident",
+        "major_incidents.add_industrycircular",
+        "major_incidents.change_industrycircular",
+        "major_incidents.publish_industrycircular",
+        "major_incidents.change_postincidentreview",
+        "tickets.view_service",
     ],
     PROBLEM_MANAGER: [*_INCIDENT_READ, *_CASE_READ, *_JOURNAL],
     CHANGE_MANAGER: [*_INCIDENT_READ, *_CASE_READ, *_JOURNAL],
@@ -85,6 +109,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.add_category",
         "tickets.change_category",
         "tickets.view_category",
+        "tickets.add_subcategory",
+        "tickets.change_subcategory",
+        "tickets.view_subcategory",
+        "tickets.add_service",
+        "tickets.change_service",
+        "tickets.view_service",
+        # The desk lead: alerted when major-incident comms are late (§5.19.1); signs off
+        # post-incident reviews (§5.23).
+        *_MAJOR_INCIDENT_READ,
+        "major_incidents.review_majorincidentcandidate",
+        "major_incidents.change_majorincident",
+        "major_incidents.manage_majorincident",
+        "major_incidents.change_postincidentreview",
+        "major_incidents.signoff_postincidentreview",
         "accounts.add_servicedesk",
         "accounts.change_servicedesk",
         "accounts.view_servicedesk",

@@ -1,8 +1,10 @@
 """Incident: the technical teams' record, raised from a case at triage (§5, Appendix G)."""
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
-from tickets.models import Ticket
+from tickets.models import Service, Subcategory, Ticket
 from tickets.registry import TicketType
 
 
@@ -23,6 +25,51 @@ class Incident(Ticket):
         api_actions=("start", "hold", "resume", "resolve", "cancel"),
     )
 
+    class DetectionMethod(models.TextChoices):
+        """How the incident came to light (§5.7 logging; §13 monitoring alerts)."""
+
+        PORTAL_CASE = "portal_case", "Case raised in the portal"
+        PHONE = "phone", "Phone call to the desk"
+        EMAIL = "email", "Email to the desk"
+        MONITORING = "monitoring", "Monitoring alert"
+        STAFF = "staff", "Noticed by staff"
+        EXTERNAL_PARTY = "external_party", "Reported by another service desk or provider"
+
+    class Severity(models.IntegerChoices):
+        """The initial severity assessment of §5.7, before impact and urgency are worked out."""
+
+        CRITICAL = 1, "Critical"
+        HIGH = 2, "High"
+        MEDIUM = 3, "Medium"
+        LOW = 4, "Low"
+
+    subcategory = models.ForeignKey(
+        Subcategory, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The §5.7 logging fields.
+    detected_at = models.DateTimeField(
+        "Detected at", null=True, blank=True, help_text="When the failure was first detected."
+    )
+    detection_method = models.CharField(
+        "How detected", max_length=20, choices=DetectionMethod.choices, blank=True
+    )
+    services = models.ManyToManyField(
+        Service,
+        blank=True,
+        related_name="incidents",
+        verbose_name="Systems affected",
+        help_text="The services (configuration items) of §3.5–3.6 affected.",
+    )
+    symptoms = models.TextField("Observed symptoms", blank=True)
+    initial_severity = models.PositiveSmallIntegerField(
+        "Initial severity", choices=Severity.choices, null=True, blank=True
+    )
+    suspected_cyber = models.BooleanField(
+        "Suspected cyber incident",
+        default=False,
+        help_text="Raised by staff directly as a suspected cyber incident (§5.11 step 1).",
+    )
+
     class Meta(Ticket.Meta):
         permissions = [
             ("view_all_incident", "Can see every incident"),
@@ -34,3 +81,46 @@ class Incident(Ticket):
                 fields=["assignment_group", "state", "priority"], name="incident_group_state"
             ),
         ]
+
+
+class IncidentEngagement(models.Model):
+    """Someone brought in to work the incident (§5.5 step 7, §5.11 step 9, §5.17): a technical
+    resolver, the product owner, or a service user's support team — a portal user or a named
+    contact outside it. The war room lists them as "people engaged"."""
+
+    class Role(models.TextChoices):
+        TECHNICAL_RESOLVER = "technical_resolver", "Technical resolver"
+        PRODUCT_OWNER = "product_owner", "Product owner"
+        SERVICE_USER_SUPPORT = "service_user_support", "Service user support team"
+        TRIAGE_LEAD = "triage_lead", "Triage lead"
+        MAJOR_INCIDENT_MANAGER = "major_incident_manager", "Major Incident Manager"
+        OTHER = "other", "Other"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="engagements")
+    role = models.CharField(max_length=30, choices=Role.choices)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="A portal user; or leave empty and name the contact.",
+    )
+    contact_name = models.CharField(max_length=150, blank=True)
+    contact_details = models.CharField(
+        max_length=200, blank=True, help_text="Email or phone of a contact outside the portal."
+    )
+    note = models.CharField(max_length=300, blank=True)
+    engaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    engaged_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["engaged_at", "id"]
+        indexes = [models.Index(fields=["incident", "engaged_at"], name="engagement_incident")]
+
+    def __str__(self) -> str:
+        who = self.person or self.contact_name
+        return f"{self.get_role_display()}: {who}"

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "sla",
     "cases",
     "incidents",
+    "major_incidents",
     "comms",
 ]
 

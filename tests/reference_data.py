@@ -9,6 +9,7 @@ SEEDS = [
     ("accounts.migrations._role_sync", "sync_roles"),
     ("tests.reference_data", "seed_service_desks"),
     ("tickets.migrations.0002_categories_and_sequences", "seed"),
+    ("tickets.migrations.0007_seed_services_and_subcategories", "seed"),
     ("comms.migrations.0004_default_distribution_lists", "seed"),
     ("comms.migrations.0012_plain_words", "plain_descriptions"),
 ]

@@ -47,6 +47,61 @@ class Category(models.Model):
         return self.name
 
 
+class Subcategory(models.Model):
+    """A finer choice under a §5.16 category ("Settlement Services → Volume allocation"),
+    data like the categories, so the desk can keep the drop-down "under constant review"."""
+
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="subcategories")
+    name = models.CharField(max_length=120)
+    active = models.BooleanField(default=True)
+    sort_order = models.PositiveSmallIntegerField(default=100)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["category__sort_order", "sort_order", "name"]
+        verbose_name_plural = "subcategories"
+        constraints = [
+            models.UniqueConstraint(fields=["category", "name"], name="subcategory_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category.name} → {self.name}"
+
+
+class Service(models.Model):
+    """A service the desk supports — a configuration item incidents, problems and changes name
+    as affected, and a row on the public status page: the new services of §3.5 and the
+    existing ones of §3.6, kept as data."""
+
+    class Kind(models.TextChoices):
+        NEW = "new", "New service (§3.5)"
+        EXISTING = "existing", "Existing service (§3.6)"
+
+    name = models.CharField(max_length=120, unique=True)
+    code = models.SlugField(
+        max_length=40, unique=True, help_text="Short name used in URLs and feeds, e.g. “dip”."
+    )
+    abbreviation = models.CharField(max_length=20, blank=True, help_text="e.g. DIP, CRA.")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    description = models.CharField(
+        max_length=300, blank=True, help_text="Shown on the public status page."
+    )
+    on_status_page = models.BooleanField(
+        default=True, help_text="Listed on the public status page at /status/."
+    )
+    active = models.BooleanField(default=True)
+    sort_order = models.PositiveSmallIntegerField(default=100)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.abbreviation})" if self.abbreviation else self.name
+
+
 def is_desk_member(instance: "Ticket", user) -> bool:
     """Desk transitions are for staff who may change this kind of ticket."""
     meta = instance._meta
