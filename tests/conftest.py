@@ -147,6 +147,12 @@ def incident_manager(db):
 
 
 @pytest.fixture
+def service_manager(db):
+    """The desk lead: alerted when major-incident comms are late, signs off reviews."""
+    return _staff("sean.service@mhhs.example", roles.SERVICE_MANAGER)
+
+
+@pytest.fixture
 def change_manager(db):
     return _staff("cora.change@mhhs.example", roles.CHANGE_MANAGER)
 

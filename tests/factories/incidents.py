@@ -1,0 +1,32 @@
+"""Incidents and major incidents for tests, made through the services (never bare rows)."""
+
+from cases.services import case_raise_incident
+from major_incidents.models import ServiceImpact
+from major_incidents.records import major_incident_open
+from tests.factories.cases import CaseFactory
+from tickets.models import Service
+
+
+def raised_incident(*, caller, agent, resolver_group, impact: int = 2, urgency: int = 2, case=None):
+    """An incident raised from a participant's case at triage (§4.1 step 4)."""
+    return case_raise_incident(
+        case=case or CaseFactory(caller=caller),
+        actor=agent,
+        assignment_group=resolver_group,
+        impact=impact,
+        urgency=urgency,
+    )
+
+
+def opened_major_incident(*, incident, actor, manager, services=("dip",), **kwargs):
+    """A major incident wrapping `incident`, as promotion leaves it (§5.11 step 7)."""
+    return major_incident_open(
+        actor=actor,
+        incident=incident,
+        manager=manager,
+        title=kwargs.pop("title", f"Major: {incident.short_description}"),
+        public_title=kwargs.pop("public_title", "Data Integration Platform unavailable"),
+        services=list(Service.objects.filter(code__in=services)),
+        service_status=kwargs.pop("service_status", ServiceImpact.Status.MAJOR_OUTAGE),
+        **kwargs,
+    )
