@@ -42,6 +42,9 @@ class OutboundMessage(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Extra mail headers sent with it, e.g. RFC 8058 List-Unsubscribe for the status page's
+    # subscribers; Message-ID is always the row's own.
+    headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -49,9 +49,10 @@ def render_email(*, template: str, context: dict) -> tuple[str, str, str]:
 
 
 def outbound_message_queue(
-    *, template: str, to_email: str, context: dict, ticket=None
+    *, template: str, to_email: str, context: dict, ticket=None, headers: dict | None = None
 ) -> OutboundMessage:
     """Render a message and store it; delivery is queued when the transaction commits.
+    `headers`: extra mail headers (List-Unsubscribe…), sent as given.
 
     A message whose subject or body contains an MPAN is stored as refused, with the reason,
     and never sent (§10.5.5).
@@ -66,6 +67,7 @@ def outbound_message_queue(
         body_html=html,
         # Random, not clock-based: unique even when tests freeze time and seed `random`.
         message_id=f"<{uuid.uuid4().hex}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>",
+        headers=dict(headers or {}),
     )
     if ticket is not None:
         message.ticket_type = ContentType.objects.get_for_model(ticket)
@@ -134,7 +136,7 @@ def outbound_message_deliver(*, message_pk: int) -> OutboundMessage | None:
         body=message.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to_email],
-        headers={"Message-ID": message.message_id},
+        headers={**(message.headers or {}), "Message-ID": message.message_id},
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")

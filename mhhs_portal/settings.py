@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "incidents",
     "major_incidents",
     "comms",
+    "status_page",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/2fa/totp/activate/", EnrolmentTOTPView.as_view(), name="mfa_activate_totp"),
     path("", include("cases.urls")),
     path("", include("comms.urls")),
+    path("status/", include("status_page.urls")),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("access.urls")),
