@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 
-from core.admin import ServiceFormAdminMixin, add_domain_error, uk_time
+from core.admin import ServiceFormAdminMixin, uk_time
 from core.errors import DomainError
 from tickets.models import Service
 
@@ -152,13 +152,15 @@ class IndustryCircularAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
         if circular is None:
             raise Http404("No such circular.")
         change_url = reverse("admin:major_incidents_industrycircular_change", args=[circular.pk])
-        error_form = forms.Form()
+        refusal = ""
         status = 200
         if request.method == "POST":
             try:
                 published = circular_publish(circular=circular, actor=request.user)
             except DomainError as error:
-                add_domain_error(error_form, error)
+                refusal = " ".join(
+                    [error.message, *(m for ms in error.field_errors.values() for m in ms)]
+                )
                 status = 400 if error.status == 400 else 409
             else:
                 self.message_user(
@@ -175,7 +177,7 @@ class IndustryCircularAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
             "title": f"Publish “{circular.title}”",
             "services": circular.services.order_by("sort_order", "name"),
             "change_url": change_url,
-            "error_form": error_form,
+            "refusal": refusal,
         }
         return render(
             request,

@@ -18,6 +18,12 @@ from access.permissions import ApiAccess
 
 from .selectors import PUBLIC_STATUS_LABELS, STATUS_LABELS, status_board
 
+# Described in words: the choices' enums would clash by name with the other "status" enums.
+SERVICE_STATUSES = "One of: " + ", ".join(f"`{k}` ({v})" for k, v in STATUS_LABELS.items()) + "."
+PUBLIC_STATUSES = (
+    "One of: " + ", ".join(f"`{k}` ({v})" for k, v in PUBLIC_STATUS_LABELS.items()) + "."
+)
+
 
 class PublicReadAccess(ApiAccess):
     """Anyone may read, signed in or not; whoever is signed in passes the staff two-factor
@@ -41,19 +47,19 @@ class ServiceStatusSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     description = serializers.CharField()
-    status = serializers.ChoiceField(choices=list(STATUS_LABELS.items()))
+    status = serializers.CharField(help_text=SERVICE_STATUSES)
     status_label = serializers.CharField()
 
 
 class ImpactSerializer(serializers.Serializer):
     service = serializers.CharField(source="service_name")
-    status = serializers.ChoiceField(choices=list(STATUS_LABELS.items()))
+    status = serializers.CharField(help_text=SERVICE_STATUSES)
     status_label = serializers.CharField()
 
 
 class PublicUpdateSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
-    status = serializers.ChoiceField(choices=list(PUBLIC_STATUS_LABELS.items()))
+    status = serializers.CharField(help_text=PUBLIC_STATUSES)
     status_label = serializers.CharField()
     body = serializers.CharField()
     published_at = serializers.DateTimeField()
@@ -63,9 +69,7 @@ class MajorIncidentStatusSerializer(serializers.Serializer):
     number = serializers.CharField()
     title = serializers.CharField(source="public_title")
     summary = serializers.CharField(source="public_summary")
-    status = serializers.ChoiceField(
-        source="public_status", choices=list(PUBLIC_STATUS_LABELS.items())
-    )
+    status = serializers.CharField(source="public_status", help_text=PUBLIC_STATUSES)
     status_label = serializers.CharField(source="public_status_label")
     started_at = serializers.DateTimeField()
     services = ImpactSerializer(source="impacts", many=True)
@@ -79,10 +83,8 @@ class CircularSummarySerializer(serializers.Serializer):
 
 
 class StatusOutputSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(
-        source="overall",
-        choices=list(STATUS_LABELS.items()),
-        help_text="The worst status of any service.",
+    status = serializers.CharField(
+        source="overall", help_text=f"The worst status of any service. {SERVICE_STATUSES}"
     )
     services = ServiceStatusSerializer(many=True)
     active_major_incidents = MajorIncidentStatusSerializer(source="active", many=True)
