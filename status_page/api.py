@@ -6,7 +6,13 @@ refused as everywhere else (§10.5.2), and only reads are allowed. What it retur
 `status_page.selectors`, which load public text only.
 """
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
@@ -15,6 +21,7 @@ from rest_framework.views import APIView
 from access.authentication import STAFF_NEEDS_TWO_FACTOR, staff_passed_second_factor
 from access.models import AccessToken
 from access.permissions import ApiAccess
+from core.errors import ValidationFailed
 
 from .selectors import PUBLIC_STATUS_LABELS, STATUS_LABELS, status_board
 
@@ -43,12 +50,26 @@ class PublicReadAccess(ApiAccess):
         return True
 
 
+class DaySerializer(serializers.Serializer):
+    date = serializers.DateField(source="day", help_text="A UK day.")
+    status = serializers.CharField(help_text=f"The worst that day. {SERVICE_STATUSES}")
+
+
 class ServiceStatusSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     description = serializers.CharField()
     status = serializers.CharField(help_text=SERVICE_STATUSES)
     status_label = serializers.CharField()
+    history = serializers.SerializerMethodField(
+        help_text="With `?history=true`: the last 90 UK days, oldest first; else absent."
+    )
+
+    @extend_schema_field(DaySerializer(many=True, allow_null=True))
+    def get_history(self, row):
+        if not self.context.get("history"):
+            return None
+        return DaySerializer(row.days, many=True).data
 
 
 class ImpactSerializer(serializers.Serializer):
@@ -91,6 +112,9 @@ class StatusOutputSerializer(serializers.Serializer):
     recent_circulars = CircularSummarySerializer(source="circulars", many=True)
 
 
+HISTORY_VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+
 class StatusApi(APIView):
     """The public status page as JSON."""
 
@@ -109,11 +133,26 @@ class StatusApi(APIView):
         ),
         tags=["status"],
         auth=[{}],
+        parameters=[
+            OpenApiParameter(
+                "history",
+                OpenApiTypes.BOOL,
+                description="Include each service's last 90 UK days (default false).",
+            )
+        ],
         responses={
             200: StatusOutputSerializer,
+            400: OpenApiResponse(description="`history` is not true or false."),
             401: OpenApiResponse(description="A token was sent that is not valid."),
             403: OpenApiResponse(description="Desk staff signed in without two-factor."),
         },
     )
     def get(self, request):
-        return Response(self.OutputSerializer(status_board()).data)
+        raw = request.query_params.get("history", "false").strip().lower()
+        if raw not in HISTORY_VALUES:
+            raise ValidationFailed(
+                "history must be true or false.",
+                field_errors={"history": ["Give true or false."]},
+            )
+        context = {"history": HISTORY_VALUES[raw]}
+        return Response(self.OutputSerializer(status_board(), context=context).data)

@@ -11,6 +11,24 @@ from core.markup import html_format
 register = template.Library()
 
 
+def _spells(cells) -> list[str]:
+    """Consecutive days of the same status as one spell: "Partial outage from 10 Nov 2026 to
+    12 Nov 2026", a single day "Major outage on 30 Nov 2026"."""
+    spells: list[list] = []
+    for cell in cells:
+        last = spells[-1] if spells else None
+        if last and last[0].status == cell.status and (cell.day - last[1].day).days == 1:
+            last[1] = cell
+        else:
+            spells.append([cell, cell])
+    return [
+        f"{first.status_label} on {uk_date(first.day)}"
+        if first.day == last.day
+        else f"{first.status_label} from {uk_date(first.day)} to {uk_date(last.day)}"
+        for first, last in spells
+    ]
+
+
 @register.simple_tag
 def history_strip(row) -> SafeString:
     """One service's last 90 UK days: coloured cells for sighted readers (each with its day
@@ -27,7 +45,7 @@ def history_strip(row) -> SafeString:
             "{} of the last {} days with disruption: {}.",
             len(disrupted),
             len(row.days),
-            "; ".join(f"{cell.status_label} on {uk_date(cell.day)}" for cell in disrupted),
+            "; ".join(_spells(disrupted)),
         )
     else:
         summary = html_format("No disruption in the last {} days.", len(row.days))

@@ -58,3 +58,21 @@ def test_the_status_json_is_in_the_openapi_schema(db):
     assert {} in operation["security"]
     properties = schema["components"]["schemas"]["StatusOutput"]["properties"]
     assert {"services", "active_major_incidents", "recent_circulars"} <= set(properties)
+
+
+def test_the_90_day_history_comes_on_request(make_major):
+    make_major(services={"dip": "degraded"})
+    client = Client()
+    plain = client.get("/api/v1/status/").json()
+    assert all(service["history"] is None for service in plain["services"])
+    data = client.get("/api/v1/status/", {"history": "true"}).json()
+    dip = next(s for s in data["services"] if s["code"] == "dip")
+    assert len(dip["history"]) == 90
+    assert dip["history"][-1]["status"] == "degraded"
+    assert dip["history"][0]["status"] == "operational"
+
+
+def test_a_bad_history_flag_is_a_clear_400(db):
+    response = Client().get("/api/v1/status/", {"history": "maybe"})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["history"] == ["Give true or false."]

@@ -81,3 +81,19 @@ def test_history_keeps_a_resolved_incident_and_drops_it_after_90_days(make_major
     assert [cell.status for cell in _row(board, "dip").disrupted_days] == ["degraded"] * 2
     assert _row(board, "lss").disrupted_days == []
     assert [row.pk for row in board.past] == [recent.pk]
+
+
+def test_the_history_in_words_joins_consecutive_days(make_major):
+    """Not colour alone: the strip's days with disruption are told in words, a spell of
+    days as one range."""
+    from status_page.templatetags.status_tags import history_strip
+
+    now = timezone.now()
+    resolve(
+        make_major(services={"dip": "partial_outage"}, started_at=now - timedelta(days=12)),
+        at=now - timedelta(days=10),
+    )
+    html = history_strip(_row(status_board(), "dip"))
+    assert "3 of the last 90 days with disruption: Partial outage from " in html
+    assert html.count("history__day--partial_outage") == 3
+    assert 'aria-hidden="true"' in html
