@@ -146,3 +146,11 @@ def test_the_circular_list_filters_searches_and_costs_the_same_queries(incident_
     assert "Circular 1<" in published and "Circular 2<" not in published
     found = client.get(f"{LIST}?q=Circular+10").content.decode()
     assert "Circular 10" in found and "First" not in found
+
+
+def test_an_empty_list_says_what_to_do_next(incident_manager):
+    html = mfa_client(incident_manager).get(LIST).content.decode()
+    assert "No industry circulars yet. Draft one" in html
+    assert (
+        "No circulars match." in mfa_client(incident_manager).get(f"{LIST}?q=zzz").content.decode()
+    )

@@ -146,6 +146,8 @@ def test_public_pages_cost_the_same_queries_however_much_there_is(
     publish_update(major, "One.")
     _publish_circular(incident_manager, major)
     small = _queries(url)
+    for n in range(3):
+        Service.objects.create(name=f"Extra service {n}", code=f"extra-{n}", kind="new")
     for n in range(4):
         more = make_major(services={"dip": "degraded", "lss": "major_outage"}, public_title=f"M{n}")
         for m in range(3):
