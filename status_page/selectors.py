@@ -316,7 +316,9 @@ def incident_get_public(*, number: str) -> IncidentRow | None:
         )
     row.updates = [
         _update_row(update)
-        for update in incident.public_updates.only("id", "status", "body", "published_at")
+        for update in incident.public_updates.only(
+            "id", "major_incident_id", "status", "body", "published_at"
+        )
     ]
     return row
 

@@ -173,3 +173,20 @@ def test_signed_out_visitors_pass_the_sign_in_gates_on_every_public_page(make_ma
     ):
         response = client.get(url)
         assert response.status_code == 200, url
+
+
+def test_a_major_incidents_public_page_costs_the_same_queries_however_many_updates(make_major):
+    """The incident, its impacts, its updates (3), whatever the number of updates."""
+    major = make_major(services={"dip": "degraded", "lss": "major_outage"})
+    publish_update(major, "One.")
+    url = f"/status/incidents/{major.number}/"
+    small = _queries(url)
+    for n in range(10):
+        publish_update(major, f"Update {n}.", minutes_ago=n)
+    assert _queries(url) == small
+    html = _text(Client().get(url))
+    assert html.count('class="status-update"') == 11
+    assert (
+        html.count(major.public_title) >= 1
+        and "<h3" not in html.split("<main")[1].split("status-updates")[0]
+    )
