@@ -148,6 +148,11 @@ def test_a_resolution_notification_needs_the_incident_resolved(
     assert set(major.service_impacts.values_list("status", flat=True)) == {
         ServiceImpact.Status.OPERATIONAL
     }
+    # §5.17 recovery confirmation: on the list as an ad-hoc communication; still nothing due.
+    recovery = send(major, incident_manager, kind="recovery")
+    assert recovery.list_message.kind == DistributionListMessage.Kind.AD_HOC
+    major.refresh_from_db()
+    assert major.next_comms_due_at is None
 
 
 def test_only_a_major_incident_manager_sends_comms(major, agent, resolver):

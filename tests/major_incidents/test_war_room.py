@@ -231,3 +231,26 @@ def test_the_war_room_costs_the_same_however_long_the_timeline(
     with django_assert_num_queries(10):
         response = manager_client.get(war_room_url(major))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_the_major_incident_list_costs_the_same_at_any_size(
+    incident_manager, agent, org_user, resolver_group, comms_list, size, django_assert_num_queries
+):
+    """docs/conventions.md §7: the console list joins the manager and counts no further than
+    its page."""
+    from tests.factories.incidents import opened_major_incident, raised_incident
+
+    for _ in range(size):
+        opened_major_incident(
+            incident=raised_incident(caller=org_user, agent=agent, resolver_group=resolver_group),
+            actor=agent,
+            manager=incident_manager,
+        )
+    client = mfa_client(incident_manager)
+    changelist = reverse("admin:major_incidents_majorincident_changelist")
+    client.get(changelist)  # warm the session and the access cache
+    # 1 session, 2 user, 3 the page count (capped), 4 the page with the manager joined.
+    with django_assert_num_queries(4):
+        response = client.get(changelist)
+    assert len(response.context["cl"].result_list) == size
