@@ -27,6 +27,7 @@ from .comms import (
     COMPOSER_KINDS,
     comms_draft,
     comms_send,
+    composer_kinds_for,
     major_incident_update_interval_set,
     update_interval_bounds,
 )
@@ -340,7 +341,7 @@ class MajorIncidentAdmin(CappedCountAdminMixin, admin.ModelAdmin):
                 or PublicUpdateForm(initial={"status": major_incident.public_status}),
                 comms_links=[
                     (kind.label, f"{self._url('comms', pk)}?kind={kind.value}")
-                    for kind in COMPOSER_KINDS
+                    for kind in composer_kinds_for(major_incident)
                 ],
                 interval_bounds=(low, high),
                 urls={

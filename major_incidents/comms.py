@@ -161,6 +161,28 @@ def _reach(message: DistributionListMessage) -> str:
     return f"{message.emailed} emailed, {message.texted} texted, {message.notified} notified"
 
 
+def composer_kinds_for(major_incident: MajorIncident) -> list:
+    """The kinds the manager may send now, for the war room to offer (the service decides
+    again when sending): the initial notification until it is out, then updates and
+    escalations while active, and the resolution and recovery once resolved."""
+    if major_incident.state == MajorIncident.State.CLOSED:
+        return []
+    if not major_incident.comms.filter(kind=Kind.INITIAL).exists():
+        return [Kind.INITIAL]
+    kinds = [Kind.UPDATE, Kind.ESCALATION] if major_incident.is_active else []
+    if _resolved_without_query(major_incident):
+        kinds += list(AFTER_RESOLUTION)
+    return kinds
+
+
+def _resolved_without_query(major_incident: MajorIncident) -> bool:
+    """`is_resolved` from the incident already joined to the row (the war room's selector)."""
+    if major_incident.state != MajorIncident.State.ACTIVE:
+        return True
+    incident = major_incident.incident if major_incident.incident_id else None
+    return incident is not None and incident.state in RESOLVED_INCIDENT_STATES
+
+
 def comms_message_record(
     *, row: MajorIncident, actor, kind: str, subject: str, body: str, timeline_body: str = ""
 ) -> CommsMessage:

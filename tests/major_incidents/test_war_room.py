@@ -139,6 +139,17 @@ def test_a_bad_interval_is_shown_on_the_form(major, manager_client):
     assert "Give a number from 30 to 60." in response.content.decode()
 
 
+def test_the_war_room_offers_the_initial_notification_first_then_updates(
+    major, incident_manager, manager_client
+):
+    """§5.18: the initial notification first; resolution comms only once resolved."""
+    links = manager_client.get(war_room_url(major)).context["comms_links"]
+    assert [label for label, _ in links] == ["Initial notification"]
+    send_initial(major, incident_manager)
+    links = manager_client.get(war_room_url(major)).context["comms_links"]
+    assert [label for label, _ in links] == ["Update", "Escalation notification"]
+
+
 def test_the_composer_prefills_and_sends(major, manager_client, comms_list):
     page = manager_client.get(url(major, "comms"), {"kind": "initial"})
     assert page.status_code == 200
@@ -227,8 +238,9 @@ def test_the_war_room_costs_the_same_however_long_the_timeline(
     manager_client.get(war_room_url(major))  # warm the session and the access cache
     # 1 session, 2 user, 3 the major incident with manager, triage lead and incident joined,
     # 4 its services, 5 people engaged, 6 timeline events, 7 the incident's journal, 8 comms
-    # sent, 9 the last public updates, 10 the services offered by the status form.
-    with django_assert_num_queries(10):
+    # sent, 9 the last public updates, 10 whether the initial notification is out (the
+    # composer's choices), 11 the services offered by the status form.
+    with django_assert_num_queries(11):
         response = manager_client.get(war_room_url(major))
     assert response.status_code == 200
 
