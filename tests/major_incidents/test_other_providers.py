@@ -247,3 +247,32 @@ def test_the_war_room_of_another_providers_major_incident_relays_and_links(
     css_outage.refresh_from_db()
     assert css_outage.state == MajorIncident.State.RESOLVED
     assert Incident.objects.get(pk=incident.pk) in css_outage.linked_incidents.all()
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_the_war_room_of_another_providers_major_incident_costs_the_same_at_any_size(
+    css_outage, incident_manager, org_user, agent, resolver_group, size, django_assert_num_queries
+):
+    """docs/conventions.md §7: linked incidents, cases and relays do not add queries per row."""
+    from tests.factories.incidents import raised_incident
+
+    for _ in range(size):
+        linked = raised_incident(caller=org_user, agent=agent, resolver_group=resolver_group)
+        other_provider_ticket_link(
+            major_incident=css_outage, actor=incident_manager, number=linked.number
+        )
+        other_provider_ticket_link(
+            major_incident=css_outage,
+            actor=incident_manager,
+            number=CaseFactory(caller=org_user).number,
+        )
+    other_provider_update_relay(major_incident=css_outage, actor=incident_manager, body="Fixing.")
+    client = mfa_client(incident_manager)
+    war_room = reverse("admin:major_incidents_majorincident_change", args=[css_outage.pk])
+    client.get(war_room)  # warm the session and the access cache
+    # 1 session, 2 user, 3 the major incident, 4 services, 5 timeline events, 6 comms sent,
+    # 7 public updates, 8 linked incidents, 9 linked cases, 10 whether the initial
+    # notification is out, 11 the services offered by the status form (no incident of its
+    # own: no journal, nobody engaged here).
+    with django_assert_num_queries(11):
+        assert client.get(war_room).status_code == 200
