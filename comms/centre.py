@@ -225,6 +225,20 @@ EVENTS: dict[str, Event] = {
             why=_WHY_STAFF,
         ),
         Event(
+            "major_incident_comms_due",
+            "A major incident's communication is due",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
+        Event(
+            "major_incident_comms_late",
+            "A major incident's communication is late",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
+        Event(
             "sla_at_risk",
             "An SLA target is at risk",
             mandatory=True,

@@ -39,6 +39,11 @@ To the desk:
   ticket assigned to a person ........ ticket_assigned_to_person → that person
   SLA at risk / breached ............. sla_at_risk / sla_breached → the assignee, else the
                                        group, plus the service management mailbox
+About a major incident's communications (§5.19.1), by number and due time only:
+  update due within minutes / now .... major_incident_comms_due → its manager, else the
+                                       service management mailbox
+  update late ........................ major_incident_comms_late → every desk lead (Service
+                                       manager role)
 Any other ticket type (the defaults, for a type that declares no `notifications`):
   raised ............................. ticket_acknowledged → the caller, when participants
                                        may see the type; ticket_assigned_to_group → its
@@ -321,6 +326,43 @@ def sla_breached(ticket, target_label: str, deadline: datetime) -> None:
     """An SLA target has passed its deadline: the assignee (else the assignment group) and
     the desk lead are told."""
     _sla_alert(ticket, "sla_breached", target_label, deadline)
+
+
+def major_incident_comms_due(*, number: str, due_at: datetime, late: bool, manager, link: str):
+    """A major incident's next communication is due soon, now, or already late (§5.19.1): its
+    manager is reminded, in the portal and by email; without a manager, the service
+    management mailbox. The words say only the number and the due time."""
+    context = {
+        "number": number,
+        "due": _uk(due_at),
+        "late": late,
+        "link": f"{settings.PORTAL_BASE_URL}{link}",
+    }
+    recipients = _Recipients(
+        template="major_incident_comms_due", context=context, link=link, ticket=None
+    )
+    if manager is not None:
+        recipients.user(manager)
+    else:
+        recipients.mailbox(settings.SERVICE_MANAGEMENT_EMAIL)
+
+
+def major_incident_comms_late(
+    *, number: str, due_at: datetime, manager_name: str, desk_leads, link: str
+) -> None:
+    """A major incident's communication is past due (§5.19.1): the desk lead (each active
+    service manager) is alerted, in the portal and by email."""
+    context = {
+        "number": number,
+        "due": _uk(due_at),
+        "manager": manager_name,
+        "link": f"{settings.PORTAL_BASE_URL}{link}",
+    }
+    recipients = _Recipients(
+        template="major_incident_comms_late", context=context, link=link, ticket=None
+    )
+    for lead in desk_leads:
+        recipients.user(lead)
 
 
 # --- any other ticket type: the defaults -----------------------------------------------------

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from comms.models import DistributionListMessage
 from incidents.models import Incident
-from tickets.models import Service
+from tickets.models import Service, TicketRef
 
 
 class MajorIncidentCandidate(models.Model):
@@ -490,3 +490,36 @@ class ReviewAction(models.Model):
 
     def __str__(self) -> str:
         return self.action[:60]
+
+
+class LinkedTicket(TicketRef):
+    """One of the desk's own tickets — a case, or any other type but incidents, which are in
+    `MajorIncident.linked_incidents` — linked to a major incident led by another central
+    service provider (§5.24). A generic reference, so this app never imports the cases app
+    above it."""
+
+    major_incident = models.ForeignKey(
+        MajorIncident, on_delete=models.CASCADE, related_name="linked_tickets"
+    )
+    number = models.CharField(max_length=20, help_text="The ticket's number when it was linked.")
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    linked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["linked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["major_incident", "ticket_type", "ticket_id"],
+                name="linked_ticket_once",
+            )
+        ]
+        indexes = [
+            # Serves "which major incidents is this ticket linked to": WHERE ticket_type=? AND
+            # ticket_id=?.
+            models.Index(fields=["ticket_type", "ticket_id"], name="linked_ticket_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} → {self.major_incident_id}"

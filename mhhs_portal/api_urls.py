@@ -10,6 +10,7 @@ from django.urls import path
 
 from comms.inbound_api import InboundEmailApi
 from status_page.api import StatusApi
+from major_incidents.api import urlpatterns as major_incident_urls
 from tickets.api_common import ticket_type_urls
 from tickets.extensions import api_routes_for
 from tickets.registry import ticket_types
@@ -24,4 +25,5 @@ urlpatterns = [
     ),
     path("inbound-email/", InboundEmailApi.as_view(), name="inbound-email"),
     path("status/", StatusApi.as_view(), name="status"),
+    *major_incident_urls,
 ]

@@ -270,6 +270,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # §10.3 auto-close: reminders after these many calendar days, closure after AUTO_CLOSE_DAYS.
 AUTO_CLOSE_REMINDER_DAYS = env_str("AUTO_CLOSE_REMINDER_DAYS", "2,4")
 AUTO_CLOSE_DAYS = env_int("AUTO_CLOSE_DAYS", 5)
+# Major-incident communications (§5.18, §5.19.1): updates fall due every
+# MAJOR_INCIDENT_UPDATE_MINUTES after the last one sent (a manager may set one major incident's
+# interval between the MIN and MAX); the manager is reminded this many minutes before one falls
+# due, and the desk lead is alerted once it is late.
+MAJOR_INCIDENT_UPDATE_MINUTES = env_int("MAJOR_INCIDENT_UPDATE_MINUTES", 60)
+MAJOR_INCIDENT_UPDATE_MIN_MINUTES = env_int("MAJOR_INCIDENT_UPDATE_MIN_MINUTES", 30)
+MAJOR_INCIDENT_UPDATE_MAX_MINUTES = env_int("MAJOR_INCIDENT_UPDATE_MAX_MINUTES", 60)
+MAJOR_INCIDENT_REMINDER_LEAD_MINUTES = env_int("MAJOR_INCIDENT_REMINDER_LEAD_MINUTES", 5)
 # Where SMS for distribution lists go; the default writes them to the log (§5.19).
 SMS_BACKEND = env_str("SMS_BACKEND", "comms.sms.LogSmsBackend")
 SERVICE_MANAGEMENT_EMAIL = env_str("SERVICE_MANAGEMENT_EMAIL", "service.management@mhhs.example")
@@ -330,6 +338,12 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-resend-pending": {
         "task": "comms.tasks.outbound_message_resend_pending_task",
         "schedule": 60.0,
+    },
+    # §5.19.1: major-incident comms due soon (the manager) or late (the desk lead).
+    "major-incident-comms-reminders": {
+        "task": "major_incidents.tasks.comms_reminders_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
     },
     # Files kept from raise-case forms that were never sent on, after a day.
     "pending-upload-purge": {"task": "tickets.tasks.pending_upload_purge_task", "schedule": 3600.0},
