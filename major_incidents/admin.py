@@ -1,1 +1,3 @@
 """Major incidents in the agent console. Each area registers its own admin module."""
+
+from . import admin_promotion  # noqa: F401  (candidates: review queue and page, §5.8–5.11)
