@@ -319,12 +319,13 @@ class MajorIncidentCandidateAdmin(admin.ModelAdmin):
         may_decide = pending and request.user.has_perm(REVIEW_PERMISSION)
         form = None
         status = 200
+        services = list(incident.services.all())
         if may_decide:
             form = DecisionForm(
                 request.POST if request.method == "POST" else None,
                 initial={
                     "public_title": incident.short_description,
-                    "services": list(incident.services.all()),
+                    "services": services,
                     "manager": request.user.pk,
                 },
             )
@@ -385,7 +386,7 @@ class MajorIncidentCandidateAdmin(admin.ModelAdmin):
             candidate=candidate,
             incident=incident,
             incident_url=reverse("admin:incidents_incident_change", args=[incident.pk]),
-            services=list(incident.services.all()),
+            services=services,
             linked_cases=data.linked_cases,
             organisation_names=data.organisation_names,
             facts=data.facts,
