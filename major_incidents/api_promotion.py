@@ -46,10 +46,14 @@ def _candidates():
     ).prefetch_related("assessments")
 
 
-def _candidate_get(pk: int) -> MajorIncidentCandidate:
-    candidate = _candidates().filter(pk=pk).first() if 1 <= pk <= ID_MAX else None
+def _candidate_get(pk) -> MajorIncidentCandidate:
+    """One candidate by id, or 404 for anything that is not one (a word, a number past the
+    database's keys)."""
+    text = str(pk)
+    number = int(text) if text.isdigit() and len(text) <= 19 else 0
+    candidate = _candidates().filter(pk=number).first() if 1 <= number <= ID_MAX else None
     if candidate is None:
-        raise TicketNotFound(f"There is no major-incident candidate {pk}.")
+        raise TicketNotFound(f"There is no major-incident candidate {text[:20]}.")
     return candidate
 
 
@@ -227,10 +231,16 @@ class CandidateListApi(TicketListApiView):
         operation_id="major_incident_candidates_list",
         responses={200: CandidateSerializer(many=True), **error_responses(400, 401, 403)},
     )
+    def get_queryset(self):
+        return (
+            _candidates()
+            .filter(state=MajorIncidentCandidate.State.PROPOSED)
+            .order_by("proposed_at", "pk")
+        )
+
     def get(self, request):
         _require_reviewer(request.user)
-        rows = _candidates().filter(state=MajorIncidentCandidate.State.PROPOSED)
-        page = self.paginate_queryset(rows.order_by("proposed_at", "pk"))
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
 
@@ -247,7 +257,7 @@ class CandidateAcceptApi(TicketApiView):
         request=AcceptInputSerializer,
         responses={200: CandidateSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
-    def post(self, request, pk: int):
+    def post(self, request, pk: str):
         candidate = _candidate_get(pk)
         _require_reviewer(request.user)
         serializer = self.InputSerializer(data=request.data)
@@ -281,7 +291,7 @@ class CandidateRejectApi(TicketApiView):
         request=RejectInputSerializer,
         responses={200: CandidateSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
-    def post(self, request, pk: int):
+    def post(self, request, pk: str):
         candidate = _candidate_get(pk)
         _require_reviewer(request.user)
         serializer = self.InputSerializer(data=request.data)
@@ -308,12 +318,12 @@ urlpatterns = [
         name="major_incident_candidate_list",
     ),
     path(
-        "major-incident-candidates/<int:pk>/accept/",
+        "major-incident-candidates/<str:pk>/accept/",
         CandidateAcceptApi.as_view(),
         name="major_incident_candidate_accept",
     ),
     path(
-        "major-incident-candidates/<int:pk>/reject/",
+        "major-incident-candidates/<str:pk>/reject/",
         CandidateRejectApi.as_view(),
         name="major_incident_candidate_reject",
     ),

@@ -482,7 +482,7 @@ def candidate_propose(*, incident: Incident, actor, reason: str) -> MajorInciden
             ticket=locked,
             kind=JournalEntry.Kind.WORK_NOTE,
             body=f"Proposed as a major-incident candidate by {actor}; awaiting the Major "
-            f"Incident Manager's review (§5.11 step 5). Reason: {reason}",
+            f"Incident Manager's review. Reason: {reason}",
             author=actor,
         )
         notifications.major_incident_candidate_proposed(
@@ -517,7 +517,7 @@ def _answers(assessments) -> dict[str, tuple[bool | None, str]]:
         answers[key] = (met if isinstance(met, bool) else None, (value.get("evidence") or ""))
     if unknown:
         raise ValidationFailed(
-            f"Not a validity criterion of §5.8: {', '.join(unknown)}.",
+            f"Not a validity criterion: {', '.join(unknown)}.",
             field_errors={"assessments": [f"Unknown criteria: {', '.join(unknown)}."]},
         )
     return answers
@@ -667,14 +667,14 @@ def candidate_accept(
         timeline_add(
             major_incident=major,
             kind=TimelineEntry.Kind.PROMOTED,
-            body=f"Promoted on: {triggered}. §5.9 thresholds met: {thresholds_met}. "
+            body=f"Promoted on: {triggered}. Thresholds met: {thresholds_met}. "
             f"Triage lead: {triage_lead}.",
             author=actor,
         )
         journal_entry_add(
             ticket=incident,
             kind=JournalEntry.Kind.SYSTEM,
-            body=f"Promoted to major incident {major.number} by {actor} (§5.11 step 7) on: "
+            body=f"Promoted to major incident {major.number} by {actor} on: "
             f"{triggered}. Major Incident Manager: {manager}; triage lead: {triage_lead}.",
             author=actor,
         )
@@ -686,7 +686,7 @@ def candidate_accept(
                     person=person,
                     engaged_by=actor,
                     engaged_at=now,
-                    note=f"Assigned on promotion to {major.number} (§5.7).",
+                    note=f"Assigned on promotion to {major.number}.",
                 )
                 for role, person in (
                     (IncidentEngagement.Role.MAJOR_INCIDENT_MANAGER, manager),
@@ -739,7 +739,7 @@ def candidate_reject(
         journal_entry_add(
             ticket=incident,
             kind=JournalEntry.Kind.WORK_NOTE,
-            body=f"Not promoted to a major incident: rejected by {actor} (§5.11 step 6); it "
+            body=f"Not promoted to a major incident: rejected by {actor}; it "
             f"stays in normal incident management. Reason: {reason}",
             author=actor,
         )
