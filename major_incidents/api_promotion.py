@@ -227,10 +227,6 @@ class CandidateListApi(TicketListApiView):
     pagination_class = TicketPageNumberPagination
     OutputSerializer = CandidateSerializer
 
-    @extend_schema(
-        operation_id="major_incident_candidates_list",
-        responses={200: CandidateSerializer(many=True), **error_responses(400, 401, 403)},
-    )
     def get_queryset(self):
         return (
             _candidates()
@@ -238,6 +234,10 @@ class CandidateListApi(TicketListApiView):
             .order_by("proposed_at", "pk")
         )
 
+    @extend_schema(
+        operation_id="major_incident_candidates_list",
+        responses={200: CandidateSerializer(many=True), **error_responses(400, 401, 403)},
+    )
     def get(self, request):
         _require_reviewer(request.user)
         page = self.paginate_queryset(self.get_queryset())
