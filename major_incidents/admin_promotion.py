@@ -27,7 +27,7 @@ from incidents.models import Incident
 from tickets.limits import COMMENT_MAX_CHARS, DESCRIPTION_MAX_CHARS, SUBJECT_MAX_CHARS
 from tickets.models import Service
 from tickets.priority import Impact, Urgency
-from tickets.selectors import visible_tickets
+from tickets.selectors import can_view_all, visible_tickets
 
 from .models import CriterionAssessment, MajorIncidentCandidate, ServiceImpact, ValidityCriterion
 from .promotion import (
@@ -256,6 +256,10 @@ class MajorIncidentCandidateAdmin(admin.ModelAdmin):
         rows = MajorIncidentCandidate.objects.filter(state=state).select_related(
             "incident", "proposed_by", "decided_by"
         )
+        if not can_view_all(request.user, Incident):
+            # A resolver sees the candidates of the incidents they may see (§10.4).
+            visible = visible_tickets(Incident.objects.all(), user=request.user)
+            rows = rows.filter(incident__in=visible.values("pk"))
         query = (request.GET.get("q") or "").strip()[:160]
         if query:
             rows = rows.filter(

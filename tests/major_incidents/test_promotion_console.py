@@ -74,6 +74,24 @@ def test_the_queue_lists_pending_candidates_oldest_first_with_their_age(
     assert "Waiting" in response.content.decode()
 
 
+def test_a_resolver_sees_only_the_candidates_of_incidents_they_may_see(
+    resolver_client, org_user, agent, resolver_group
+):
+    """§10.4: a resolver's queue holds the candidates of their groups' incidents only."""
+    from tests.factories.accounts import ResolverGroupFactory
+
+    theirs = raised_incident(caller=org_user, agent=agent, resolver_group=resolver_group)
+    other = raised_incident(
+        caller=org_user, agent=agent, resolver_group=ResolverGroupFactory(name="Other team")
+    )
+    proposed_candidate(incident=theirs, actor=agent)
+    hidden = proposed_candidate(incident=other, actor=agent)
+    response = resolver_client.get(reverse(QUEUE))
+    assert [row["candidate"].incident for row in response.context["rows"]] == [theirs]
+    refused = resolver_client.get(_review_url(hidden), follow=True)
+    assert other.number not in refused.content.decode()
+
+
 def test_an_empty_queue_says_what_to_do_next(manager_client):
     response = manager_client.get(reverse(QUEUE))
     assert "No candidate awaits review" in response.content.decode()
