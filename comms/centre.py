@@ -252,6 +252,28 @@ EVENTS: dict[str, Event] = {
             staff_only=True,
             why=_WHY_STAFF,
         ),
+        # Major-incident promotion (§5.11 steps 3–7, §5.17).
+        Event(
+            "major_incident_candidate_proposed",
+            "An incident is proposed as a major incident",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
+        Event(
+            "major_incident_promoted",
+            "An incident you proposed or lead is promoted to a major incident",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
+        Event(
+            "major_incident_candidate_rejected",
+            "An incident you proposed is not promoted to a major incident",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
     )
 }
 

@@ -39,6 +39,11 @@ To the desk:
   ticket assigned to a person ........ ticket_assigned_to_person → that person
   SLA at risk / breached ............. sla_at_risk / sla_breached → the assignee, else the
                                        group, plus the service management mailbox
+  major-incident candidate proposed .. major_incident_candidate_proposed → each Major
+                                       Incident Manager (§5.17 escalation)
+  candidate promoted (§5.11 step 7) .. major_incident_promoted → its Major Incident Manager,
+                                       triage lead and proposer
+  candidate rejected (§5.11 step 6) .. major_incident_candidate_rejected → its proposer
 About a major incident's communications (§5.19.1), by number and due time only:
   update due within minutes / now .... major_incident_comms_due → its manager, else the
                                        service management mailbox
@@ -471,3 +476,34 @@ def registration_refused(registration) -> None:
 def _to_registrant(registration, template: str, *, link: str) -> None:
     context = {"link": f"{settings.PORTAL_BASE_URL}{link}"}
     notification_deliver(user=registration.user, event=template, context=context, link=link)
+
+
+# --- major-incident promotion (§5.11 steps 3–7, §5.17) ----------------------------------------
+
+
+def major_incident_candidate_proposed(incident, *, recipients, link: str) -> None:
+    """An incident is proposed as a major-incident candidate: each Major Incident Manager is
+    told at once (§5.17: the escalation notifies the Incident Manager), with a link to the
+    review page. The proposer's reason stays in the console."""
+    told = _Recipients(
+        template="major_incident_candidate_proposed",
+        context=_ticket_context(incident, link=link),
+        link=link,
+        ticket=incident,
+    )
+    for user in recipients:
+        told.user(user)
+
+
+def major_incident_promoted(incident, *, major_number: str, recipients) -> None:
+    """The candidate is promoted (§5.11 step 7): its Major Incident Manager, triage lead and
+    proposer are told, each once."""
+    told = _to_desk(incident, "major_incident_promoted", major_number=major_number)
+    for user in recipients:
+        told.user(user)
+
+
+def major_incident_candidate_rejected(incident, *, recipient) -> None:
+    """The candidate is not a major incident (§5.11 step 6): the proposer is told; the reason
+    is on the incident's journal in the console."""
+    _to_desk(incident, "major_incident_candidate_rejected").user(recipient)

@@ -1,4 +1,7 @@
 """Major incidents in the agent console. Each area registers its own admin module."""
 
-from . import admin_circulars  # noqa: F401  (industry circulars, §5.20)
-from . import admin_war_room  # noqa: F401
+from . import (
+    admin_circulars,  # noqa: F401  (industry circulars, §5.20)
+    admin_promotion,  # noqa: F401  (candidates: review queue and page, §5.8–5.11)
+    admin_war_room,  # noqa: F401
+)

@@ -9,8 +9,9 @@ endpoints that are not about one ticket type.
 from django.urls import path
 
 from comms.inbound_api import InboundEmailApi
-from status_page.api import StatusApi
 from major_incidents.api import urlpatterns as major_incident_urls
+from major_incidents.api_promotion import urlpatterns as promotion_urlpatterns
+from status_page.api import StatusApi
 from tickets.api_common import ticket_type_urls
 from tickets.extensions import api_routes_for
 from tickets.registry import ticket_types
@@ -26,4 +27,6 @@ urlpatterns = [
     path("inbound-email/", InboundEmailApi.as_view(), name="inbound-email"),
     path("status/", StatusApi.as_view(), name="status"),
     *major_incident_urls,
+    # Major-incident candidates: propose, review queue, accept and reject (§5.8–5.11).
+    *promotion_urlpatterns,
 ]

@@ -48,9 +48,12 @@ from comms.mpan import contains_mpan, find_mpans
 from comms.mpan_fields import MpanFormField, MpanSerializerField
 from comms.services import outbound_message_queue
 from incidents.services import incident_assign, incident_transition
+from major_incidents.models import ValidityCriterion
+from major_incidents.promotion import candidate_accept, candidate_propose, candidate_reject
 from mhhs_portal.urls import urlpatterns as root_urlpatterns
 from tests.factories.accounts import OrganisationFactory, ResolverGroupFactory, UserFactory
 from tests.factories.cases import category
+from tickets.models import Service
 
 # The comms pages are routed here until the root URLconf includes them.
 urlpatterns = [
@@ -196,6 +199,36 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
         notifications.ticket_status_changed(incident, old_state=Case.State.ON_HOLD)
         notifications.ticket_comment_added(case, by_desk=True, author=agent)
         notifications.ticket_comment_added(case, by_desk=False, author=caller)
+
+        # Major-incident promotion (§5.11 steps 3–7): reasons, evidence and titles are typed.
+        manager = UserFactory(
+            email="mia.manager@mhhs.example",
+            full_name=f"Manager {mpan}",
+            is_staff=True,
+            roles=[roles.INCIDENT_MANAGER],
+        )
+        for decision in ("accept", "reject"):
+            open_incident = case_raise_incident(
+                case=raise_case(), actor=agent, assignment_group=first_group, impact=2, urgency=2
+            )
+            candidate = candidate_propose(incident=open_incident, actor=agent, reason=typed)
+            if decision == "reject":
+                candidate_reject(candidate=candidate, actor=manager, reason=typed)
+                continue
+            candidate_accept(
+                candidate=candidate,
+                actor=manager,
+                assessments={
+                    c.value: {"met": c == ValidityCriterion.DOWNTIME, "evidence": typed}
+                    for c in ValidityCriterion
+                },
+                manager=manager,
+                triage_lead=agent,
+                public_title=typed[:160],
+                services=list(Service.objects.filter(code="dip")),
+                service_status="major_outage",
+                note=typed,
+            )
 
         mi_list = DistributionList.objects.get(name=MAJOR_INCIDENT_COMMS)
         mi_list.members.create(user=caller)
