@@ -36,6 +36,7 @@ To the desk:
   incident assigned / reassigned ..... incident_assigned / incident_reassigned → the group's
                                        mailbox, else each member; members always get the
                                        portal notification
+  problem moved to another group ..... problem_assigned → the new group (as for an incident)
   ticket assigned to a person ........ ticket_assigned_to_person → that person
   SLA at risk / breached ............. sla_at_risk / sla_breached → the assignee, else the
                                        group, plus the service management mailbox
@@ -293,6 +294,15 @@ def incident_reassigned(incident, old_group=None) -> None:
     _to_desk(incident, "incident_reassigned", group=group.name, old_group=old_group.name).group(
         group
     )
+
+
+def problem_assigned(problem) -> None:
+    """A problem moved to another resolver group: the new group is told, as for an incident
+    (§5.17, Appendix G)."""
+    group = problem.assignment_group
+    if group is None:
+        return
+    _to_ticket_desk(problem, "ticket_assigned_to_group", group=group.name).group(group)
 
 
 def ticket_assigned_to_person(ticket) -> None:
