@@ -110,10 +110,11 @@ class Problem(Ticket):
 
     NUMBER_PREFIX = "PRB"
 
-    # Staff only; its assignment group hears of a new problem and whoever works it of each
-    # status change (the communications defaults for a staff-only type).
+    # Staff only; its resolver group hears of a new problem (§5.17, as for an incident);
+    # nobody is emailed on its transitions or work notes.
     TICKET_TYPE = TicketType(
         participants_may_see=False,
+        notifications={"created": "comms.notifications.problem_assigned"},
         lifecycle=PROBLEM_LIFECYCLE,
         api_slug="problems",
         api_scope_label="Problems, their linked incidents and SLA clocks",

@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from problems.models import Problem
+from problems.selectors import incident_problems_context
 from problems.services import problem_link_incident, problem_raise_from_incident
 from tests.conftest import mfa_client
 from tests.factories.cases import category
@@ -183,7 +184,6 @@ def test_raise_from_incident_page_is_prefilled_and_links(agent_client, incident)
 def test_incident_problems_partial_lists_problems_and_the_raise_action(agent, incident):
     """The panel the incident page includes: its problems and the §5.5 step 17 action."""
     problem = problem_raise_from_incident(incident=incident, actor=agent)
-    from problems.selectors import incident_problems_context
 
     class Perms:
         problems = {"add_problem": True}

@@ -6,8 +6,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 
 from accounts import roles
-
-from comms.models import Notification
+from comms.models import Notification, OutboundMessage
 from core.errors import ActionNotPermitted, TicketNotFound, ValidationFailed
 from incidents.models import Incident
 from problems.models import Problem
@@ -76,8 +75,10 @@ def test_participants_and_resolvers_may_not_raise_problems(org_user, resolver, r
 
 
 def test_new_problem_tells_its_resolver_group(resolver, problem):
-    """§5.17 pattern: the assignment group hears of a new problem."""
-    assert Notification.objects.filter(user=resolver, event="ticket_assigned_to_group").exists()
+    """§5.17 pattern: the assignment group hears of a new problem, by its mailbox."""
+    assert Notification.objects.filter(user=resolver, event="problem_assigned").exists()
+    mail = OutboundMessage.objects.get(template="problem_assigned", ticket_id=problem.pk)
+    assert mail.to_email == "dip.support@mhhs.example"
 
 
 # --- §6.5 closure rules ----------------------------------------------------------------------
