@@ -202,8 +202,9 @@ def problem_from_incident_view(model_admin, request, incident_id):
         form=form,
         title=f"Raise a problem from {incident.number}",
         template="admin/problems/problem/raise.html",
-        incident=incident,
-        incident_url=incident_url,
+        source_name=incident.number,
+        source_url=incident_url,
+        source_title=incident.short_description,
     )
 
 

@@ -199,7 +199,6 @@ def problem_raise_from_incident(*, incident: Incident, actor, **fields) -> Probl
     from its subject, description, category, resolver group, impact, urgency and first
     affected service (`problem_fields_from_incident`); any of these may be given instead."""
     _require_raiser(actor)
-    _visible_incidents(actor, [incident])
     values = {**problem_fields_from_incident(incident), **fields}
     return problem_raise_from(
         actor=actor, source_label=f"incident {incident.number}", incidents=[incident], **values
@@ -324,7 +323,8 @@ def problem_update(
                 urgency=locked.urgency if urgency is UNCHANGED else urgency,
                 actor=actor,
             )
-        elif changed:
+        if changed:
+            # Assignment and the configuration item are on record for the SLA engine too.
             ticket_changes_recorded(ticket=locked)
         if new_group:
             notifications.problem_assigned(locked)
