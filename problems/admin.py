@@ -70,6 +70,7 @@ class ProblemAdmin(TicketAdmin):
     search_fields = ("number", "short_description")
     ordering = ("-opened_at",)
     change_form_template = "admin/problems/problem/change_form.html"
+    change_list_template = "admin/problems/problem/change_list.html"
     detail_select_related = (
         "assignment_group",
         "assigned_to",

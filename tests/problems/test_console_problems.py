@@ -41,6 +41,13 @@ def test_problem_changelist_query_count_is_constant(
     assert len(response.context["cl"].result_list) == size
 
 
+def test_empty_problem_list_says_where_problems_come_from(problem_manager_client):
+    response = problem_manager_client.get(reverse(CHANGELIST))
+    assert "No problems yet" in response.content.decode()
+    response = problem_manager_client.get(reverse(CHANGELIST), {"q": "nothing"})
+    assert "No problems match" in response.content.decode()
+
+
 def test_changelist_filters_by_service_and_searches(problem_manager_client, agent, resolver_group):
     dip = raise_problem(agent, resolver_group, service=Service.objects.get(code="dip"))
     raise_problem(agent, resolver_group, short_description="Login failures")
