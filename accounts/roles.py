@@ -27,6 +27,9 @@ _MAJOR_INCIDENT_READ = [
     "major_incidents.view_industrycircular",
     "major_incidents.view_postincidentreview",
 ]
+# Problems (§6): the desk, incident managers and service managers see and raise them (§5.5
+# step 17, §5.23); the problem manager works them.
+_PROBLEM_RAISE = ["problems.view_problem", "problems.view_all_problem", "problems.add_problem"]
 _LISTS_READ = ["comms.view_distributionlist", "comms.view_listmembershiprequest"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -56,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "sla.view_ticketsla",
         *_MAJOR_INCIDENT_READ,
         "tickets.view_service",
+        *_PROBLEM_RAISE,
     ],
     RESOLVER: [
         "incidents.view_incident",
@@ -68,6 +72,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "sla.view_ticketsla",
         *_MAJOR_INCIDENT_READ,
         "tickets.view_service",
+        # Problems assigned to their groups: seen and worked (§6.4 step 6).
+        "problems.view_problem",
+        "problems.change_problem",
+        "problems.work_group_problem",
     ],
     INCIDENT_MANAGER: [
         *_INCIDENT_READ,
@@ -94,8 +102,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "major_incidents.publish_industrycircular",
         "major_incidents.change_postincidentreview",
         "tickets.view_service",
+        *_PROBLEM_RAISE,
     ],
-    PROBLEM_MANAGER: [*_INCIDENT_READ, *_CASE_READ, *_JOURNAL],
+    PROBLEM_MANAGER: [
+        *_INCIDENT_READ,
+        *_CASE_READ,
+        *_JOURNAL,
+        *_PROBLEM_RAISE,
+        "problems.change_problem",
+        "accounts.view_resolvergroup",
+        "tickets.view_service",
+        "sla.view_ticketsla",
+    ],
     CHANGE_MANAGER: [*_INCIDENT_READ, *_CASE_READ, *_JOURNAL],
     CAB_MEMBER: [*_INCIDENT_READ, "tickets.view_journalentry"],
     KNOWLEDGE_MANAGER: [*_CASE_READ, "tickets.view_journalentry"],
@@ -123,6 +141,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "major_incidents.manage_majorincident",
         "major_incidents.change_postincidentreview",
         "major_incidents.signoff_postincidentreview",
+        *_PROBLEM_RAISE,
         "accounts.add_servicedesk",
         "accounts.change_servicedesk",
         "accounts.view_servicedesk",

@@ -196,6 +196,13 @@ EVENTS: dict[str, Event] = {
             why=_WHY_STAFF,
         ),
         Event(
+            "problem_assigned",
+            "A problem is assigned to your group",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
+        Event(
             "ticket_assigned_to_group",
             "A ticket is assigned to your group",
             mandatory=True,

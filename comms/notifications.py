@@ -2,10 +2,11 @@
 
 The kernel announces ticket events (`tickets.signals`) and `comms.ticket_events` sends each to
 the handler the ticket type declares in its registry entry (`TicketType.notifications`):
-cases declare the `case_*` functions, incidents `incident_assigned`. A type that declares
-none gets the defaults at the end of this matrix (`ticket_raised`, `ticket_status_changed`,
-`ticket_comment_added`), which read only the registry entry: whether participants may see
-the type, and where they read it (`portal_url`).
+cases declare the `case_*` functions, incidents `incident_assigned`, problems
+`problem_assigned`. A type that declares none gets the defaults at the end of this matrix
+(`ticket_raised`, `ticket_status_changed`, `ticket_comment_added`), which read only the
+registry entry: whether participants may see the type, and where they read it
+(`portal_url`).
 
 The matrix (event → template → recipients):
 
@@ -36,6 +37,8 @@ To the desk:
   incident assigned / reassigned ..... incident_assigned / incident_reassigned → the group's
                                        mailbox, else each member; members always get the
                                        portal notification
+  problem raised / reassigned ........ problem_assigned → the group's mailbox, else each
+                                       member (as for an incident)
   ticket assigned to a person ........ ticket_assigned_to_person → that person
   SLA at risk / breached ............. sla_at_risk / sla_breached → the assignee, else the
                                        group, plus the service management mailbox
@@ -303,6 +306,15 @@ def incident_reassigned(incident, old_group=None) -> None:
     _to_desk(incident, "incident_reassigned", group=group.name, old_group=old_group.name).group(
         group
     )
+
+
+def problem_assigned(problem) -> None:
+    """A problem is raised for, or moved to, a resolver group: the group is told, as for an
+    incident (§5.17 "Resolver Assignment Notification", §6.4 step 6)."""
+    group = problem.assignment_group
+    if group is None:
+        return
+    _to_desk(problem, "problem_assigned", group=group.name).group(group)
 
 
 def ticket_assigned_to_person(ticket) -> None:

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "sla",
     "cases",
     "incidents",
+    "problems",
     "major_incidents",
     "comms",
     "status_page",

@@ -51,6 +51,7 @@ from incidents.services import incident_assign, incident_transition
 from major_incidents.models import ValidityCriterion
 from major_incidents.promotion import candidate_accept, candidate_propose, candidate_reject
 from mhhs_portal.urls import urlpatterns as root_urlpatterns
+from problems.services import problem_raise_from_incident
 from tests.factories.accounts import OrganisationFactory, ResolverGroupFactory, UserFactory
 from tests.factories.cases import category
 from tickets.models import Service
@@ -167,6 +168,8 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
         incident = incident_transition(incident=incident, actor=agent, name="start")
         incident = incident_transition(incident=incident, actor=agent, name="resolve", notes=typed)
         notifications.ticket_assigned_to_person(incident)
+        # A problem raised from it, with the incident's words (§5.5 step 17).
+        problem_raise_from_incident(incident=incident, actor=agent, root_cause=typed)
         deadline = timezone.now() + timedelta(minutes=30)
         notifications.sla_at_risk(incident, "Resolution", deadline)
         notifications.sla_breached(incident, "Resolution", deadline)
