@@ -9,6 +9,7 @@ endpoints that are not about one ticket type.
 from django.urls import path
 
 from comms.inbound_api import InboundEmailApi
+from major_incidents.review_api import urlpatterns as review_urlpatterns
 from tickets.api_common import ticket_type_urls
 from tickets.extensions import api_routes_for
 from tickets.registry import ticket_types
@@ -22,4 +23,5 @@ urlpatterns = [
         for pattern in (*ticket_type_urls(ticket_type), *api_routes_for(ticket_type))
     ),
     path("inbound-email/", InboundEmailApi.as_view(), name="inbound-email"),
+    *review_urlpatterns,
 ]
