@@ -551,6 +551,9 @@ def review_milestone_remind_due(*, now: datetime | None = None) -> int:
             reminded_at__isnull=True,
             due_at__lte=now + REMINDER_LEAD,
         )
+        # A major incident active again after a rejected resolution: its milestones move to
+        # the next resolution, so the old due times are not chased meanwhile.
+        .exclude(review__major_incident__state=MajorIncident.State.ACTIVE)
         .select_related("review__major_incident__manager", "review__major_incident__incident")
         .order_by("due_at", "id")
     )

@@ -254,3 +254,20 @@ def test_a_participant_cannot_open_the_review(review, org_user):
 
     response = login_client(org_user).get(_page(review))
     assert response.status_code in (302, 403)
+
+
+def test_review_list_query_count_is_constant(
+    org_user, agent, resolver_group, incident_manager, django_assert_num_queries
+):
+    """The list of reviews reads one page with the overdue flag annotated, not per row."""
+    client = mfa_client(incident_manager)
+    for n in (1, 3):
+        while PostIncidentReview.objects.count() < n:
+            _review(org_user, agent, resolver_group, incident_manager)
+        client.get(reverse(CHANGELIST))
+        # 1 session; 2 user; 3 the capped count; 4 the page of reviews with their major
+        # incident and the overdue flag.
+        with django_assert_num_queries(4):
+            response = client.get(reverse(CHANGELIST))
+        assert response.status_code == 200
+        assert "Open follow-up actions" in response.content.decode()

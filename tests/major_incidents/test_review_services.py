@@ -399,3 +399,50 @@ def test_distribution_sends_a_summary_to_the_comms_list(
     assert review.distributed_at is not None
     with pytest.raises(TransitionNotAllowed):
         review_distribute(review=review, actor=service_manager)
+
+
+def test_the_reminder_task_runs_the_service(review):
+    """Beat runs it every five minutes (settings `review-milestone-reminders`)."""
+    from django.conf import settings
+
+    from major_incidents.review_tasks import review_milestone_remind_due_task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["review-milestone-reminders"]
+    assert entry["task"] == "major_incidents.review_tasks.review_milestone_remind_due_task"
+    assert entry["schedule"] == 300.0
+    with time_machine.travel(RESOLVED_AT + timedelta(hours=1, minutes=30), tick=False):
+        assert review_milestone_remind_due_task.delay().get() == {"reminded": 1}
+
+
+def test_no_reminders_while_the_major_incident_is_active_again(review, major, agent):
+    """After a rejected resolution the milestones wait for the next resolution (§5.23)."""
+    with time_machine.travel(RESOLVED_AT + timedelta(minutes=30), tick=False):
+        incident_transition(
+            incident=major.incident, actor=agent, name="reject_resolution", note="Still down."
+        )
+    assert review_milestone_remind_due(now=RESOLVED_AT + timedelta(hours=3)) == 0
+
+
+def test_an_action_owner_marks_their_action_done_from_the_review_page(
+    review, incident_manager, resolver
+):
+    from django.urls import reverse
+
+    from tests.conftest import mfa_client
+
+    action = review_action_add(
+        review=review,
+        actor=incident_manager,
+        owner=resolver,
+        action="Alerting",
+        due_on=date.today() + timedelta(days=3),
+    )
+    client = mfa_client(resolver)
+    page = reverse("admin:major_incidents_postincidentreview_change", args=[review.pk])
+    assert "Mark done" in client.get(page).content.decode()
+    client.post(
+        reverse("admin:major_incidents_postincidentreview_action", args=[review.pk, action.pk]),
+        {"do": "done", "note": "Shipped"},
+    )
+    action.refresh_from_db()
+    assert (action.done_by, action.done_note) == (resolver, "Shipped")
