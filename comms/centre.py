@@ -281,6 +281,21 @@ EVENTS: dict[str, Event] = {
             staff_only=True,
             why=_WHY_STAFF,
         ),
+        # Post major incident reviews (§5.23, Appendix E).
+        Event(
+            "review_milestone_due",
+            "A post-incident review step is due or overdue",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
+        Event(
+            "review_action_assigned",
+            "A post-incident review action is assigned to you",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
     )
 }
 

@@ -77,7 +77,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.directory import desk_contact_lines
-from core.dates import uk_datetime
+from core.dates import uk_date, uk_datetime
 from tickets.registry import ticket_type_for
 
 from .centre import notification_deliver
@@ -519,3 +519,49 @@ def major_incident_candidate_rejected(incident, *, recipient) -> None:
     """The candidate is not a major incident (§5.11 step 6): the proposer is told; the reason
     is on the incident's journal in the console."""
     _to_desk(incident, "major_incident_candidate_rejected").user(recipient)
+
+
+# --- post major incident reviews (§5.23, Appendix E) -----------------------------------------
+
+
+def _review_link(review) -> str:
+    return reverse("admin:major_incidents_postincidentreview_change", args=[review.pk])
+
+
+def _review_recipients(review, template: str, *, ticket, **extra) -> _Recipients:
+    link = _review_link(review)
+    context = {
+        "number": review.incident_report_ref or review.incident_ref,
+        "link": f"{settings.PORTAL_BASE_URL}{link}",
+        **extra,
+    }
+    return _Recipients(template=template, context=context, link=link, ticket=ticket)
+
+
+def review_milestone_due(
+    review, *, milestone_title: str, due_at: datetime, overdue: bool, manager, ticket=None
+) -> None:
+    """A §5.23 milestone of a post-incident review is due within the hour or overdue: the
+    Major Incident Manager is reminded (once per milestone), else the service management
+    mailbox. The milestone's title is fixed wording; nothing typed is emailed."""
+    recipients = _review_recipients(
+        review,
+        "review_milestone_due",
+        ticket=ticket,
+        target=milestone_title,
+        due=_uk(due_at),
+        deadline="overdue" if overdue else "due soon",
+    )
+    if manager is not None and manager.is_active:
+        recipients.user(manager)
+    else:
+        recipients.mailbox(settings.SERVICE_MANAGEMENT_EMAIL)
+
+
+def review_action_assigned(review, *, owner, due_on, ticket=None) -> None:
+    """A follow-up action of a post-incident review was given to `owner` (Appendix E "Owner /
+    Action / Due"): the owner is told, with the review and the due date — not the action's
+    words, which are read in the console."""
+    _review_recipients(review, "review_action_assigned", ticket=ticket, due=uk_date(due_on)).user(
+        owner
+    )

@@ -7,10 +7,13 @@ class MajorIncidentsConfig(AppConfig):
     verbose_name = "Major incidents"
 
     def ready(self) -> None:
-        """The incident page's major-incident panel (propose, the candidacy's state, the war
-        room once promoted) through the kernel's console seam (`tickets.extensions`)."""
+        """Listen to the kernel (docs/architecture.md §1): the incident page's major-incident
+        panel (propose, the candidacy's state, the war room once promoted) through the console
+        seam (`tickets.extensions`), and the incident's lifecycle through its signal."""
         from tickets.extensions import ConsoleExtension, register_console_extension
+        from tickets.signals import ticket_transitioned
 
+        from .lifecycle import on_ticket_transitioned
         from .promotion import incident_panel_context
 
         register_console_extension(
@@ -20,3 +23,5 @@ class MajorIncidentsConfig(AppConfig):
                 panel_template="admin/major_incidents/_incident_major_panel.html",
             )
         )
+        # A major incident follows its incident's lifecycle; the review opens on resolution.
+        ticket_transitioned.connect(on_ticket_transitioned, dispatch_uid="major-incident-lifecycle")

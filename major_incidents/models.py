@@ -416,6 +416,12 @@ class PostIncidentReview(models.Model):
     )
     signed_off_at = models.DateTimeField(null=True, blank=True)
     distributed_at = models.DateTimeField(null=True, blank=True)
+    # The incident's resolution was rejected after the review opened (§10.3): the review is
+    # kept and its milestones move to the next resolution instant.
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    # The war-room and journal entries up to this instant are on the timeline already; a
+    # re-resolution adds only what came after.
+    prefilled_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-resolved_at", "-id"]
@@ -458,6 +464,8 @@ class ReviewMilestone(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reminded_at = models.DateTimeField(null=True, blank=True)
+    # Set when the step was skipped on purpose rather than done (completed_at records when).
+    skip_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["due_at", "id"]

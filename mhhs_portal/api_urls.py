@@ -11,6 +11,7 @@ from django.urls import path
 from comms.inbound_api import InboundEmailApi
 from major_incidents.api import urlpatterns as major_incident_urls
 from major_incidents.api_promotion import urlpatterns as promotion_urlpatterns
+from major_incidents.review_api import urlpatterns as review_urlpatterns
 from status_page.api import StatusApi
 from tickets.api_common import ticket_type_urls
 from tickets.extensions import api_routes_for
@@ -29,4 +30,5 @@ urlpatterns = [
     *major_incident_urls,
     # Major-incident candidates: propose, review queue, accept and reject (§5.8–5.11).
     *promotion_urlpatterns,
+    *review_urlpatterns,
 ]

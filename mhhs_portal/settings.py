@@ -319,7 +319,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Modules with tasks that autodiscovery (which looks for tasks.py) does not find.
-CELERY_IMPORTS = ["comms.inbound_tasks"]
+CELERY_IMPORTS = ["comms.inbound_tasks", "major_incidents.review_tasks"]
 CELERY_BEAT_SCHEDULE = {
     # SLA at-risk and breach (§3), the 15-minute triage check (§4.1) and the 5-day auto-close
     # (§10.3); `expires` keeps minute ticks from piling up while no worker runs.
@@ -348,6 +348,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Files kept from raise-case forms that were never sent on, after a day.
     "pending-upload-purge": {"task": "tickets.tasks.pending_upload_purge_task", "schedule": 3600.0},
+    # §5.23: the Major Incident Manager is reminded of review milestones due within the hour.
+    "review-milestone-reminders": {
+        "task": "major_incidents.review_tasks.review_milestone_remind_due_task",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
 }
 
 

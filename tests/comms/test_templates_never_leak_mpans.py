@@ -48,12 +48,14 @@ from comms.mpan import contains_mpan, find_mpans
 from comms.mpan_fields import MpanFormField, MpanSerializerField
 from comms.services import outbound_message_queue
 from incidents.services import incident_assign, incident_transition
-from major_incidents.models import ValidityCriterion
+from major_incidents.models import PostIncidentReview, ValidityCriterion
 from major_incidents.promotion import candidate_accept, candidate_propose, candidate_reject
+from major_incidents.reviews import review_action_add, review_milestone_remind_due
 from mhhs_portal.urls import urlpatterns as root_urlpatterns
 from problems.services import problem_raise_from_incident
 from tests.factories.accounts import OrganisationFactory, ResolverGroupFactory, UserFactory
 from tests.factories.cases import category
+from tests.factories.incidents import opened_major_incident
 from tickets.models import Service
 
 # The comms pages are routed here until the root URLconf includes them.
@@ -166,7 +168,12 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
         notifications.incident_reassigned(incident, first_group)
         # The resolution, typed by a resolver, is proposed to the desk (Appendix G).
         incident = incident_transition(incident=incident, actor=agent, name="start")
+        # A major incident over it: resolving opens its post-incident review (§5.23).
+        major = opened_major_incident(
+            incident=incident, actor=agent, manager=resolver, title=typed[:160]
+        )
         incident = incident_transition(incident=incident, actor=agent, name="resolve", notes=typed)
+        review_milestone_remind_due(now=timezone.now() + timedelta(days=30))
         notifications.ticket_assigned_to_person(incident)
         # A problem raised from it, with the incident's words (§5.5 step 17).
         problem_raise_from_incident(incident=incident, actor=agent, root_cause=typed)
@@ -248,6 +255,13 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
             kind="resolution",
             subject="DIP service restored",
             body="Messages are flowing again; no action is needed.",
+        )
+        review_action_add(
+            review=PostIncidentReview.objects.get(major_incident=major),
+            actor=sender,
+            owner=resolver,
+            action=typed,
+            due_on=timezone.localdate() + timedelta(days=7),
         )
 
 
