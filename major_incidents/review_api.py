@@ -8,7 +8,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from tickets.api_common import TicketApiView, UserRefSerializer, error_responses
+from tickets.api_common import (
+    ServiceRefSerializer,
+    TicketApiView,
+    UserRefSerializer,
+    error_responses,
+)
 
 from .models import PostIncidentReview
 from .reviews import action_is_overdue, milestone_views, review_get_for, uk_today
@@ -47,11 +52,6 @@ class ReviewTimelineRowSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
     event = serializers.CharField()
     comments = serializers.CharField()
-
-
-class ServiceRefSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
 
 
 @extend_schema_serializer(component_name="PostIncidentReview")

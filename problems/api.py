@@ -22,6 +22,7 @@ from tickets.api_common import (
     HoldReasonField,
     IdFilter,
     ResolverGroupRefSerializer,
+    ServiceRefSerializer,
     TicketApiView,
     TicketFilterSet,
     TicketListApiView,
@@ -93,12 +94,6 @@ class ProblemResolveInputSerializer(TransitionInputSerializer):
         max_length=COMMENT_MAX_CHARS,
         help_text="Required for a Known Error unless already recorded.",
     )
-
-
-class ServiceRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    code = serializers.CharField(read_only=True)
-    name = serializers.CharField(read_only=True)
 
 
 @extend_schema_serializer(component_name="Problem")

@@ -12,6 +12,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
+    extend_schema_serializer,
 )
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import SAFE_METHODS
@@ -78,6 +79,7 @@ class ImpactSerializer(serializers.Serializer):
     status_label = serializers.CharField()
 
 
+@extend_schema_serializer(component_name="StatusPageUpdate")
 class PublicUpdateSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     status = serializers.CharField(help_text=PUBLIC_STATUSES)
