@@ -368,11 +368,11 @@ def major_incident_comms_late(
     *, number: str, due_at: datetime, manager_name: str, desk_leads, link: str
 ) -> None:
     """A major incident's communication is past due (§5.19.1): the desk lead (each active
-    service manager) is alerted, in the portal and by email."""
+    service manager) is alerted, in the portal and by email. The manager's name is typed by
+    people, so the email names the war room rather than them (§10.5.5)."""
     context = {
         "number": number,
         "due": _uk(due_at),
-        "manager": manager_name,
         "link": f"{settings.PORTAL_BASE_URL}{link}",
     }
     recipients = _Recipients(

@@ -50,6 +50,7 @@ from comms.services import outbound_message_queue
 from incidents.services import incident_assign, incident_transition
 from major_incidents.models import PostIncidentReview, ValidityCriterion
 from major_incidents.promotion import candidate_accept, candidate_propose, candidate_reject
+from major_incidents.reminders import comms_reminders_sweep
 from major_incidents.reviews import review_action_add, review_milestone_remind_due
 from mhhs_portal.urls import urlpatterns as root_urlpatterns
 from problems.services import problem_raise_from_incident
@@ -172,6 +173,9 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
         major = opened_major_incident(
             incident=incident, actor=agent, manager=resolver, title=typed[:160]
         )
+        # Its comms fall due and then late (§5.19.1): the manager and the desk leads are told.
+        UserFactory(email="lead@mhhs.example", is_staff=True, roles=[roles.SERVICE_MANAGER])
+        comms_reminders_sweep(now=timezone.now() + timedelta(hours=2))
         incident = incident_transition(incident=incident, actor=agent, name="resolve", notes=typed)
         review_milestone_remind_due(now=timezone.now() + timedelta(days=30))
         notifications.ticket_assigned_to_person(incident)
