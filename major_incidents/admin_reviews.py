@@ -23,9 +23,11 @@ from core.admin import CappedCountAdminMixin, add_domain_error, uk_time
 from core.dates import uk_date
 from core.errors import DomainError
 from core.pagination import CappedPaginator
+from problems.admin_views import ProblemForm
 from tickets.models import Service
 
 from .models import PostIncidentReview, ReviewAction, ReviewMilestone, ReviewTimelineRow
+from .review_problems import problem_fields_from_review, review_raise_problem
 from .reviews import (
     EDITABLE_FIELDS,
     action_is_overdue,
@@ -217,6 +219,11 @@ class PostIncidentReviewAdmin(CappedCountAdminMixin, admin.ModelAdmin):
             ),
             path("<path:object_id>/sign-off/", view(self.sign_off_view), name=f"{prefix}_sign_off"),
             path(
+                "<path:object_id>/raise-problem/",
+                view(self.raise_problem_view),
+                name=f"{prefix}_raise_problem",
+            ),
+            path(
                 "<path:object_id>/distribute/",
                 view(self.distribute_view),
                 name=f"{prefix}_distribute",
@@ -320,6 +327,7 @@ class PostIncidentReviewAdmin(CappedCountAdminMixin, admin.ModelAdmin):
             "may_distribute": may_edit_review(request.user)
             and review.state == PostIncidentReview.State.SIGNED_OFF
             and review.distributed_at is None,
+            "may_raise_problem": request.user.has_perm("problems.add_problem"),
             "rows": rows,
             "row_add_form": TimelineRowForm(prefix="new-row"),
             "milestones": milestones,
@@ -332,6 +340,7 @@ class PostIncidentReviewAdmin(CappedCountAdminMixin, admin.ModelAdmin):
                 "action_add": self._url("action_add", review.pk),
                 "sign_off": self._url("sign_off", review.pk),
                 "distribute": self._url("distribute", review.pk),
+                "raise_problem": self._url("raise_problem", review.pk),
                 "changelist": self._url("changelist"),
                 "actions": self._url("actions"),
             },
@@ -542,6 +551,50 @@ class PostIncidentReviewAdmin(CappedCountAdminMixin, admin.ModelAdmin):
         )
 
     # --- open follow-up actions across reviews --------------------------------------------------
+
+    def raise_problem_view(self, request, object_id):
+        """Raise a problem record from the review (§5.11 steps 23–25): the problem form,
+        filled in from the review and its incident."""
+        review = self._review(request, object_id)
+        if not request.user.has_perm("problems.add_problem"):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = ProblemForm(request.POST)
+        else:
+            initial = problem_fields_from_review(review)
+            form = ProblemForm(initial={name: value for name, value in initial.items() if value})
+        if request.method == "POST" and form.is_valid():
+            try:
+                problem = review_raise_problem(
+                    review=review, actor=request.user, **form.cleaned_data
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                self.message_user(
+                    request,
+                    f"{problem.number} raised from the review and linked to {review.incident_ref}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:problems_problem_change", args=[problem.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Raise a problem from the review of {review.incident_ref}",
+            "opts": self.opts,
+            "form": form,
+            "has_view_permission": True,
+            "source_name": f"Post-incident review {review.incident_ref}",
+            "source_url": self._url("change", review.pk),
+            "source_title": review.incident_title,
+        }
+        return TemplateResponse(
+            request,
+            "admin/problems/problem/raise.html",
+            context,
+            status=400 if form.is_bound and form.errors else 200,
+        )
 
     def action_list_view(self, request):
         """Every open follow-up action, soonest due first, by owner and overdue."""
