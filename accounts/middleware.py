@@ -12,8 +12,16 @@ from .mfa import has_totp
 
 # Sign-in and enrolment pages, the API (which answers for itself), and what a browser fetches
 # on its own while showing the enrolment page: static assets and /favicon.ico. Redirecting
-# those to the enrolment page would load it again behind the person's back.
-EXEMPT_PREFIXES = ("/accounts/", settings.STATIC_URL, "/favicon.ico", "/api/", "/healthz")
+# those to the enrolment page would load it again behind the person's back. The public status
+# page (§5.22) is for everyone, signed in or not, whatever their account's state.
+EXEMPT_PREFIXES = (
+    "/accounts/",
+    settings.STATIC_URL,
+    "/favicon.ico",
+    "/api/",
+    "/healthz",
+    "/status/",
+)
 
 
 class StaffMfaRequiredMiddleware:

@@ -190,3 +190,20 @@ def test_a_major_incidents_public_page_costs_the_same_queries_however_many_updat
         html.count(major.public_title) >= 1
         and "<h3" not in html.split("<main")[1].split("status-updates")[0]
     )
+
+
+def test_people_whose_account_is_not_ready_still_read_the_status_page(make_major, org_user):
+    """The status page is public (§5.22): staff not yet enrolled in two-factor and people
+    whose registration awaits approval read it like anyone else, not a set-up page."""
+    from accounts import roles
+    from tests.factories.accounts import UserFactory
+
+    make_major()
+    staff_without_totp = UserFactory(
+        email="new.agent@mhhs.example", is_staff=True, roles=[roles.SERVICE_DESK_AGENT]
+    )
+    unattached = UserFactory(email="pending@example.com", organisation=None)
+    for person in (staff_without_totp, unattached):
+        response = login_client(person).get("/status/")
+        assert response.status_code == 200, person
+        assert "SECRET-MI-TITLE" not in _text(response)
