@@ -31,7 +31,14 @@ from .comms import (
     major_incident_update_interval_set,
     update_interval_bounds,
 )
-from .models import CommsMessage, MajorIncident, PublicUpdate, ServiceImpact
+from .models import (
+    CommsMessage,
+    IndustryCircular,
+    MajorIncident,
+    PostIncidentReview,
+    PublicUpdate,
+    ServiceImpact,
+)
 from .other_providers import (
     RELAY_MAX,
     lead_provider_suggestions,
@@ -326,6 +333,17 @@ class MajorIncidentAdmin(CappedCountAdminMixin, admin.ModelAdmin):
             ),
             "show_all_url": f"{request.path}?timeline=all",
             "has_view_permission": True,
+            # §5.11 steps 11–13 and 18–20: circulars drafted from here; §5.23: the review.
+            "circulars": list(
+                IndustryCircular.objects.filter(major_incident=major_incident).order_by(
+                    "-drafted_at", "-id"
+                )
+            ),
+            "may_draft_circular": request.user.has_perm("major_incidents.add_industrycircular"),
+            "circular_add_url": (
+                f"{reverse('admin:major_incidents_industrycircular_add')}?major_incident={pk}"
+            ),
+            "review": PostIncidentReview.objects.filter(major_incident=major_incident).first(),
         }
         if major_incident.led_by_other_provider:
             incidents, others = linked_tickets_for(major_incident)

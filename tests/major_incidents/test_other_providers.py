@@ -273,6 +273,6 @@ def test_the_war_room_of_another_providers_major_incident_costs_the_same_at_any_
     # 1 session, 2 user, 3 the major incident, 4 services, 5 timeline events, 6 comms sent,
     # 7 public updates, 8 linked incidents, 9 linked cases, 10 whether the initial
     # notification is out, 11 the services offered by the status form (no incident of its
-    # own: no journal, nobody engaged here).
-    with django_assert_num_queries(11):
+    # own: no journal, nobody engaged here), 12 its industry circulars, 13 its review.
+    with django_assert_num_queries(13):
         assert client.get(war_room).status_code == 200

@@ -239,8 +239,9 @@ def test_the_war_room_costs_the_same_however_long_the_timeline(
     # 1 session, 2 user, 3 the major incident with manager, triage lead and incident joined,
     # 4 its services, 5 people engaged, 6 timeline events, 7 the incident's journal, 8 comms
     # sent, 9 the last public updates, 10 whether the initial notification is out (the
-    # composer's choices), 11 the services offered by the status form.
-    with django_assert_num_queries(11):
+    # composer's choices), 11 the services offered by the status form, 12 its industry
+    # circulars, 13 its post-incident review.
+    with django_assert_num_queries(13):
         response = manager_client.get(war_room_url(major))
     assert response.status_code == 200
 
