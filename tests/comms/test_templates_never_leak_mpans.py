@@ -47,7 +47,12 @@ from comms.models import DistributionList, Notification, OutboundMessage
 from comms.mpan import contains_mpan, find_mpans
 from comms.mpan_fields import MpanFormField, MpanSerializerField
 from comms.services import outbound_message_queue
-from incidents.services import incident_assign, incident_transition
+from incidents.services import (
+    incident_assign,
+    incident_classify,
+    incident_engage,
+    incident_transition,
+)
 from mhhs_portal.urls import urlpatterns as root_urlpatterns
 from tests.factories.accounts import OrganisationFactory, ResolverGroupFactory, UserFactory
 from tests.factories.cases import category
@@ -160,9 +165,24 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
             incident=incident, actor=agent, assignment_group=second_group, assigned_to=resolver
         )
         notifications.incident_reassigned(incident, first_group)
+        # §5.17: a product owner engaged is told, and a new priority is announced to the
+        # group and the product owners; notes and contacts people typed are never sent.
+        incident_engage(
+            incident=incident, actor=agent, role="product_owner", person=resolver, note=typed
+        )
+        incident_engage(
+            incident=incident,
+            actor=agent,
+            role="service_user_support",
+            contact_name=typed,
+            contact_details=typed,
+        )
+        incident = incident_classify(incident=incident, actor=agent, impact=1, urgency=1)
         # The resolution, typed by a resolver, is proposed to the desk (Appendix G).
         incident = incident_transition(incident=incident, actor=agent, name="start")
-        incident = incident_transition(incident=incident, actor=agent, name="resolve", notes=typed)
+        incident = incident_transition(
+            incident=incident, actor=agent, name="resolve", notes=typed, code="solved"
+        )
         notifications.ticket_assigned_to_person(incident)
         deadline = timezone.now() + timedelta(minutes=30)
         notifications.sla_at_risk(incident, "Resolution", deadline)
