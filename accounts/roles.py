@@ -56,6 +56,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "sla.view_ticketsla",
         *_MAJOR_INCIDENT_READ,
         "tickets.view_service",
+        "tickets.view_subcategory",
     ],
     RESOLVER: [
         "incidents.view_incident",

@@ -19,7 +19,12 @@ from django.core.validators import validate_email
 from django.db.models import Exists, OuterRef, Prefetch
 from django.urls import path, reverse
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -820,19 +825,29 @@ class IncidentEngagementReleaseApi(TicketApiView):
 
     @extend_schema(
         operation_id="incidents_engagements_release",
+        parameters=[
+            OpenApiParameter(
+                "engagement_id",
+                int,
+                OpenApiParameter.PATH,
+                description="The engagement's `id`, as listed.",
+            )
+        ],
         request=None,
         responses={200: IncidentEngagementSerializer, **error_responses(401, 403, 404, 409)},
     )
-    def post(self, request, number: str, engagement_id: int):
+    def post(self, request, number: str, engagement_id: str):
         incident = _incident_get_plain(user=request.user, number=number)
         _require_desk(request.user, "Releasing people")
+        # Any text reaches here (a string route), so an id that is no id is a 404 in the
+        # API's own shape, like a number that is no ticket.
+        digits = engagement_id.isascii() and engagement_id.isdigit() and len(engagement_id) <= 19
+        pk = int(engagement_id) if digits else 0
         engagement = (
-            incident_engagements_for(incident).filter(pk=engagement_id).first()
-            if engagement_id <= ID_MAX
-            else None
+            incident_engagements_for(incident).filter(pk=pk).first() if 1 <= pk <= ID_MAX else None
         )
         if engagement is None:
-            raise TicketNotFound(f"{incident.number} has no engagement {engagement_id}.")
+            raise TicketNotFound(f"{incident.number} has no engagement {engagement_id[:40]}.")
         engagement.incident = incident
         engagement = services.incident_engagement_release(engagement=engagement, actor=request.user)
         return Response(self.OutputSerializer(engagement).data)
@@ -901,7 +916,7 @@ urlpatterns = [
         name="incident_engagements",
     ),
     path(
-        "incidents/<str:number>/engagements/<int:engagement_id>/release/",
+        "incidents/<str:number>/engagements/<str:engagement_id>/release/",
         IncidentEngagementReleaseApi.as_view(),
         name="incident_engagement_release",
     ),

@@ -4,7 +4,6 @@ people's (issue 7, point 7; §10.4).
 """
 
 import json
-import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -140,7 +139,7 @@ def test_options_answers_on_every_api_route(agent, org_user):
     routes = list(_api_routes())
     assert "/api/v1/cases/" in routes
     for route in routes:
-        path = re.sub(r"<int:\w+>", "1", route.replace("<str:number>", case.number))
+        path = route.replace("<str:number>", case.number)
         response = client.options(path)
         assert response.status_code in (200, 401, 403), (path, response.status_code)
 

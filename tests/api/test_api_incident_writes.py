@@ -329,8 +329,10 @@ def test_engagements_are_listed_added_and_released(agent, incident):
     assert release.status_code == 200 and release.json()["released_at"]
     again = client.post(url(incident, f"engagements/{engagement['id']}/release/"))
     assert again.status_code == 409
-    missing = client.post(url(incident, "engagements/999999/release/"))
-    assert missing.status_code == 404
+    for odd in ("999999", "-1", "abc", "²", "9" * 30):
+        missing = client.post(url(incident, f"engagements/{odd}/release/"))
+        assert missing.status_code == 404, odd
+        assert error(missing)["code"] == "not_found"
 
 
 def test_engaging_nobody_is_400(agent, incident):
