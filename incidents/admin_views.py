@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -222,16 +223,22 @@ class SubcategoryChoiceField(forms.TypedChoiceField):
 
     def __init__(self, **kwargs):
         super().__init__(coerce=self._subcategory, empty_value=None, required=False, **kwargs)
-        self.choices = self._grouped
+        self.offer()
 
-    @staticmethod
-    def _grouped() -> list:
-        groups: dict[str, list] = {}
-        for pk, category, name in Subcategory.objects.filter(active=True).values_list(
-            "pk", "category__name", "name"
-        ):
-            groups.setdefault(category, []).append((pk, name))
-        return [("", "---------"), *groups.items()]
+    def offer(self, *, kept_id: int | None = None) -> None:
+        """Offer the active subcategories, and the one the incident has even if retired since,
+        so that saving other fields does not clear it."""
+        offered = Q(active=True) | Q(pk=kept_id) if kept_id else Q(active=True)
+
+        def grouped() -> list:
+            groups: dict[str, list] = {}
+            for pk, category, name in Subcategory.objects.filter(offered).values_list(
+                "pk", "category__name", "name"
+            ):
+                groups.setdefault(category, []).append((pk, name))
+            return [("", "---------"), *groups.items()]
+
+        self.choices = grouped
 
     @staticmethod
     def _subcategory(value):
@@ -401,6 +408,14 @@ def incident_details_view(model_admin, request, object_id):
         "initial_severity": incident.initial_severity,
     }
     form = IncidentFieldsForm(request.POST if request.method == "POST" else None, initial=initial)
+    # What the incident has stays on offer even if retired since: saving other fields keeps it.
+    form.fields["subcategory"].offer(kept_id=incident.subcategory_id)
+    form.fields["services"].queryset = Service.objects.filter(
+        Q(active=True) | Q(pk__in=initial["services"])
+    ).order_by("sort_order", "name")
+    form.fields["category"].queryset = Category.objects.filter(
+        Q(active=True, is_service_request=False) | Q(pk=incident.category_id)
+    ).order_by("sort_order", "name")
     if request.method == "POST" and form.is_valid():
         try:
             incident_update(

@@ -396,3 +396,30 @@ def test_incident_page_query_count_is_constant(
     assert response.status_code == 200
     assert len(response.context["assignments"]) == size + 1
     assert len(response.context["engagements"]) == size
+
+
+def test_edit_details_keeps_a_subcategory_and_service_retired_since(agent_client, incident):
+    """Data under review (§5.16): retiring a subcategory or a service does not clear it from
+    the incidents that have it when someone saves other fields."""
+    Subcategory.objects.filter(pk=incident.subcategory_id).update(active=False)
+    Service.objects.filter(code="isd").update(active=False)
+    form = agent_client.get(url("details", incident)).context["form"]
+    data = {
+        "short_description": incident.short_description,
+        "description": incident.description,
+        "category": incident.category_id,
+        "subcategory": incident.subcategory_id,
+        "services": [s.pk for s in incident.services.all()],
+        "symptoms": "Now also slow.",
+        "detection_method": incident.detection_method,
+        "initial_severity": str(incident.initial_severity),
+    }
+    assert form["subcategory"].value() == incident.subcategory_id
+
+    response = agent_client.post(url("details", incident), data, follow=True)
+
+    assert f"{incident.number} updated." in messages_of(response)
+    incident.refresh_from_db()
+    assert incident.subcategory.name == "Outage"
+    assert {s.code for s in incident.services.all()} == {"dip", "isd"}
+    assert incident.symptoms == "Now also slow."
