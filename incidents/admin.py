@@ -276,7 +276,6 @@ class IncidentAdmin(TicketAdmin):
             report_open=obj.state in REPORT_STATES,
         )
         if may_change:
-            context["assign_url"] = self._url("assign", obj.pk)
             if obj.state in REPORT_STATES:
                 context.update(
                     report_form=admin_views.IncidentReportForm.for_report(
@@ -286,6 +285,7 @@ class IncidentAdmin(TicketAdmin):
                 )
             if obj.state not in FINISHED_STATES:
                 context.update(
+                    assign_url=self._url("assign", obj.pk),
                     details_url=self._url("details", obj.pk),
                     classify_form=admin_views.ClassifyForm(
                         initial={"impact": obj.impact, "urgency": obj.urgency}
