@@ -145,7 +145,6 @@ class IncidentAdmin(TicketAdmin):
         ServiceFilter,
     )
     search_fields = ("number", "short_description")
-    search_help_text = "Search by incident number or subject."
     ordering = ("-opened_at",)
     detail_select_related = ("assignment_group", "category", "subcategory", "organisation")
     # People are read together by id after the incident (one query), not joined.
