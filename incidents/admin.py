@@ -32,9 +32,10 @@ from .services import (
 
 def _id(value) -> int | None:
     """A filter's id from the query string, or None for anything that is not one."""
-    if value is None or not str(value).isdigit() or len(str(value)) > 19:
+    text = str(value or "")
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
         return None
-    number = int(value)
+    number = int(text)
     return number if 1 <= number <= ID_MAX else None
 
 

@@ -161,6 +161,11 @@ class CloseCodeField(EnumField):
         super().__init__(choices=Ticket.ResolutionCode.choices, **kwargs)
 
 
+def _is_digits(text: str) -> bool:
+    """Plain digits 0–9 only: `"²".isdigit()` is true, and `int("²")` fails."""
+    return text.isascii() and text.isdigit()
+
+
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": ID_MAX})
 class ObjectIdField(serializers.Field):
     """A record by id: a whole number in the key range, then the row, else 400 naming it."""
@@ -174,7 +179,7 @@ class ObjectIdField(serializers.Field):
     def to_internal_value(self, data):
         if isinstance(data, int) and not isinstance(data, bool):
             pk = data
-        elif isinstance(data, str) and data.strip().isdigit() and len(data.strip()) <= 19:
+        elif isinstance(data, str) and _is_digits(data.strip()) and len(data.strip()) <= 19:
             pk = int(data.strip())
         else:
             self.fail("invalid")
@@ -841,8 +846,7 @@ class IncidentEngagementReleaseApi(TicketApiView):
         _require_desk(request.user, "Releasing people")
         # Any text reaches here (a string route), so an id that is no id is a 404 in the
         # API's own shape, like a number that is no ticket.
-        digits = engagement_id.isascii() and engagement_id.isdigit() and len(engagement_id) <= 19
-        pk = int(engagement_id) if digits else 0
+        pk = int(engagement_id) if _is_digits(engagement_id) and len(engagement_id) <= 19 else 0
         engagement = (
             incident_engagements_for(incident).filter(pk=pk).first() if 1 <= pk <= ID_MAX else None
         )

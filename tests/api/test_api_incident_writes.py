@@ -158,6 +158,8 @@ def test_a_role_without_the_permission_is_refused(resolver, resolver_group):
         ({"services": ["dip", "warp-drive"]}, "services"),
         ({"category": 99999999999999999999}, "category"),
         ({"assignment_group": 0}, "assignment_group"),
+        ({"assignment_group": "²"}, "assignment_group"),
+        ({"category": True}, "category"),
         ({"detected_at": "2999-01-01T00:00:00Z"}, "detected_at"),
         ({"detected_at": "0001-01-01T00:00:00+14:00"}, "detected_at"),
         ({"detected_at": "yesterday"}, "detected_at"),

@@ -191,7 +191,9 @@ def test_the_list_filters_by_service_category_and_subcategory_and_searches(
     assert "Market Systems → Outage" in html and "Data Integration Platform" in html
 
 
-@pytest.mark.parametrize("query", ["service=99999999999999999999", "subcategory=x", "service=-1"])
+@pytest.mark.parametrize(
+    "query", ["service=99999999999999999999", "subcategory=x", "service=-1", "subcategory=%C2%B2"]
+)
 def test_odd_filter_values_are_an_empty_list_not_a_500(agent_client, incident, query):
     response = agent_client.get(f"{LIST}?{query}")
     assert response.status_code == 200
