@@ -516,11 +516,8 @@ def incident_update(*, incident: Incident, actor, changes: Mapping[str, object])
         fields = [name for name in changed if name != "services"]
         for name in fields:
             setattr(locked, name, new[name])
-        if fields:
-            locked.save(update_fields=[*fields, "updated_at"])
-        else:
-            # Only the systems affected changed: still a change to the incident.
-            locked.save(update_fields=["updated_at"])
+        # Saved even when only the systems affected changed: it is a change to the incident.
+        locked.save(update_fields=[*fields, "updated_at"])
         if "services" in changed:
             locked.services.set(new["services"])
         parts = [
