@@ -60,6 +60,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_MAJOR_INCIDENT_READ,
         "tickets.view_service",
         *_PROBLEM_RAISE,
+        "tickets.view_subcategory",
     ],
     RESOLVER: [
         "incidents.view_incident",
@@ -174,8 +175,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "access.add_accesstoken",
         "access.revoke_accesstoken",
     ],
-    # A mail gateway or another desk's system posting inbound email over the API (§10.2).
-    INTEGRATION: ["comms.add_inboundemail", "cases.view_case"],
+    # A mail gateway or another desk's system posting inbound email over the API (§10.2); a
+    # monitoring tool or another desk raising and reading incidents (§5.7, §13). Which of
+    # these an account uses is its token's areas (`access.permissions.ApiAccess`): only a
+    # token with the "incidents" scope reaches the incident endpoints.
+    INTEGRATION: [
+        "comms.add_inboundemail",
+        "cases.view_case",
+        "incidents.add_incident",
+        "incidents.view_incident",
+        "incidents.view_all_incident",
+    ],
 }
 
 STAFF_ROLES = [

@@ -196,6 +196,20 @@ EVENTS: dict[str, Event] = {
             why=_WHY_STAFF,
         ),
         Event(
+            "incident_priority_set",
+            "An incident's priority is set or changes",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
+        Event(
+            "incident_engaged",
+            "You are engaged on an incident",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
+        Event(
             "problem_assigned",
             "A problem is assigned to your group",
             mandatory=True,

@@ -39,6 +39,12 @@ To the desk:
                                        portal notification
   problem raised / reassigned ........ problem_assigned → the group's mailbox, else each
                                        member (as for an incident)
+  incident priority set or changed ... incident_priority_set → the group (mailbox, else each
+                                       member), the product owners engaged and the incident
+                                       managers (§5.17 "Priority Notification")
+  someone engaged on an incident ..... incident_engaged → that person (§5.17 "Engagement
+                                       Notice"; contacts outside the portal are reached by
+                                       the desk)
   ticket assigned to a person ........ ticket_assigned_to_person → that person
   SLA at risk / breached ............. sla_at_risk / sla_breached → the assignee, else the
                                        group, plus the service management mailbox
@@ -315,6 +321,32 @@ def problem_assigned(problem) -> None:
     if group is None:
         return
     _to_desk(problem, "problem_assigned", group=group.name).group(group)
+
+
+def incident_priority_set(
+    incident, *, old_priority: str, product_owners=(), incident_managers=()
+) -> None:
+    """§5.17 "Priority Notification": the incident's priority was set or changed. The
+    assigned resolver group, the product owners engaged on it and the incident managers hear
+    the priority and the impact and urgency it comes from (fixed words, nothing typed)."""
+    recipients = _to_desk(
+        incident,
+        "incident_priority_set",
+        priority=incident.get_priority_display(),
+        old_priority=old_priority or "none",
+        impact=incident.get_impact_display(),
+        urgency=incident.get_urgency_display(),
+    )
+    if incident.assignment_group_id:
+        recipients.group(incident.assignment_group)
+    for person in [*product_owners, *incident_managers]:
+        recipients.user(person)
+
+
+def incident_engaged(incident, *, person, role: str) -> None:
+    """§5.17 "Engagement Notice": a person of the desk is engaged on the incident, in `role`
+    (the engagement's role label: "Product owner", "Technical resolver")."""
+    _to_desk(incident, "incident_engaged", role=role).user(person)
 
 
 def ticket_assigned_to_person(ticket) -> None:

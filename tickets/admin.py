@@ -31,7 +31,7 @@ from core.errors import DomainError
 
 from .extensions import console_extensions
 from .lifecycle import Action
-from .models import Category, Ticket
+from .models import Category, Service, Subcategory, Ticket
 from .registry import ticket_type_for
 from .selectors import journal_for, visible_tickets
 from .services import ticket_act
@@ -398,6 +398,54 @@ class CategoryAdmin(AuditedHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         """Tickets keep their category: retire one by unticking Active."""
+        return False
+
+
+@admin.register(Subcategory)
+class SubcategoryAdmin(AuditedHistoryAdmin):
+    """Subcategories under the §5.16 categories: data the service managers keep "under
+    constant review" (agents read them); every change is kept (§12)."""
+
+    list_display = ("name", "category", "active", "sort_order")
+    list_editable = ("sort_order",)
+    list_filter = ("active", "category")
+    list_select_related = ("category",)
+    search_fields = ("name", "category__name")
+    ordering = ("category__sort_order", "sort_order", "name")
+
+    def has_delete_permission(self, request, obj=None):
+        """Incidents keep their subcategory: retire one by unticking Active."""
+        return False
+
+
+# The kinds of service in the console's words (the model's labels cite the manual).
+SERVICE_KIND_WORDS = {"new": "New service", "existing": "Existing service"}
+
+
+@admin.register(Service)
+class ServiceAdmin(AuditedHistoryAdmin):
+    """The services the desk supports (§3.5, §3.6): the systems an incident names as affected
+    and the rows of the public status page. Data the service managers keep (agents and
+    resolvers read them); every change is kept (§12)."""
+
+    list_display = ("name", "abbreviation", "code", "kind_words", "on_status_page", "active")
+    list_filter = ("active", "on_status_page")
+    search_fields = ("name", "code", "abbreviation")
+    ordering = ("sort_order", "name")
+
+    @admin.display(description="Kind", ordering="kind")
+    def kind_words(self, obj):
+        return SERVICE_KIND_WORDS.get(obj.kind, obj.kind)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "kind":
+            kwargs["choices"] = [
+                (value, SERVICE_KIND_WORDS[value]) for value in Service.Kind.values
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        """Incidents and status-page history keep their services: retire one instead."""
         return False
 
 

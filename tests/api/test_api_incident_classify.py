@@ -175,7 +175,9 @@ def test_work_notes_of_an_incident_you_may_not_see_are_404(
 def test_work_note_on_closed_incident_is_409(agent, incident):
     """§5.12: nothing is added to a closed incident."""
     incident = incident_transition(incident=incident, actor=agent, name="start")
-    incident = incident_transition(incident=incident, actor=agent, name="resolve", notes="Done.")
+    incident = incident_transition(
+        incident=incident, actor=agent, name="resolve", notes="Done.", code="solved"
+    )
     incident_transition(incident=incident, actor=agent, name="close")
 
     response = api(agent).post(url(incident, "work-notes/"), {"body": "Late."}, format="json")

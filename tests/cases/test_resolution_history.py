@@ -100,7 +100,7 @@ def proposed(org_user, agent, resolver, resolver_group):
         case=case, actor=agent, assignment_group=resolver_group, impact=2, urgency=2
     )
     incident = incident_transition(incident=incident, actor=resolver, name="start")
-    incident_transition(incident=incident, actor=resolver, name="resolve", notes=RAW)
+    incident_transition(incident=incident, actor=resolver, name="resolve", notes=RAW, code="solved")
     case.refresh_from_db()
     return case
 

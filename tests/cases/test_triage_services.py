@@ -90,7 +90,7 @@ def test_resolving_the_incident_proposes_the_resolution_for_the_desk_to_send(
     )
     incident = incident_transition(incident=incident, actor=resolver, name="start")
     incident_transition(
-        incident=incident, actor=resolver, name="resolve", notes="Adaptor restarted"
+        incident=incident, actor=resolver, name="resolve", notes="Adaptor restarted", code="solved"
     )
     case.refresh_from_db()
     assert case.state == Case.State.IN_PROGRESS and case.resolution_notes == ""

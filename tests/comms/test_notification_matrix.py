@@ -127,7 +127,11 @@ def incident_started(w):
 
 def incident_resolution_proposed(w):
     incident = incident_transition(
-        incident=incident_started(w), actor=w.resolver, name="resolve", notes="Queue restarted"
+        incident=incident_started(w),
+        actor=w.resolver,
+        name="resolve",
+        notes="Queue restarted",
+        code="solved",
     )
     return ProposedUpdate.objects.get(incident=incident)
 
@@ -355,7 +359,7 @@ ROWS = [
         "an incident's resolution is proposed to the desk, never sent to the caller",
         incident_started,
         lambda w, i: incident_transition(
-            incident=i, actor=w.resolver, name="resolve", notes="Queue restarted"
+            incident=i, actor=w.resolver, name="resolve", notes="Queue restarted", code="solved"
         ),
         [("case_update_proposed", DESK)],
     ),

@@ -47,7 +47,12 @@ from comms.models import DistributionList, Notification, OutboundMessage
 from comms.mpan import contains_mpan, find_mpans
 from comms.mpan_fields import MpanFormField, MpanSerializerField
 from comms.services import outbound_message_queue
-from incidents.services import incident_assign, incident_transition
+from incidents.services import (
+    incident_assign,
+    incident_classify,
+    incident_engage,
+    incident_transition,
+)
 from major_incidents.models import PostIncidentReview, ValidityCriterion
 from major_incidents.promotion import candidate_accept, candidate_propose, candidate_reject
 from major_incidents.reminders import comms_reminders_sweep
@@ -167,6 +172,19 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
             incident=incident, actor=agent, assignment_group=second_group, assigned_to=resolver
         )
         notifications.incident_reassigned(incident, first_group)
+        # §5.17: a product owner engaged is told, and a new priority is announced to the
+        # group and the product owners; notes and contacts people typed are never sent.
+        incident_engage(
+            incident=incident, actor=agent, role="product_owner", person=resolver, note=typed
+        )
+        incident_engage(
+            incident=incident,
+            actor=agent,
+            role="service_user_support",
+            contact_name=typed,
+            contact_details=typed,
+        )
+        incident = incident_classify(incident=incident, actor=agent, impact=1, urgency=1)
         # The resolution, typed by a resolver, is proposed to the desk (Appendix G).
         incident = incident_transition(incident=incident, actor=agent, name="start")
         # A major incident over it: resolving opens its post-incident review (§5.23).
@@ -176,7 +194,9 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
         # Its comms fall due and then late (§5.19.1): the manager and the desk leads are told.
         UserFactory(email="lead@mhhs.example", is_staff=True, roles=[roles.SERVICE_MANAGER])
         comms_reminders_sweep(now=timezone.now() + timedelta(hours=2))
-        incident = incident_transition(incident=incident, actor=agent, name="resolve", notes=typed)
+        incident = incident_transition(
+            incident=incident, actor=agent, name="resolve", notes=typed, code="solved"
+        )
         review_milestone_remind_due(now=timezone.now() + timedelta(days=30))
         notifications.ticket_assigned_to_person(incident)
         # A problem raised from it, with the incident's words (§5.5 step 17).

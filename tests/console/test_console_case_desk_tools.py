@@ -186,7 +186,9 @@ def test_no_warning_once_the_incident_is_resolved(
     incident = incident_transition(incident=incident, actor=resolver, name="start")
     # A case On Hold is left alone by the incident's resolution (§5.5: only cases being worked).
     case_transition(case=case, actor=agent, name="hold", reason=Case.HoldReason.AWAITING_VENDOR)
-    incident_transition(incident=incident, actor=resolver, name="resolve", notes="Fixed.")
+    incident_transition(
+        incident=incident, actor=resolver, name="resolve", notes="Fixed.", code="solved"
+    )
     assert Incident.objects.get(pk=incident.pk).state == Incident.State.RESOLVED
     case = case_transition(case=Case.objects.get(pk=case.pk), actor=agent, name="resume")
 

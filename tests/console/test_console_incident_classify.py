@@ -143,7 +143,9 @@ def test_get_on_the_form_views_redirects_to_the_incident(agent_client, incident)
 def test_closed_incident_page_offers_no_forms(agent_client, agent, incident):
     """§5.12: nothing is added to a closed incident."""
     incident = incident_transition(incident=incident, actor=agent, name="start")
-    incident = incident_transition(incident=incident, actor=agent, name="resolve", notes="Done.")
+    incident = incident_transition(
+        incident=incident, actor=agent, name="resolve", notes="Done.", code="solved"
+    )
     incident = incident_transition(incident=incident, actor=agent, name="close")
     assert incident.state == Incident.State.CLOSED
 

@@ -51,7 +51,7 @@ def test_resolver_resolves_own_group_incident_and_the_desk_is_given_the_resoluti
     url = reverse("admin:incidents_incident_transition", args=[incident.pk, "resolve"])
 
     response = resolver_client.post(
-        url, {"expected_state": "in_progress", "notes": "Queue restarted.", "code": ""}
+        url, {"expected_state": "in_progress", "notes": "Queue restarted.", "code": "solved"}
     )
 
     assert response.status_code == 302

@@ -71,6 +71,11 @@ class LongData:
             "reopen queue": reverse("admin:cases_case_reopen_queue"),
             "incident list": reverse("admin:incidents_incident_changelist"),
             "incident page": reverse("admin:incidents_incident_change", args=[self.incident.pk]),
+            "raise incident": reverse("admin:incidents_incident_add"),
+            "incident details": reverse(
+                "admin:incidents_incident_details", args=[self.incident.pk]
+            ),
+            "engage someone": reverse("admin:incidents_incident_engage", args=[self.incident.pk]),
         }
 
 

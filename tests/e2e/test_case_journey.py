@@ -55,6 +55,7 @@ def test_participant_case_is_triaged_to_an_incident_resolved_and_closed(
     console.wait_for_url(re.compile(r"/admin/incidents/incident/\d+/change/"))
     console.locator("a.console-transition-resolve").click()
     console.fill("textarea[name=notes]", "Restarted the DIP adaptor; messages flow again.")
+    console.locator("select[name=code]").select_option(value="solved")
     console.locator("form [type=submit].default").click()
     console.wait_for_url(re.compile(r"/admin/incidents/incident/\d+/change/"))
     incident.refresh_from_db()

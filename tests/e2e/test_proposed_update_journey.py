@@ -32,6 +32,7 @@ def test_agent_edits_the_incident_resolution_sends_it_and_the_participant_reads_
     console.wait_for_url(re.compile(r"/admin/incidents/incident/\d+/change/"))
     console.locator("a.console-transition-resolve").click()
     console.fill("textarea[name=notes]", RESOLVER_NOTES)
+    console.locator("select[name=code]").select_option(value="solved")
     console.locator("form [type=submit].default").click()
     console.wait_for_url(re.compile(r"/admin/incidents/incident/\d+/change/"))
     case.refresh_from_db()

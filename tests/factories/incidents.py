@@ -1,10 +1,11 @@
 """Incidents and major incidents for tests, made through the services (never bare rows)."""
 
 from cases.services import case_raise_incident
+from incidents.services import incident_create
 from major_incidents.models import ServiceImpact
 from major_incidents.records import major_incident_open
-from tests.factories.cases import CaseFactory
-from tickets.models import Service
+from tests.factories.cases import CaseFactory, category
+from tickets.models import Service, Subcategory
 
 
 def raised_incident(*, caller, agent, resolver_group, impact: int = 2, urgency: int = 2, case=None):
@@ -28,5 +29,25 @@ def opened_major_incident(*, incident, actor, manager, services=("dip",), **kwar
         public_title=kwargs.pop("public_title", "Data Integration Platform unavailable"),
         services=list(Service.objects.filter(code__in=services)),
         service_status=kwargs.pop("service_status", ServiceImpact.Status.MAJOR_OUTAGE),
+        **kwargs,
+    )
+
+
+def direct_incident(*, agent, resolver_group, services=(), subcategory=None, **kwargs):
+    """An incident the desk raises directly, with the §5.7 logging fields (§5.4, §5.7);
+    `subcategory` is a name under the category."""
+    chosen = category(kwargs.pop("category_name", "Market Systems"))
+    if subcategory is not None:
+        subcategory = Subcategory.objects.get(category=chosen, name=subcategory)
+    return incident_create(
+        actor=agent,
+        short_description=kwargs.pop("short_description", "DIP messages queued"),
+        description=kwargs.pop("description", "Messages from the DIP stopped at 09:00."),
+        category=chosen,
+        subcategory=subcategory,
+        assignment_group=resolver_group,
+        impact=kwargs.pop("impact", 2),
+        urgency=kwargs.pop("urgency", 2),
+        services=list(Service.objects.filter(code__in=services)),
         **kwargs,
     )

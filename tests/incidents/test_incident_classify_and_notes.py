@@ -44,7 +44,7 @@ def clocks(incident):
 def closed(incident, agent) -> Incident:
     incident = incident_transition(incident=incident, actor=agent, name="start")
     incident = incident_transition(
-        incident=incident, actor=agent, name="resolve", notes="Queue restarted."
+        incident=incident, actor=agent, name="resolve", notes="Queue restarted.", code="solved"
     )
     return incident_transition(incident=incident, actor=agent, name="close")
 

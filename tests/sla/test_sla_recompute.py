@@ -125,7 +125,9 @@ def test_sla_recompute_checks_incidents_by_number(agent, resolver_group):
         clock.shift(timedelta(hours=1))
         incident = incident_transition(incident=incident, actor=agent, name="start")
         clock.move_to(london(2027, 1, 5, 9, 0))
-        incident_transition(incident=incident, actor=agent, name="resolve", notes="Restarted.")
+        incident_transition(
+            incident=incident, actor=agent, name="resolve", notes="Restarted.", code="solved"
+        )
 
     assert recompute(incident.number) == (0, "1 ticket(s) checked, 0 with differences\n")
 

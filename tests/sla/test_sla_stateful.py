@@ -72,7 +72,7 @@ _examples = itertools.count()
 
 TRANSITION_ARGUMENTS = {
     "hold": lambda step: {"reason": step[1]},
-    "resolve": lambda step: {"notes": "Fixed."},
+    "resolve": lambda step: {"notes": "Fixed.", "code": "solved"},
     "reject_resolution": lambda step: {"note": "Still broken."},
     "cancel": lambda step: {"reason": "duplicate"},
 }

@@ -176,7 +176,9 @@ def test_paused_and_stopped_clocks_are_not_flagged(travel, agent, resolver_group
     travel.move_to(london(2026, 12, 3, 11, 0))
     held = incident_transition(incident=held, actor=agent, name="start")
     incident_transition(incident=held, actor=agent, name="hold", reason="awaiting_vendor")
-    incident_transition(incident=resolved, actor=agent, name="resolve", notes="Restarted the DIP.")
+    incident_transition(
+        incident=resolved, actor=agent, name="resolve", notes="Restarted the DIP.", code="solved"
+    )
 
     travel.move_to(DEADLINE + timedelta(days=2))
     result = sla_sweep()
