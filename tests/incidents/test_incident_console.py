@@ -392,8 +392,9 @@ def test_incident_page_query_count_is_constant(
     # definitions; 7 the assignment history with groups and people joined; 8 the people
     # engaged with their accounts; 9 the incident report; 10 the systems affected; 11 its
     # links to cases (none here: a linked incident reads its cases in one more query, at any
-    # number); 12 the engage form's desk staff.
-    with django_assert_num_queries(12):
+    # number); 12 the engage form's desk staff; 13–14 the major-incident panel (its latest
+    # candidacy, its major incident); 15 the problems linked to it.
+    with django_assert_num_queries(15):
         response = agent_client.get(page(incident))
     assert response.status_code == 200
     assert len(response.context["assignments"]) == size + 1

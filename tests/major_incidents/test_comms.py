@@ -43,7 +43,9 @@ def resolve(incident, actor):
     if incident.state == incident.State.NEW:
         incident_transition(incident=incident, actor=actor, name="start")
         incident.refresh_from_db()
-    incident_transition(incident=incident, actor=actor, name="resolve", notes="Node restarted.")
+    incident_transition(
+        incident=incident, actor=actor, name="resolve", notes="Node restarted.", code="solved"
+    )
 
 
 @pytest.mark.parametrize("kind", ["initial", "update", "escalation", "resolution", "recovery"])

@@ -139,7 +139,9 @@ def test_a_major_incident_led_by_another_provider_is_not_synced(
     incident = raised_incident(caller=org_user, agent=agent, resolver_group=resolver_group)
     major.linked_incidents.add(incident)
     incident = incident_transition(incident=incident, actor=agent, name="start")
-    incident_transition(incident=incident, actor=agent, name="resolve", notes="Fixed upstream.")
+    incident_transition(
+        incident=incident, actor=agent, name="resolve", notes="Fixed upstream.", code="solved"
+    )
     major.refresh_from_db()
     assert major.state == MajorIncident.State.ACTIVE
     assert not PostIncidentReview.objects.exists()

@@ -58,7 +58,9 @@ def _review(org_user, agent, resolver_group, incident_manager) -> PostIncidentRe
         incident = incident_transition(incident=incident, actor=agent, name="start")
         major = opened_major_incident(incident=incident, actor=agent, manager=incident_manager)
     with time_machine.travel(RESOLVED_AT, tick=False):
-        incident_transition(incident=incident, actor=agent, name="resolve", notes="Fixed.")
+        incident_transition(
+            incident=incident, actor=agent, name="resolve", notes="Fixed.", code="solved"
+        )
     return PostIncidentReview.objects.get(major_incident=major)
 
 

@@ -134,7 +134,7 @@ def test_opening_the_review_costs_the_same_queries_for_a_long_war_room(
         major = _major(org_user, agent, resolver_group, incident_manager, war_room_entries=entries)
         with time_machine.travel(RESOLVED_AT, tick=False):
             incident_transition(
-                incident=major.incident, actor=agent, name="resolve", notes="Fixed."
+                incident=major.incident, actor=agent, name="resolve", notes="Fixed.", code="solved"
             )
         review = PostIncidentReview.objects.get(major_incident=major)
         assert review.timeline_rows.count() >= entries
