@@ -275,6 +275,7 @@ AUTO_CLOSE_DAYS = env_int("AUTO_CLOSE_DAYS", 5)
 # MAJOR_INCIDENT_UPDATE_MINUTES after the last one sent (a manager may set one major incident's
 # interval between the MIN and MAX); the manager is reminded this many minutes before one falls
 # due, and the desk lead is alerted once it is late.
+MAJOR_INCIDENT_INITIAL_COMMS_MINUTES = env_int("MAJOR_INCIDENT_INITIAL_COMMS_MINUTES", 15)
 MAJOR_INCIDENT_UPDATE_MINUTES = env_int("MAJOR_INCIDENT_UPDATE_MINUTES", 60)
 MAJOR_INCIDENT_UPDATE_MIN_MINUTES = env_int("MAJOR_INCIDENT_UPDATE_MIN_MINUTES", 30)
 MAJOR_INCIDENT_UPDATE_MAX_MINUTES = env_int("MAJOR_INCIDENT_UPDATE_MAX_MINUTES", 60)
