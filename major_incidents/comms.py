@@ -13,7 +13,6 @@ update falls due: `update_interval_minutes` after this one while the major incid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,7 +24,7 @@ from incidents.models import Incident
 
 from .models import CommsMessage, MajorIncident, TimelineEntry
 from .public import _publish, service_impacts_restore
-from .records import timeline_add
+from .records import timeline_add, update_interval_bounds
 from .war_room import locked, require_manager, require_not_closed, service_impacts_for
 
 Kind = CommsMessage.Kind
@@ -45,14 +44,6 @@ LIST_KINDS = {
 COMPOSER_KINDS = (Kind.INITIAL, Kind.UPDATE, Kind.ESCALATION, Kind.RESOLUTION, Kind.RECOVERY)
 AFTER_RESOLUTION = (Kind.RESOLUTION, Kind.RECOVERY)
 RESOLVED_INCIDENT_STATES = (Incident.State.RESOLVED, Incident.State.CLOSED)
-
-
-def update_interval_bounds() -> tuple[int, int]:
-    """§5.19.1: "every 30 minutes to 1 hour during investigation" by default."""
-    return (
-        int(getattr(settings, "MAJOR_INCIDENT_UPDATE_MIN_MINUTES", 30)),
-        int(getattr(settings, "MAJOR_INCIDENT_UPDATE_MAX_MINUTES", 60)),
-    )
 
 
 # --- the composer ----------------------------------------------------------------------------

@@ -25,6 +25,14 @@ def default_update_interval_minutes() -> int:
     return int(getattr(settings, "MAJOR_INCIDENT_UPDATE_MINUTES", 60))
 
 
+def update_interval_bounds() -> tuple[int, int]:
+    """§5.19.1: "every 30 minutes to 1 hour during investigation" by default."""
+    return (
+        int(getattr(settings, "MAJOR_INCIDENT_UPDATE_MIN_MINUTES", 30)),
+        int(getattr(settings, "MAJOR_INCIDENT_UPDATE_MAX_MINUTES", 60)),
+    )
+
+
 def timeline_add(
     *, major_incident: MajorIncident, kind: str, body: str, author=None, at=None
 ) -> TimelineEntry:
@@ -68,8 +76,9 @@ def major_incident_open(
     if not led_by_other_provider and incident is None:
         errors["incident"] = ["A major incident the desk leads wraps one of its incidents."]
     interval = update_interval_minutes or default_update_interval_minutes()
-    if not 15 <= interval <= 240:
-        errors["update_interval_minutes"] = ["Updates are due every 15 to 240 minutes."]
+    low, high = update_interval_bounds()
+    if not low <= interval <= high:
+        errors["update_interval_minutes"] = [f"Updates are due every {low} to {high} minutes."]
     if errors:
         raise ValidationFailed(
             "The major incident could not be opened; check the highlighted fields.",
