@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -23,6 +24,7 @@ from django.utils import timezone
 from accounts.models import Organisation, ResolverGroup
 from core.admin import add_domain_error
 from core.errors import DomainError
+from core.ids import id_or_none
 from incidents.models import Incident
 from tickets.limits import COMMENT_MAX_CHARS, DESCRIPTION_MAX_CHARS, SUBJECT_MAX_CHARS
 from tickets.models import Service
@@ -290,6 +292,9 @@ class MajorIncidentCandidateAdmin(admin.ModelAdmin):
     # --- the review page ---------------------------------------------------------------------
 
     def _candidate(self, request, object_id):
+        object_id = id_or_none(unquote(str(object_id)))
+        if object_id is None:
+            return None
         candidate = (
             MajorIncidentCandidate.objects.select_related(
                 "incident__category",

@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from core.admin import CappedCountAdminMixin, add_domain_error, uk_time
 from core.dates import uk_date
 from core.errors import DomainError
+from core.ids import id_or_none
 from core.pagination import CappedPaginator
 from problems.admin_views import ProblemForm
 from tickets.models import Service
@@ -239,7 +240,8 @@ class PostIncidentReviewAdmin(CappedCountAdminMixin, admin.ModelAdmin):
     def _review(self, request, object_id) -> PostIncidentReview:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        review = review_detail_queryset().filter(pk=unquote(str(object_id))).first()
+        pk = id_or_none(unquote(str(object_id)))
+        review = review_detail_queryset().filter(pk=pk).first() if pk else None
         if review is None:
             raise Http404("There is no such review.")
         return review

@@ -273,3 +273,15 @@ def test_review_list_query_count_is_constant(
             response = client.get(reverse(CHANGELIST))
         assert response.status_code == 200
         assert "Open follow-up actions" in response.content.decode()
+
+
+@pytest.mark.parametrize("junk", ["2/change/widgets.css", "²", "99999999999999999999"])
+def test_a_review_address_that_is_no_id_is_not_found(junk, incident_manager):
+    """A mistyped or relative address under a review is a 404, never a 500."""
+    from tests.conftest import mfa_client
+
+    client = mfa_client(incident_manager)
+    response = client.get(f"/admin/major_incidents/postincidentreview/{junk}/change/")
+    assert response.status_code == 404
+    response = client.get(f"/admin/major_incidents/majorincidentcandidate/{junk}/change/")
+    assert response.status_code in (302, 404)
