@@ -37,7 +37,7 @@ class CircularForm(forms.ModelForm):
         help_texts = {
             "title": "Public: shown on the status page and in its feed.",
             "body": "Public, for market participants: what happened, who is affected and what "
-            "they should do (§5.20). Nothing from work notes or cases.",
+            "they should do. Nothing from work notes or cases.",
         }
 
 

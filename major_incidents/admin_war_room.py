@@ -86,7 +86,7 @@ class BridgeForm(forms.Form):
         required=False,
         max_length=BRIDGE_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Conference link, dial-in number and PIN (§5.11 step 9).",
+        help_text="Conference link, dial-in number and PIN.",
     )
 
 

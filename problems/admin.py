@@ -82,7 +82,7 @@ class ProblemAdmin(TicketAdmin):
     fieldsets = (
         (None, {"fields": ("number", "state", "opened_display", "updated_at")}),
         (
-            "Problem (§6.5)",
+            "Problem",
             {
                 "fields": (
                     "short_description",

@@ -47,7 +47,7 @@ class ProblemForm(forms.Form):
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=DESCRIPTION_MAX_CHARS,
-        help_text="Symptoms, impact and any initial findings (§6.5).",
+        help_text="Symptoms, impact and any initial findings.",
     )
     category = forms.ModelChoiceField(queryset=Category.objects.filter(active=True))
     service = forms.ModelChoiceField(
@@ -58,7 +58,9 @@ class ProblemForm(forms.Form):
     )
     impact = forms.TypedChoiceField(choices=Impact.choices, coerce=int)
     urgency = forms.TypedChoiceField(
-        choices=Urgency.choices, coerce=int, help_text="The priority follows by the §3.8 matrix."
+        choices=Urgency.choices,
+        coerce=int,
+        help_text="The priority follows from impact and urgency.",
     )
     assignment_group = forms.ModelChoiceField(
         queryset=ResolverGroup.objects.filter(active=True).order_by("name"),
