@@ -91,10 +91,11 @@ def test_staff_raise_an_incident_and_read_it_back(
     assert response["Location"].endswith(f"{INCIDENTS}{body['number']}/")
     assert (body["priority"], body["state"]) == (2, "new")
     assert body["subcategory"]["name"] == "Outage"
-    assert body["services"] == [
-        {"code": "dip", "name": "Data Integration Platform"},
-        {"code": "isd", "name": "Industry Standing Data"},
+    assert [(s["code"], s["name"]) for s in body["services"]] == [
+        ("dip", "Data Integration Platform"),
+        ("isd", "Industry Standing Data"),
     ]
+    assert all(isinstance(s["id"], int) for s in body["services"])
     assert (body["detection_method"], body["initial_severity"]) == ("monitoring", 2)
     assert body["symptoms"] == "Queue depth rising."
     assert body["caller"]["email"] == org_user.email
