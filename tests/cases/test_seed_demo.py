@@ -115,3 +115,26 @@ def test_seed_demo_gives_the_organisation_admin_a_pending_registration(db):
     olivia = User.objects.get(email="olivia.admin@northernpower.example")
     pending = [user.email for user in pending_registrations_for(olivia)]
     assert pending == ["pat.pending@northernpower.example"]
+
+
+def test_seed_demo_has_a_candidate_to_review_and_a_resolved_major_incident(db):
+    """Ian finds a candidate waiting for review (§5.11 steps 3–5); the status page has a past
+    major incident with its public update and circular, and its review is open (§5.23)."""
+    from major_incidents.models import (
+        IndustryCircular,
+        MajorIncident,
+        MajorIncidentCandidate,
+        PostIncidentReview,
+        PublicUpdate,
+    )
+
+    call_command("seed_demo")
+    assert MajorIncidentCandidate.objects.filter(
+        state=MajorIncidentCandidate.State.PROPOSED
+    ).exists()
+    major = MajorIncident.objects.get(state=MajorIncident.State.RESOLVED)
+    assert PublicUpdate.objects.filter(major_incident=major).exists()
+    assert IndustryCircular.objects.filter(
+        major_incident=major, state=IndustryCircular.State.PUBLISHED
+    ).exists()
+    assert PostIncidentReview.objects.filter(major_incident=major).exists()

@@ -23,8 +23,15 @@ from cases.services import (
     case_reroute,
     case_transition,
 )
+from comms.lists import distribution_list_member_add
+from comms.models import DistributionList
 from incidents.services import incident_transition
-from tickets.models import Category
+from major_incidents.circulars import circular_draft, circular_publish
+from major_incidents.comms import comms_send
+from major_incidents.models import CommsMessage, MajorIncident, ServiceImpact, ValidityCriterion
+from major_incidents.promotion import candidate_accept, candidate_propose
+from major_incidents.public import public_update_publish
+from tickets.models import Category, Service
 from tickets.priority import Impact, Urgency
 
 DEMO_PASSWORD = "mhhs-demo-2026!"
@@ -303,6 +310,94 @@ class Command(BaseCommand):
             )
             return case
 
+        def candidate(case):
+            # An agent proposes the incident as a major incident: it waits in Ian's review
+            # queue (§5.11 steps 3–5).
+            incident = case_raise_incident(
+                case=case,
+                actor=agent,
+                assignment_group=groups["Settlement Operations"],
+                impact=Impact.HIGH,
+                urgency=Urgency.HIGH,
+            )
+            candidate_propose(
+                incident=incident,
+                actor=agent,
+                reason="Several suppliers report the same gap; the settlement run is at risk.",
+            )
+            return case
+
+        def major_incident(case):
+            # A major incident run from promotion to resolution (§5.11): comms to the list,
+            # the status page, a circular, and the post-incident review it leaves open.
+            ian = users["ian.incident@mhhs.example"]
+            sean = users["sean.service@mhhs.example"]
+            comms_list = DistributionList.objects.get(name="Major Incident comms")
+            if not comms_list.members.filter(user=sam).exists():
+                distribution_list_member_add(distribution_list=comms_list, actor=sean, user=sam)
+            incident = case_raise_incident(
+                case=case,
+                actor=agent,
+                assignment_group=groups["DIP Technical Support"],
+                impact=Impact.HIGH,
+                urgency=Urgency.MEDIUM,
+            )
+            incident.services.add(Service.objects.get(code="dip"))
+            proposed = candidate_propose(
+                incident=incident, actor=agent, reason="No DIP message delivered for 40 minutes."
+            )
+            met = {
+                ValidityCriterion.CRITICAL_PROCESS: "DIP message delivery to settlement stopped.",
+                ValidityCriterion.DOWNTIME: "No messages delivered for 40 minutes.",
+            }
+            major = candidate_accept(
+                candidate=proposed,
+                actor=ian,
+                assessments={
+                    criterion: {"met": criterion in met, "evidence": met.get(criterion, "")}
+                    for criterion in ValidityCriterion
+                },
+                manager=ian,
+                triage_lead=agent,
+                public_title="Data Integration Platform messages delayed",
+                services=Service.objects.filter(code="dip"),
+                service_status=ServiceImpact.Status.MAJOR_OUTAGE,
+            )
+            words = (
+                "Messages sent through the Data Integration Platform are not being delivered. "
+                "We are investigating and will update within the hour."
+            )
+            comms_send(
+                major_incident=major,
+                actor=ian,
+                kind=CommsMessage.Kind.INITIAL,
+                subject="Major incident: Data Integration Platform messages delayed",
+                body=words,
+            )
+            public_update_publish(
+                major_incident=major,
+                actor=ian,
+                status=MajorIncident.PublicStatus.INVESTIGATING,
+                body=words,
+            )
+            circular = circular_draft(
+                actor=ian,
+                title="Data Integration Platform message delays",
+                body="Messages through the Data Integration Platform were delayed. Messages "
+                "queued during the delay have been delivered; no action is needed.",
+                services=Service.objects.filter(code="dip"),
+                major_incident=major,
+            )
+            circular_publish(circular=circular, actor=ian)
+            incident_transition(
+                incident=incident,
+                actor=ian,
+                name="resolve",
+                code="solved",
+                notes="The message broker was restarted and the queues drained.",
+            )
+            return case
+
         plans = [
             ("DIP messages rejected with a schema error", new, {}),
             (
@@ -344,6 +439,12 @@ class Command(BaseCommand):
                 awaiting_update,
                 {"category": "Market Systems"},
             ),
+            (
+                "Volume allocation figures missing for several suppliers",
+                candidate,
+                {"category": "Settlement Services"},
+            ),
+            ("No DIP messages delivered since 10:20", major_incident, {}),
             (
                 "Metering agent cannot see appointment flows",
                 new,
