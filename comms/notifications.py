@@ -396,9 +396,7 @@ def major_incident_comms_due(*, number: str, due_at: datetime, late: bool, manag
         recipients.mailbox(settings.SERVICE_MANAGEMENT_EMAIL)
 
 
-def major_incident_comms_late(
-    *, number: str, due_at: datetime, manager_name: str, desk_leads, link: str
-) -> None:
+def major_incident_comms_late(*, number: str, due_at: datetime, desk_leads, link: str) -> None:
     """A major incident's communication is past due (§5.19.1): the desk lead (each active
     service manager) is alerted, in the portal and by email. The manager's name is typed by
     people, so the email names the war room rather than them (§10.5.5)."""

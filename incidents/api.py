@@ -32,9 +32,8 @@ from accounts.models import Organisation, ResolverGroup
 from core.errors import ActionNotPermitted, TicketNotFound
 from tickets.api_common import (
     CancelReasonField,
-    CategoryRefSerializer,
+    ClassifiedTicketSummarySerializer,
     EnumField,
-    HoldReasonField,
     IdFilter,
     JournalEntrySerializer,
     OrganisationRefSerializer,
@@ -44,7 +43,6 @@ from tickets.api_common import (
     TicketFilterSet,
     TicketListApiView,
     TicketPagination,
-    TicketStateField,
     TicketTypeApi,
     TransitionInputSerializer,
     UserRefSerializer,
@@ -301,22 +299,9 @@ class IncidentReportSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="Incident")
-class IncidentSummarySerializer(serializers.Serializer):
+class IncidentSummarySerializer(ClassifiedTicketSummarySerializer):
     """An incident as listed."""
 
-    number = serializers.CharField(read_only=True)
-    short_description = serializers.CharField(read_only=True)
-    state = TicketStateField(read_only=True)
-    hold_reason = HoldReasonField(read_only=True, allow_null=True)
-    impact = serializers.ChoiceField(choices=Impact.choices, read_only=True, allow_null=True)
-    urgency = serializers.ChoiceField(choices=Urgency.choices, read_only=True, allow_null=True)
-    priority = serializers.ChoiceField(
-        choices=Priority.choices,
-        read_only=True,
-        allow_null=True,
-        help_text="From impact and urgency by the §3.8 matrix.",
-    )
-    category = CategoryRefSerializer(read_only=True, allow_null=True)
     organisation = OrganisationRefSerializer(read_only=True, allow_null=True)
     assignment_group = ResolverGroupRefSerializer(read_only=True, allow_null=True)
     assigned_to = UserRefSerializer(read_only=True, allow_null=True)

@@ -107,7 +107,6 @@ def comms_reminders_sweep(*, now: datetime | None = None) -> ReminderResult:
                 notifications.major_incident_comms_late(
                     number=row.number,
                     due_at=row.next_comms_due_at,
-                    manager_name=str(row.manager) if row.manager_id else "",
                     desk_leads=leads,
                     link=_war_room_link(row),
                 )

@@ -17,9 +17,8 @@ from accounts.models import ResolverGroup
 from incidents.models import Incident
 from tickets.api_common import (
     CancelReasonField,
-    CategoryRefSerializer,
+    ClassifiedTicketSummarySerializer,
     EnumField,
-    HoldReasonField,
     IdFilter,
     ResolverGroupRefSerializer,
     ServiceRefSerializer,
@@ -27,7 +26,6 @@ from tickets.api_common import (
     TicketFilterSet,
     TicketListApiView,
     TicketPagination,
-    TicketStateField,
     TicketTypeApi,
     TransitionInputSerializer,
     UserRefSerializer,
@@ -97,22 +95,9 @@ class ProblemResolveInputSerializer(TransitionInputSerializer):
 
 
 @extend_schema_serializer(component_name="Problem")
-class ProblemSummarySerializer(serializers.Serializer):
+class ProblemSummarySerializer(ClassifiedTicketSummarySerializer):
     """A problem as listed (§6.5)."""
 
-    number = serializers.CharField(read_only=True)
-    short_description = serializers.CharField(read_only=True)
-    state = TicketStateField(read_only=True)
-    hold_reason = HoldReasonField(read_only=True, allow_null=True)
-    impact = serializers.ChoiceField(choices=Impact.choices, read_only=True, allow_null=True)
-    urgency = serializers.ChoiceField(choices=Urgency.choices, read_only=True, allow_null=True)
-    priority = serializers.ChoiceField(
-        choices=Priority.choices,
-        read_only=True,
-        allow_null=True,
-        help_text="From impact and urgency by the §3.8 matrix.",
-    )
-    category = CategoryRefSerializer(read_only=True, allow_null=True)
     service = ServiceRefSerializer(
         read_only=True, allow_null=True, help_text="The configuration item (§6.5)."
     )

@@ -36,6 +36,7 @@ from core.errors import TicketNotFound
 from .lifecycle import Action
 from .limits import COMMENT_MAX_CHARS, ID_MAX
 from .models import JournalEntry, Ticket
+from .priority import Impact, Priority, Urgency
 from .registry import ticket_type_by_label, ticket_type_for
 from .selectors import visible_tickets
 from .services import ticket_act
@@ -640,6 +641,25 @@ class TicketOutputSerializer(serializers.Serializer):
 
     def get_actions(self, ticket) -> list[str]:
         return available_actions(ticket, user=self.context["request"].user)
+
+
+class ClassifiedTicketSummarySerializer(serializers.Serializer):
+    """The fields every staff ticket type lists first: number, subject, state, the §3.8
+    classification and the category. A type's own summary adds its fields after these."""
+
+    number = serializers.CharField(read_only=True)
+    short_description = serializers.CharField(read_only=True)
+    state = TicketStateField(read_only=True)
+    hold_reason = HoldReasonField(read_only=True, allow_null=True)
+    impact = serializers.ChoiceField(choices=Impact.choices, read_only=True, allow_null=True)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, read_only=True, allow_null=True)
+    priority = serializers.ChoiceField(
+        choices=Priority.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="From impact and urgency by the §3.8 matrix.",
+    )
+    category = CategoryRefSerializer(read_only=True, allow_null=True)
 
 
 class TicketTransitionApi(TicketApiView):
