@@ -31,6 +31,15 @@ _MAJOR_INCIDENT_READ = [
 # step 17, §5.23); the problem manager works them.
 _PROBLEM_RAISE = ["problems.view_problem", "problems.view_all_problem", "problems.add_problem"]
 _LISTS_READ = ["comms.view_distributionlist", "comms.view_listmembershiprequest"]
+# Knowledge (§11, §12): every staff role reads staff-only articles and may draft one; the
+# knowledge manager approves, publishes, retires and keeps the review cycle.
+_KNOWLEDGE_AUTHOR = [
+    "knowledge.view_article",
+    "knowledge.view_internal_article",
+    "knowledge.add_article",
+    "knowledge.view_articleversion",
+    "knowledge.add_articleversion",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SERVICE_USER: ["cases.add_case", "cases.view_case"],
@@ -61,6 +70,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.view_service",
         *_PROBLEM_RAISE,
         "tickets.view_subcategory",
+        *_KNOWLEDGE_AUTHOR,
     ],
     RESOLVER: [
         "incidents.view_incident",
@@ -77,6 +87,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "problems.view_problem",
         "problems.change_problem",
         "problems.work_group_problem",
+        *_KNOWLEDGE_AUTHOR,
     ],
     INCIDENT_MANAGER: [
         *_INCIDENT_READ,
@@ -104,6 +115,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "major_incidents.change_postincidentreview",
         "tickets.view_service",
         *_PROBLEM_RAISE,
+        *_KNOWLEDGE_AUTHOR,
     ],
     PROBLEM_MANAGER: [
         *_INCIDENT_READ,
@@ -114,10 +126,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_resolvergroup",
         "tickets.view_service",
         "sla.view_ticketsla",
+        *_KNOWLEDGE_AUTHOR,
     ],
-    CHANGE_MANAGER: [*_INCIDENT_READ, *_CASE_READ, *_JOURNAL],
-    CAB_MEMBER: [*_INCIDENT_READ, "tickets.view_journalentry"],
-    KNOWLEDGE_MANAGER: [*_CASE_READ, "tickets.view_journalentry"],
+    CHANGE_MANAGER: [*_INCIDENT_READ, *_CASE_READ, *_JOURNAL, *_KNOWLEDGE_AUTHOR],
+    CAB_MEMBER: [*_INCIDENT_READ, "tickets.view_journalentry", *_KNOWLEDGE_AUTHOR],
+    KNOWLEDGE_MANAGER: [
+        *_CASE_READ,
+        "tickets.view_journalentry",
+        *_KNOWLEDGE_AUTHOR,
+        "knowledge.change_article",
+        "knowledge.approve_article",
+        "knowledge.change_articleversion",
+        "tickets.view_category",
+        "tickets.view_service",
+    ],
     SERVICE_MANAGER: [
         *_CASE_READ,
         "cases.change_case",
@@ -174,6 +196,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "access.view_accesstoken",
         "access.add_accesstoken",
         "access.revoke_accesstoken",
+        *_KNOWLEDGE_AUTHOR,
     ],
     # A mail gateway or another desk's system posting inbound email over the API (§10.2); a
     # monitoring tool or another desk raising and reading incidents (§5.7, §13). Which of

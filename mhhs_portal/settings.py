@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "sla",
     "cases",
     "incidents",
+    "knowledge",
     "problems",
     "major_incidents",
     "comms",
