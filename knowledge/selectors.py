@@ -1,0 +1,23 @@
+"""Who may read which article (§11): readers see published articles of their audience only."""
+
+from django.db.models import QuerySet
+
+from .models import Article
+
+
+def readable_audiences(user) -> list[str]:
+    """Public for everyone; signed-in articles for any signed-in user; staff-only articles for
+    staff who hold `knowledge.view_internal_article`."""
+    audiences = [Article.Audience.PUBLIC]
+    if user is not None and user.is_authenticated and user.is_active:
+        audiences.append(Article.Audience.SIGNED_IN)
+        if user.is_staff and user.has_perm("knowledge.view_internal_article"):
+            audiences.append(Article.Audience.STAFF)
+    return audiences
+
+
+def articles_readable_by(user) -> QuerySet[Article]:
+    """Published articles this user may read, newest first."""
+    return Article.objects.filter(
+        state=Article.State.PUBLISHED, audience__in=readable_audiences(user)
+    )
