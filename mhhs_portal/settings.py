@@ -129,7 +129,11 @@ TEMPLATES = [
             ],
             # `core` is no app, so its template library is named here: dates and times as every
             # page shows them (`core.dates`).
-            "libraries": {"uk_dates": "core.templatetags.uk_dates"},
+            "libraries": {
+                "uk_dates": "core.templatetags.uk_dates",
+                # The console's page frame drawn in Python (templates/admin/base.html, issue 9).
+                "console_frame": "mhhs_portal.console_frame",
+            },
         },
     },
 ]
