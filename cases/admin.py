@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from incidents.models import Incident
 from sla.admin import TicketSlaStatusFilter
-from tickets.admin import TicketAdmin, uk_time
+from tickets.admin import CategoryListFilter, TicketAdmin, uk_time
 from tickets.models import TicketLink
 from tickets.priority import Priority
 from tickets.selectors import attachments_for
@@ -99,7 +99,7 @@ class CaseAdmin(ProposedUpdateAdminMixin, TicketAdmin):
         admin_desk.AssigneeFilter,
         TicketSlaStatusFilter,
         "triage_outcome",
-        "category",
+        ("category", CategoryListFilter),
         "priority",
     )
     search_fields = ("number", "short_description", "caller__email")

@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from sla.admin import TicketSlaStatusFilter
-from tickets.admin import TicketAdmin, uk_time
+from tickets.admin import CategoryListFilter, TicketAdmin, uk_time
 from tickets.limits import ID_MAX
 from tickets.models import Service, Subcategory
 
@@ -141,7 +141,7 @@ class IncidentAdmin(TicketAdmin):
         TicketSlaStatusFilter,
         "priority",
         "assignment_group",
-        "category",
+        ("category", CategoryListFilter),
         SubcategoryFilter,
         ServiceFilter,
     )

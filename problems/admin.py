@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.urls import path, reverse
 
 from sla.admin import TicketSlaStatusFilter
-from tickets.admin import TicketAdmin, uk_time
+from tickets.admin import CategoryListFilter, TicketAdmin, uk_time
 
 from . import admin_views
 from .models import Problem
@@ -64,7 +64,7 @@ class ProblemAdmin(TicketAdmin):
         TicketSlaStatusFilter,
         "priority",
         "service",
-        "category",
+        ("category", CategoryListFilter),
         "assignment_group",
     )
     search_fields = ("number", "short_description")

@@ -32,6 +32,7 @@ from core.errors import DomainError
 from .extensions import console_extensions
 from .lifecycle import Action
 from .models import Category, Service, Subcategory, Ticket
+from .reference_cache import category_choices
 from .registry import ticket_type_for
 from .selectors import journal_for, visible_tickets
 from .services import ticket_act
@@ -486,3 +487,13 @@ def register_generic_ticket_admins(site) -> None:
     for ticket_type in ticket_types():
         if not site.is_registered(ticket_type.model):
             site.register(ticket_type.model, GenericTicketAdmin)
+
+
+class CategoryListFilter(admin.RelatedFieldListFilter):
+    """ "By category" on every ticket list, its choices kept per process
+    (tickets.reference_cache): one query fewer on each page view (issue 9)."""
+
+    def field_choices(self, field, request, model_admin):
+        if field.remote_field.model is Category:
+            return category_choices()
+        return super().field_choices(field, request, model_admin)

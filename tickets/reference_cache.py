@@ -1,0 +1,39 @@
+"""Reference data read on every console list, kept per process (issue 9).
+
+The categories (§5.16) are the choices of the "By category" filter on every ticket list: one
+query per page view for a table the desk changes a few times a year. They are kept in this
+process and dropped when a category is saved or deleted here (connected in `TicketsConfig.ready`); another
+process sees a change within `REFERENCE_TTL_SECONDS`, which only delays a new category's
+appearance in the filter — tickets themselves are always read from the database.
+"""
+
+import threading
+import time
+
+REFERENCE_TTL_SECONDS = 60
+# The clock the TTL is read on (a test moves it).
+clock = time.monotonic
+
+_lock = threading.Lock()
+_categories: tuple[float, list[tuple[int, str]]] | None = None
+
+
+def category_choices() -> list[tuple[int, str]]:
+    """Every category as (id, name), in the categories' own order."""
+    global _categories
+    held = _categories
+    if held is not None and clock() - held[0] < REFERENCE_TTL_SECONDS:
+        return held[1]
+    from .models import Category
+
+    choices = [(category.pk, str(category)) for category in Category.objects.only("name")]
+    with _lock:
+        _categories = (clock(), choices)
+    return choices
+
+
+def category_choices_forget(**_signal_kwargs) -> None:
+    """A category was saved or deleted in this process: read them again next time."""
+    global _categories
+    with _lock:
+        _categories = None
