@@ -14,13 +14,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 
 from core.admin import add_domain_error, error_fits_form, uk_time
 from core.errors import DomainError
 from core.pagination import CappedPaginator
 from tickets.models import Category
+from tickets.reference_cache import category_choices
 
+from . import console_page
 from .assessment import (
     ASSIGNABLE_STATES,
     RECATEGORISABLE_STATES,
@@ -264,11 +268,33 @@ def case_category_view(model_admin, request, object_id):
     return HttpResponseRedirect(back)
 
 
-def category_form_for(case: Case) -> CategoryForm | None:
+class CategoryDisplayForm(CategoryForm):
+    """The category form as the case and triage pages show it: its choices are the active
+    categories the process keeps (tickets.reference_cache) and its select is drawn in Python
+    (`console_page.select_html`), Django's markup without its widget templates (issue 9: the
+    query and the templates were a tenth of the case page). Changes post to `CategoryForm`,
+    which checks the choice against the database."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["category"]
+        field.choices = [("", field.empty_label), *category_choices(active_only=True)]
+
+    def field_html(self) -> SafeString:
+        bound = self["category"]
+        return format_html(
+            '<label for="{}">{}:</label> {}',
+            bound.id_for_label,
+            bound.label,
+            mark_safe(console_page.select_html(bound)),  # noqa: S308 — escaped by select_html
+        )
+
+
+def category_form_for(case: Case) -> CategoryDisplayForm | None:
     """The category form for a case the desk is still assessing, else None."""
     if case.state not in RECATEGORISABLE_STATES:
         return None
-    return CategoryForm(initial={"category": case.category_id}, auto_id="id_recategorise_%s")
+    return CategoryDisplayForm(initial={"category": case.category_id}, auto_id="id_recategorise_%s")
 
 
 # --- the case page ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.safestring import SafeData, SafeString, mark_safe
-from django.utils.text import capfirst
+from django.utils.text import Truncator, capfirst
 
 from core.markup import escape, html_format, html_join
 from core.urls import reverse_fixed
@@ -253,3 +253,64 @@ def console_home_url() -> str:
 @register.simple_tag
 def console_language() -> str:
     return escape(settings.LANGUAGE_CODE)
+
+
+# --- a change form's head and breadcrumbs (admin/change_form.html's, for pages that write
+# their own content block: the case page) ---------------------------------------------------
+
+_media_html: dict[tuple, str] = {}
+
+
+@register.simple_tag
+def console_form_head(media) -> SafeString:
+    """The admin's JavaScript catalogue and the form's media, as admin/change_form.html links
+    them; the media's markup is kept per set of files (static URLs do not change while the
+    process runs)."""
+    key = (tuple(media._css.items()), tuple(media._js)) if media else ((), ())
+    drawn = _media_html.get(key)
+    if drawn is None:
+        drawn = _media_html.setdefault(key, str(media) if media else "")
+    return html_format(
+        '<script src="{}"></script>\n{}',
+        reverse_fixed("admin:jsi18n"),
+        mark_safe(drawn),  # noqa: S308 — Django's Media markup of the admin's own files
+    )
+
+
+@cache
+def _forms_css() -> SafeString:
+    return html_format('<link rel="stylesheet" href="{}">', static("admin/css/forms.css"))
+
+
+@register.simple_tag
+def console_forms_css() -> SafeString:
+    return _forms_css()
+
+
+@register.simple_tag(takes_context=True)
+def console_form_breadcrumbs(context) -> SafeString:
+    """Home › the app › the list › the object, as admin/change_form.html draws them."""
+    opts = context["opts"]
+    plural = capfirst(opts.verbose_name_plural)
+    listed = (
+        html_format(
+            '<a href="{}">{}</a>',
+            reverse_fixed(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+            plural,
+        )
+        if context.get("has_view_permission")
+        else plural
+    )
+    if context.get("add"):
+        current = f"Add {opts.verbose_name}"
+    else:
+        current = Truncator(str(context.get("original", ""))).words(18, truncate=" …")
+    return html_format(
+        '<div class="breadcrumbs">\n<a href="{}">Home</a>\n&rsaquo; <a href="{}">{}</a>\n'
+        "&rsaquo; {}\n&rsaquo; {}\n</div>",
+        reverse_fixed("admin:index"),
+        reverse_fixed("admin:app_list", app_label=opts.app_label),
+        opts.app_config.verbose_name,
+        listed,
+        current,
+    )

@@ -15,21 +15,29 @@ REFERENCE_TTL_SECONDS = 60
 clock = time.monotonic
 
 _lock = threading.Lock()
-_categories: tuple[float, list[tuple[int, str]]] | None = None
+_categories: tuple[float, list[tuple[int, str, bool]]] | None = None
 
 
-def category_choices() -> list[tuple[int, str]]:
-    """Every category as (id, name), in the categories' own order."""
+def _category_rows() -> list[tuple[int, str, bool]]:
     global _categories
     held = _categories
     if held is not None and clock() - held[0] < REFERENCE_TTL_SECONDS:
         return held[1]
     from .models import Category
 
-    choices = [(category.pk, str(category)) for category in Category.objects.only("name")]
+    rows = [
+        (category.pk, str(category), category.active)
+        for category in Category.objects.only("name", "active")
+    ]
     with _lock:
-        _categories = (clock(), choices)
-    return choices
+        _categories = (clock(), rows)
+    return rows
+
+
+def category_choices(*, active_only: bool = False) -> list[tuple[int, str]]:
+    """Every category (or the active ones, which new choices may pick) as (id, name), in the
+    categories' own order."""
+    return [(pk, name) for pk, name, active in _category_rows() if active or not active_only]
 
 
 def category_choices_forget(**_signal_kwargs) -> None:

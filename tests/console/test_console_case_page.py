@@ -414,10 +414,10 @@ def test_case_page_query_count_is_constant(
     # one more each; these cases have none); its attachments; its incident links; those
     # incidents with their resolver group; the journal with authors; the SLA clocks with their
     # definitions and events in one query; the updates its incidents propose for the caller,
-    # awaiting review (read only for a case triaged to an incident, as this one is); the active
-    # categories for the category form (the case is still being assessed, §5.17).
-    # Permissions, whether the agent has TOTP and the bell's unread count come from the cache.
-    with django_assert_num_queries(11):
+    # awaiting review (read only for a case triaged to an incident, as this one is).
+    # Permissions, whether the agent has TOTP and the bell's unread count come from the cache;
+    # the category form's choices from the process (tickets.reference_cache).
+    with django_assert_num_queries(10):
         response = agent_client.get(_change_url(case))
     assert response.status_code == 200
     html = response.content.decode()
