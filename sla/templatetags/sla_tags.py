@@ -242,3 +242,115 @@ def _event_rows(clock, tz) -> SafeString:
             for event in clock.events
         )
     )
+
+
+# --- the console's SLA panel (sla/_sla_panel.html), drawn in Python (issue 9) -----------------
+
+_LONDON = "Europe/London"
+
+
+def _panel_time(value, fmt: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    from django.utils import dateformat
+
+    return dateformat.format(timezone.localtime(value, ZoneInfo(_LONDON)), fmt)
+
+
+def _panel_row(clock, clock_url: str) -> SafeString:
+    flags = ""
+    if clock.breached:
+        flags += " sla-panel__clock--breached"
+    elif clock.at_risk:
+        flags += " sla-panel__clock--at-risk"
+    if clock.cancelled:
+        flags += " sla-panel__clock--cancelled"
+    description = (
+        html_format('<div class="help">{}</div>', clock.description) if clock.description else ""
+    )
+    flag = ""
+    if clock.breached and not clock.cancelled:
+        flag = SafeString(
+            '<strong class="sla-panel__flag sla-panel__flag--breached">Breached</strong>'
+        )
+    elif clock.at_risk and clock.phase == "running":
+        flag = SafeString(
+            '<strong class="sla-panel__flag sla-panel__flag--at-risk">At risk</strong>'
+        )
+    if clock.phase == "paused":
+        flag = html_format(
+            '{}<span class="sla-panel__flag sla-panel__flag--paused">Paused</span>', flag
+        )
+    if clock.deadline:
+        note = ""
+        if clock.phase == "paused":
+            note = SafeString('<div class="help">if work resumes now</div>')
+        elif clock.phase == "stopped" and not clock.cancelled:
+            note = html_format(
+                '<div class="help">stopped {}</div>', _panel_time(clock.stopped_at, "j M, H:i")
+            )
+        deadline = html_format(
+            '<time datetime="{}">{}</time>{}',
+            _panel_time(clock.deadline, "c"),
+            _panel_time(clock.deadline, "D j M Y, H:i"),
+            note,
+        )
+    else:
+        deadline = SafeString('<span class="help">no target yet (agreed per request)</span>')
+    if clock.percent is not None:
+        shown = 100 if clock.percent > 100 else clock.percent
+        elapsed = html_format(
+            '<meter min="0" max="100" low="75" high="99" optimum="0" value="{}">{}%</meter> {}%',
+            shown,
+            clock.percent,
+            clock.percent,
+        )
+    else:
+        elapsed = "-"
+    paused = f", {clock.paused_display} paused" if clock.paused_total else ""
+    return html_format(
+        '<tr class="sla-panel__clock sla-panel__clock--{}{}"><th scope="row">'
+        '<a href="{}">{}</a>{}</th><td>{}<div>{}</div></td>'
+        '<td>{}<div class="help">{}</div></td><td>{}</td>'
+        '<td>{}<div class="help">{} counted{}</div></td><td>{}</td></tr>',
+        clock.phase,
+        flags,
+        clock_url % clock.clock.pk,
+        clock.name,
+        description,
+        flag,
+        clock.status,
+        clock.target_display,
+        clock.calendar_label,
+        deadline,
+        elapsed,
+        clock.elapsed_display,
+        paused,
+        "-" if clock.phase == "stopped" else clock.remaining_display,
+    )
+
+
+@register.simple_tag
+def sla_panel(clocks) -> SafeString:
+    """The desk's SLA panel: each clock with its status, target, UK deadline, share elapsed
+    and working time left (docs/architecture.md §3)."""
+    from core.markup import html_join
+    from core.urls import reverse_fixed
+
+    if not clocks:
+        body = SafeString('<p class="help">No service level applies to this ticket yet.</p>')
+    else:
+        # One reversal for the page, the clock's id filled in per row.
+        clock_url = reverse_fixed("admin:sla_ticketsla_change", object_id="999999999").replace(
+            "999999999", "%d"
+        )
+        body = html_format(
+            '<table class="sla-panel__table"><thead><tr><th scope="col">Clock</th>'
+            '<th scope="col">Status</th><th scope="col">Target</th>'
+            '<th scope="col">Deadline (UK time)</th><th scope="col">Elapsed</th>'
+            '<th scope="col">Working time left</th></tr></thead><tbody>{}</tbody></table>',
+            html_join(_panel_row(clock, clock_url) for clock in clocks),
+        )
+    return html_format(
+        '<div class="module sla-panel" id="sla-panel"><h2>Service levels</h2>{}</div>', body
+    )
