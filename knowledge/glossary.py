@@ -9,6 +9,8 @@ from string import ascii_uppercase
 
 from django.db.models import Q, QuerySet
 
+from core.errors import ActionNotPermitted
+
 from .models import GlossaryEntry
 from .selectors import articles_readable_by
 
@@ -56,9 +58,11 @@ def glossary_entries_for(user, *, letter: str = "", query: str = "") -> QuerySet
     for word in (query or "")[:MAX_GLOSSARY_QUERY_CHARS].split():
         entries = entries.filter(Q(term__icontains=word) | Q(definition__icontains=word))
     readable = articles_readable_by(user).values("pk")
-    return entries.select_related("related_article").annotate(
-        related_readable=Q(related_article__in=readable)
-    ).order_by("term", "id")
+    return (
+        entries.select_related("related_article")
+        .annotate(related_readable=Q(related_article__in=readable))
+        .order_by("term", "id")
+    )
 
 
 def glossary_request_initial(*, topic: str = "") -> dict[str, str]:
@@ -68,3 +72,11 @@ def glossary_request_initial(*, topic: str = "") -> dict[str, str]:
         "short_description": GLOSSARY_REQUEST_SUBJECT,
         "description": GLOSSARY_REQUEST_DESCRIPTION.format(topic=topic),
     }
+
+
+def glossary_entries_set_active(*, actor, entries: QuerySet[GlossaryEntry], active: bool) -> int:
+    """Show (`active`) or hide the chosen terms from readers; the knowledge manager's action.
+    Returns how many entries changed."""
+    if not actor.has_perm("knowledge.change_glossaryentry"):
+        raise ActionNotPermitted("Only a knowledge manager can show or hide glossary terms.")
+    return entries.exclude(active=active).update(active=active)

@@ -85,14 +85,12 @@ def readable_article_ids(user, raw_ids) -> list[int]:
     in the order given; anything else — not a number, not readable, past `MAX_SHOWN_IDS` —
     is dropped."""
     parts = (part.strip() for raw in (raw_ids or ()) for part in str(raw).split(","))
-    wanted = list(
-        dict.fromkeys(int(part) for part in parts if part.isdigit() and len(part) <= 12)
-    )[:MAX_SHOWN_IDS]
+    wanted = list(dict.fromkeys(int(part) for part in parts if part.isdigit() and len(part) <= 12))[
+        :MAX_SHOWN_IDS
+    ]
     if not wanted:
         return []
-    readable = set(
-        articles_readable_by(user).filter(pk__in=wanted).values_list("pk", flat=True)
-    )
+    readable = set(articles_readable_by(user).filter(pk__in=wanted).values_list("pk", flat=True))
     return [pk for pk in wanted if pk in readable]
 
 
