@@ -26,6 +26,7 @@ from .self_help import (
     readable_article_ids,
     suggestion_impressions_record,
     suggestion_opened_record,
+    suggestion_rate_allowed,
     suggestions_for,
 )
 
@@ -92,6 +93,11 @@ def suggest(request):
     refused = _signed_in_json(request)
     if refused:
         return refused
+    if not suggestion_rate_allowed(request.user):
+        return JsonResponse(
+            {"error": "Suggestions were asked for too often; wait a moment and type again."},
+            status=429,
+        )
     hits = suggestions_for(request.user, request.GET.get("q", ""))
     suggestion_impressions_record(user=request.user, articles=[hit.article for hit in hits])
     return JsonResponse(

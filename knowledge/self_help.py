@@ -45,6 +45,23 @@ def suggestions_for(user, query: str) -> list[ArticleHit]:
     return article_search(user, query, limit=SUGGESTION_LIMIT)
 
 
+# A person typing asks about three times a second at most; a script asking faster is refused.
+SUGGESTIONS_PER_MINUTE = 120
+
+
+def suggestion_rate_allowed(user) -> bool:
+    """Whether `user` may ask for suggestions now: at most `SUGGESTIONS_PER_MINUTE` a minute,
+    counted in the cache per user and minute."""
+    key = f"knowledge:suggest-rate:{user.pk}:{int(timezone.now().timestamp() // 60)}"
+    if cache.add(key, 1, timeout=90):
+        return True
+    try:
+        return cache.incr(key) <= SUGGESTIONS_PER_MINUTE
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=90)
+        return True
+
+
 def _day_budget_key(user_id: int, day) -> str:
     return f"knowledge:impressions:{user_id}:{day.isoformat()}"
 

@@ -131,3 +131,24 @@ def test_readable_article_ids_keep_only_readable_ids_in_order(org_user, articles
     ]
     assert readable_article_ids(org_user, raw) == [articles["public"].pk, articles["signed_in"].pk]
     assert readable_article_ids(org_user, [str(articles["draft"].pk)]) == []
+
+
+def test_asking_for_suggestions_too_often_is_a_429_with_a_message(
+    org_client, articles, monkeypatch
+):
+    monkeypatch.setattr("knowledge.self_help.SUGGESTIONS_PER_MINUTE", 2)
+    assert org_client.get(SUGGEST, {"q": "DIP certificate"}).status_code == 200
+    assert org_client.get(SUGGEST, {"q": "DIP certificate"}).status_code == 200
+    refused = org_client.get(SUGGEST, {"q": "DIP certificate"})
+    assert refused.status_code == 429
+    assert "wait a moment" in refused.json()["error"]
+
+
+def test_the_daily_task_prunes_old_impressions(org_user, articles):
+    from knowledge.self_help_tasks import suggestion_impressions_prune_task
+
+    SuggestionImpression.objects.create(
+        user=org_user, article=articles["public"], day=timezone.localdate() - timedelta(days=500)
+    )
+    assert suggestion_impressions_prune_task.delay().get() == {"pruned": 1}
+    assert not SuggestionImpression.objects.exists()
