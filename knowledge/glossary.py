@@ -60,6 +60,7 @@ def glossary_entries_for(user, *, letter: str = "", query: str = "") -> QuerySet
     readable = articles_readable_by(user).values("pk")
     return (
         entries.select_related("related_article")
+        .prefetch_related("services")
         .annotate(related_readable=Q(related_article__in=readable))
         .order_by("term", "id")
     )

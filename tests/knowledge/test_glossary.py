@@ -157,3 +157,31 @@ def test_knowledge_manager_edits_the_glossary_in_the_console(knowledge_manager, 
     assert "already has this term" in duplicate.content.decode()
     changelist = reverse("admin:knowledge_glossaryentry_changelist")
     assert mfa_client(agent).get(changelist).status_code == 403
+
+
+def test_an_entrys_services_are_listed_with_it(org_client):
+    from tickets.models import Service
+
+    service = Service.objects.filter(active=True).first()
+    entry = glossary_entry("Zeta message")
+    entry.services.add(service)
+    page = org_client.get(URL, {"letter": "Z"}).content.decode()
+    assert f"Services: {service}" in page
+
+
+def test_the_glossary_page_costs_the_same_queries_for_more_entries(
+    org_client, django_assert_num_queries
+):
+    from tickets.models import Service
+
+    service = Service.objects.filter(active=True).first()
+    glossary_entry("Zeta one").services.add(service)
+    org_client.get(URL)  # warm the session and caches
+    with django_assert_num_queries(6) as first:
+        org_client.get(URL, {"letter": "Z"})
+    for n in range(5):
+        glossary_entry(
+            f"Zeta more {n}", related_article=published_article(title=f"Z {n}")
+        ).services.add(service)
+    with django_assert_num_queries(len(first.captured_queries)):
+        org_client.get(URL, {"letter": "Z"})
