@@ -7,9 +7,6 @@ from accounts.migrations import _role_sync
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("knowledge", "0004_glossary_appendix_a"),
-        ("cases", "0012_casearticlelink"),
-    ]
+    dependencies = [("knowledge", "0004_glossary_appendix_a")]
 
     operations = [migrations.RunPython(_role_sync.sync_roles_so_far, migrations.RunPython.noop)]
