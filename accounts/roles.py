@@ -139,6 +139,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "knowledge.change_articleversion",
         "tickets.view_category",
         "tickets.view_service",
+        # The glossary (§11.2.1) and the self-help deflection report (§11.2.2).
+        "knowledge.view_glossaryentry",
+        "knowledge.add_glossaryentry",
+        "knowledge.change_glossaryentry",
+        "knowledge.delete_glossaryentry",
+        "knowledge.view_selfhelp_report",
     ],
     SERVICE_MANAGER: [
         *_CASE_READ,
@@ -197,6 +203,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "access.add_accesstoken",
         "access.revoke_accesstoken",
         *_KNOWLEDGE_AUTHOR,
+        # How often self-help suggestions spare the desk a case (§11.2.2).
+        "knowledge.view_selfhelp_report",
     ],
     # A mail gateway or another desk's system posting inbound email over the API (§10.2); a
     # monitoring tool or another desk raising and reading incidents (§5.7, §13). Which of

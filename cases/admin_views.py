@@ -23,6 +23,7 @@ from tickets.priority import Impact, Urgency
 from tickets.selectors import attachments_for, visible_tickets
 
 from . import admin_desk
+from .knowledge_links import case_reply_articles_record
 from .models import TRIAGE_TARGET, Case
 from .services import (
     case_comment_add,
@@ -324,6 +325,11 @@ def case_comment(model_admin, request, object_id):
     except DomainError as error:
         model_admin.message_user(request, error.message, messages.ERROR)
     else:
+        if not work_note:
+            # Articles attached from the Knowledge panel (cases.knowledge_panel).
+            case_reply_articles_record(
+                case=case, actor=request.user, article_ids=request.POST.getlist("knowledge_article")
+            )
         model_admin.message_user(
             request,
             "Work note added; it stays with the desk."

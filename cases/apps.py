@@ -14,3 +14,5 @@ class CasesConfig(AppConfig):
         from .follow_up import CaseServiceRequestDesk
 
         service_request_desk_register(CaseServiceRequestDesk())
+        # The self-help deflection report (§11.2.2) registers itself in the console.
+        from . import admin_knowledge  # noqa: F401

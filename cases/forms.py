@@ -18,6 +18,8 @@ from tickets.models import Category
 from .selectors import CASE_SORT_CHOICES
 
 MAX_FILES_PER_UPLOAD = 10
+# The hidden lists of suggested and opened article ids: longer is cut, never an error.
+SHOWN_ARTICLES_MAX_CHARS = 1000
 SNIFF_BYTES = 64 * 1024
 
 
@@ -173,6 +175,22 @@ class CaseCreateForm(DomainErrorFormMixin, forms.Form):
         ),
     )
 
+    # Self-help (§11.2.2): the ids of the articles the form's script suggested as the
+    # subject was typed, and of those the raiser opened; checked by
+    # `cases.knowledge_links.case_suggestions_record`, which ignores anything else.
+    suggested_articles = forms.CharField(
+        required=False, strip=True, widget=forms.HiddenInput(attrs={"data-kb-shown": ""})
+    )
+    opened_articles = forms.CharField(
+        required=False, strip=True, widget=forms.HiddenInput(attrs={"data-kb-opened": ""})
+    )
+
+    def clean_suggested_articles(self) -> str:
+        return self.cleaned_data["suggested_articles"][:SHOWN_ARTICLES_MAX_CHARS]
+
+    def clean_opened_articles(self) -> str:
+        return self.cleaned_data["opened_articles"][:SHOWN_ARTICLES_MAX_CHARS]
+
     def __init__(self, *args, user, pending=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.pending = pending
@@ -295,3 +313,20 @@ class CaseListFilterForm(forms.Form):
             (self.data.get("q") or "")[:160].strip(),
             self.cleaned_data.get("sort", ""),
         )
+
+
+# The raise-case form may be opened pre-filled (`?subject=…&description=…`), as the glossary's
+# and the knowledge base's "ask us to add it" links do (§11.2.1, §11.2.2).
+PREFILL_PARAMS = {"subject": "short_description", "description": "description"}
+
+
+def case_create_initial(query) -> dict[str, str]:
+    """The subject and description to start the raise-case form with, from its address: each
+    trimmed to its field's limit; anything else in the address is ignored."""
+    limits = {"short_description": SUBJECT_MAX_CHARS, "description": DESCRIPTION_MAX_CHARS}
+    initial = {}
+    for param, field in PREFILL_PARAMS.items():
+        value = str(query.get(param) or "").replace("\x00", "").strip()[: limits[field]]
+        if value:
+            initial[field] = value
+    return initial

@@ -357,3 +357,37 @@ class ProposedUpdate(models.Model):
         return (
             f"{self.get_kind_display()} for {self.case_id} from {self.incident_id} ({self.status})"
         )
+
+
+class CaseArticleLink(models.Model):
+    """A knowledge article that met a case (§11.2.2): suggested to the raiser while they
+    wrote its subject (self-help, kept for the deflection report) or attached by an agent to
+    a reply to the caller (knowledge usage). Written by `cases.knowledge_links`."""
+
+    class Kind(models.TextChoices):
+        SUGGESTED = "suggested", "Suggested while raising the case"
+        ATTACHED = "attached", "Attached to a reply"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="article_links")
+    article = models.ForeignKey(
+        "knowledge.Article", on_delete=models.CASCADE, related_name="case_links"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # For a suggestion: whether the raiser opened the article before raising the case anyway.
+    opened = models.BooleanField(default=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "article", "kind"], name="case_article_link_once"
+            )
+        ]
+        indexes = [models.Index(fields=["article", "kind"], name="case_article_link_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} {self.kind} on {self.case_id}"

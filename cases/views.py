@@ -28,7 +28,7 @@ from tickets.selectors import (
     pending_uploads_for,
 )
 
-from . import services
+from . import knowledge_links, services
 from .forms import (
     MAX_FILES_PER_UPLOAD,
     CaseAttachmentForm,
@@ -36,6 +36,7 @@ from .forms import (
     CaseCreateForm,
     CaseListFilterForm,
     CaseRejectForm,
+    case_create_initial,
 )
 from .models import TRIAGE_TARGET, Case
 from .reopening import reopen_request_latest_for
@@ -211,6 +212,12 @@ def case_create(request):
                 # One may have gone meanwhile (kept files are removed after a day).
                 pending = pending_uploads_for(user=user, ids=[p.pk for p in pending])
             else:
+                knowledge_links.case_suggestions_record(
+                    case=case,
+                    actor=user,
+                    shown=[form.cleaned_data["suggested_articles"]],
+                    opened=[form.cleaned_data["opened_articles"]],
+                )
                 messages.success(
                     request,
                     f"Case {case.number} raised. We have emailed you an acknowledgement. If it "
@@ -227,7 +234,7 @@ def case_create(request):
             messages.info(request, f"“{removing.original_name}” removed.")
         status = 400 if form.errors else 200
     else:
-        form = CaseCreateForm(user=user)
+        form = CaseCreateForm(user=user, initial=case_create_initial(request.GET))
     return _page(
         request,
         "cases/case_create.html",

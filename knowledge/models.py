@@ -128,3 +128,106 @@ class ArticleVersion(models.Model):
     @property
     def label(self) -> str:
         return f"{self.major}.{self.minor}"
+
+
+def glossary_letter(term: str) -> str:
+    """The A–Z bar's letter for a term: its first letter, or "#" for a digit or symbol."""
+    first = (term or "").strip()[:1].upper()
+    return first if "A" <= first <= "Z" else "#"
+
+
+class GlossaryEntry(models.Model):
+    """A term of the glossary (§11.2.1, Appendix A), browsed A–Z with letter filtering.
+
+    `letter` and `slug` are derived from the term when saved; the definition is Markdown,
+    shown through `knowledge.markdown.render_markdown` like an article body."""
+
+    term = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True, editable=False)
+    letter = models.CharField(max_length=1, editable=False, db_index=True)
+    definition = models.TextField(
+        help_text="Markdown. Plain words first; raw HTML is not allowed and is shown as text."
+    )
+    related_article = models.ForeignKey(
+        Article,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="glossary_entries",
+        help_text="An article that says more; shown only to readers who may read it.",
+    )
+    services = models.ManyToManyField(Service, blank=True, related_name="glossary_entries")
+    active = models.BooleanField(default=True, help_text="Only active entries are shown.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["term"]
+        verbose_name = "glossary entry"
+        verbose_name_plural = "glossary entries"
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("term"),
+                name="glossary_term_unique_ci",
+                violation_error_message="The glossary already has this term.",
+            )
+        ]
+        indexes = [models.Index(fields=["active", "letter", "term"], name="glossary_active_letter")]
+
+    def __str__(self) -> str:
+        return self.term
+
+    def save(self, *args, **kwargs):
+        self.term = " ".join((self.term or "").split())
+        self.letter = glossary_letter(self.term)
+        if not self.slug:
+            self.slug = _unique_glossary_slug(self.term, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+
+def _unique_glossary_slug(term: str, *, exclude_pk=None) -> str:
+    from django.utils.text import slugify
+
+    base = (slugify(term) or "term")[:130]
+    slug, n = base, 1
+    taken = GlossaryEntry.objects.exclude(pk=exclude_pk)
+    while taken.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+class SuggestionImpression(models.Model):
+    """An article suggested to a signed-in user while they raised a case (§11.2.2 self-help):
+    one row per user, article and day however often it was shown, so the table grows at most
+    by `SUGGESTION_IMPRESSIONS_PER_USER_DAY` rows per user a day and is pruned after
+    `SUGGESTION_IMPRESSION_RETENTION_DAYS`. `opened` records that the user followed it.
+    Together with the suggestions a raised case records (`cases.CaseArticleLink`) this is
+    the self-help deflection report."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="impressions")
+    day = models.DateField()
+    opened = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = "self-help deflection"
+        verbose_name_plural = "self-help deflection"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "article", "day"], name="suggestion_impression_once_a_day"
+            )
+        ]
+        indexes = [models.Index(fields=["article", "day"], name="suggestion_impression_day")]
+        permissions = [
+            ("view_selfhelp_report", "Can see the self-help deflection report"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} shown to {self.user_id} on {self.day}"
+
+
+# At most this many distinct articles a day are recorded as shown to one user.
+SUGGESTION_IMPRESSIONS_PER_USER_DAY = 50
+# Impressions older than this are deleted by `knowledge.tasks.suggestion_impressions_prune_task`.
+SUGGESTION_IMPRESSION_RETENTION_DAYS = 400

@@ -326,6 +326,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Modules with tasks that autodiscovery (which looks for tasks.py) does not find.
 CELERY_IMPORTS = ["comms.inbound_tasks", "major_incidents.review_tasks"]
+# Self-help suggestion impressions past their retention period (§11.2.2).
+CELERY_IMPORTS += ["knowledge.self_help_tasks"]
 CELERY_BEAT_SCHEDULE = {
     # SLA at-risk and breach (§3), the 15-minute triage check (§4.1) and the 5-day auto-close
     # (§10.3); `expires` keeps minute ticks from piling up while no worker runs.
@@ -359,6 +361,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "major_incidents.review_tasks.review_milestone_remind_due_task",
         "schedule": 300.0,
         "options": {"expires": 290},
+    },
+    # Self-help suggestion impressions older than their retention period, once a day.
+    "suggestion-impressions-prune": {
+        "task": "knowledge.self_help_tasks.suggestion_impressions_prune_task",
+        "schedule": 86400.0,
     },
 }
 

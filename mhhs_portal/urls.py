@@ -7,6 +7,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.mfa import EnrolmentTOTPView
+from knowledge.glossary_urls import suggest_urlpatterns
 
 urlpatterns = [
     # Browsers ask for /favicon.ico on their own (pages also link static/favicon.svg).
@@ -22,6 +23,8 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("", include("comms.urls")),
     path("status/", include("status_page.urls")),
+    path("knowledge/glossary/", include("knowledge.glossary_urls")),
+    path("knowledge/suggest/", include((suggest_urlpatterns, "knowledge_suggest"))),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("access.urls")),

@@ -12,6 +12,7 @@ SEEDS = [
     ("tickets.migrations.0007_seed_services_and_subcategories", "seed"),
     ("comms.migrations.0004_default_distribution_lists", "seed"),
     ("comms.migrations.0012_plain_words", "plain_descriptions"),
+    ("knowledge.migrations.0004_glossary_appendix_a", "seed"),
 ]
 
 
