@@ -43,6 +43,31 @@ def known_error_has_workaround(problem, arguments) -> None:
     )
 
 
+def responsible_and_ci_recorded(problem, arguments) -> None:
+    """§6.5 lists Assigned To (the person responsible) and the Configuration Item among a
+    problem's mandatory fields. A problem may be raised before either is known — the desk
+    raises it for a resolver group — but it is resolved only with both on record."""
+    errors: dict[str, list[str]] = {}
+    if problem.assigned_to_id is None:
+        errors["assigned_to"] = ["Assign the problem to the person responsible."]
+    if problem.service_id is None:
+        errors["service"] = ["Record the affected service (configuration item)."]
+    if not errors:
+        return
+    missing = " and ".join(
+        what
+        for name, what in (
+            ("assigned_to", "the person responsible"),
+            ("service", "the configuration item"),
+        )
+        if name in errors
+    )
+    raise ValidationFailed(
+        f"Record {missing} of {problem.number} in its investigation before you resolve it.",
+        field_errors=errors,
+    )
+
+
 def post_resolution_review_complete(problem, arguments) -> None:
     """§6.4 step 10: a problem is closed only after its post-resolution review — every item of
     the checklist (`ProblemReviewCheck.Item`) ticked by the problem manager."""
@@ -107,7 +132,11 @@ PROBLEM_LIFECYCLE = DEFAULT_LIFECYCLE.with_actions(
                 "step; the desk then updates their callers through the cases.",
             ),
         ),
-        preconditions=(root_cause_recorded, known_error_has_workaround),
+        preconditions=(
+            root_cause_recorded,
+            known_error_has_workaround,
+            responsible_and_ci_recorded,
+        ),
         api_input="problems.api.ProblemResolveInputSerializer",
         api_summary="Resolve with the resolution, a §6.5 closure code (Resolved or Known "
         "Error) and the root cause; a Known Error needs a workaround.",

@@ -16,10 +16,11 @@ from problems.services import (
     problem_linked_cases,
     problem_progress_update_add,
     problem_transition,
+    problem_update,
 )
 from tests.conftest import _staff
 from tests.factories.cases import CaseFactory, category
-from tickets.models import JournalEntry
+from tickets.models import JournalEntry, Service
 from tickets.priority import Priority
 from tickets.selectors import journal_for
 
@@ -122,7 +123,7 @@ def test_problem_outcome_needs_the_problem_fields_and_a_first_line_agent(
 
 
 def test_shared_progress_and_the_resolution_reach_the_caller_of_a_linked_case(
-    case, agent, manager, resolver_group
+    case, agent, manager, resolver, resolver_group
 ):
     """§6.4 step 7 and 9: the raiser of the case hears the shared updates and the fix."""
     problem = case_raise_problem(
@@ -136,6 +137,12 @@ def test_shared_progress_and_the_resolution_reach_the_caller_of_a_linked_case(
         actor=manager,
         body="A fix is being tested and should be live on Friday.",
         customer_visible=True,
+    )
+    problem = problem_update(
+        problem=problem,
+        actor=manager,
+        assigned_to=resolver,
+        service=Service.objects.get(code="dip"),
     )
     problem = problem_transition(problem=problem, actor=manager, name="start")
     problem_transition(

@@ -21,7 +21,7 @@ from problems.services import (
 )
 from tests.factories.incidents import raised_incident
 from tests.problems.conftest import raise_problem
-from tickets.models import JournalEntry
+from tickets.models import JournalEntry, Service
 from tickets.selectors import journal_for
 
 ALL_ITEMS = list(ProblemReviewCheck.Item.values)
@@ -47,6 +47,38 @@ def _linked_incidents(problem, n, *, org_user, agent, resolver_group, problem_ma
         problem_link_incident(problem=problem, incident=incident, actor=problem_manager)
         incidents.append(incident)
     return incidents
+
+
+# --- §6.5: the person responsible and the configuration item --------------------------------
+
+
+def test_resolving_needs_the_person_responsible_and_the_configuration_item(
+    problem_manager, agent, resolver, resolver_group
+):
+    """§6.5 makes Assigned To and the Configuration Item mandatory: a problem raised without
+    them is resolved only once both are recorded."""
+    bare = raise_problem(agent, resolver_group)
+    with pytest.raises(ValidationFailed) as refused:
+        _resolved(bare, problem_manager)
+    assert {"assigned_to", "service"} <= set(refused.value.field_errors)
+    assert "person responsible" in refused.value.message
+    bare.refresh_from_db()
+    problem_update(
+        problem=bare,
+        actor=problem_manager,
+        assigned_to=resolver,
+        service=Service.objects.get(code="dip"),
+    )
+    bare.refresh_from_db()
+    resolved = problem_transition(
+        problem=bare,
+        actor=problem_manager,
+        name="resolve",
+        notes="Fixed.",
+        code="resolved",
+        root_cause="Bug.",
+    )
+    assert resolved.state == Problem.State.RESOLVED
 
 
 # --- §6.2, §6.4 step 9: resolving a problem with linked incidents ----------------------------
