@@ -256,7 +256,10 @@ class ProblemReviewCheck(models.Model):
     class Item(models.TextChoices):
         ROOT_CAUSE_CONFIRMED = "root_cause_confirmed", "Root cause confirmed as addressed"
         FIX_VERIFIED = "fix_verified", "Fix verified in production"
-        KNOWN_ERROR_UPDATED = "known_error_updated", "Known error article updated or retired"
+        KNOWN_ERROR_UPDATED = (
+            "known_error_updated",
+            "Known error article updated, retired or not needed",
+        )
         INCIDENTS_CLOSED = "incidents_closed", "Linked incidents resolved or closed"
         LESSONS_RECORDED = "lessons_recorded", "Lessons and preventive measures recorded"
 

@@ -164,3 +164,22 @@ def test_resolve_through_the_api_can_resolve_the_open_linked_incidents(
     )
     assert bad.status_code == 400 and "linked_incidents" in error(bad)["fields"]
     assert Problem.objects.filter(state=Problem.State.RESOLVED).count() == 1
+
+
+@pytest.mark.parametrize("size", [1, 5])
+def test_problem_detail_query_count_is_constant(
+    problem, problem_manager, org_user, agent, resolver_group, size, django_assert_num_queries
+):
+    """The detail's linked incidents, their count and the review are one query each, however
+    many incidents are linked."""
+    for _ in range(size):
+        incident = raised_incident(caller=org_user, agent=agent, resolver_group=resolver_group)
+        problem_link_incident(problem=problem, incident=incident, actor=problem_manager)
+    client = api_client(problem_manager)
+    url = f"{PROBLEMS}{problem.number}/"
+    client.get(url)  # warm the access cache
+    # the token with its user, the problem joined with its relations, the linked incidents'
+    # numbers, the review items.
+    with django_assert_num_queries(4):
+        response = client.get(url)
+    assert response.json()["incident_count"] == size
