@@ -183,3 +183,18 @@ def test_problem_detail_query_count_is_constant(
     with django_assert_num_queries(4):
         response = client.get(url)
     assert response.json()["incident_count"] == size
+
+
+def test_review_and_unlink_are_refused_to_the_desk_and_hidden_from_participants(
+    problem, agent, org_user, incident, problem_manager
+):
+    problem_link_incident(problem=problem, incident=incident, actor=problem_manager)
+    review_url = f"{PROBLEMS}{problem.number}/review/"
+    unlink_url = f"{PROBLEMS}{problem.number}/incidents/{incident.number}/"
+    desk = api_client(agent)
+    assert desk.get(review_url).status_code == 200  # the desk may read it
+    assert desk.put(review_url, {"items": []}, format="json").status_code == 403
+    assert desk.delete(unlink_url).status_code == 403
+    participant = api_client(org_user)
+    assert participant.get(review_url).status_code == 404
+    assert participant.delete(unlink_url).status_code == 404

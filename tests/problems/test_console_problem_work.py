@@ -140,3 +140,11 @@ def test_page_lists_cases_linked_at_triage(problem_manager_client, agent, org_us
         case.number in entry.body and entry.kind == JournalEntry.Kind.SYSTEM
         for entry in journal_for(problem, include_work_notes=True)
     )
+
+
+def test_review_checklist_is_read_only_for_the_desk(agent_client, problem, problem_manager):
+    problem = _resolved(problem, problem_manager)
+    html = agent_client.get(_url("change", problem)).content.decode()
+    assert "Post-resolution review" in html
+    assert "To do: Fix verified in production" in html
+    assert _url("review", problem) not in html
