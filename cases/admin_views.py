@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import ResolverGroup, ServiceDesk
 from core.admin import add_domain_error, error_fits_form, uk_time
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 from core.markup import html_format, html_join
 from core.pagination import CappedPaginator
 from core.urls import reverse_fixed
@@ -29,6 +29,7 @@ from .services import (
     case_comment_add,
     case_convert_to_request,
     case_raise_incident,
+    case_raise_problem,
     case_reroute,
 )
 
@@ -202,7 +203,48 @@ class IncidentForm(forms.Form):
     )
 
 
+class ProblemOutcomeForm(IncidentForm):
+    """§6.4 steps 1–4: an underlying problem — raise a new one for a resolver group at the
+    §3.8 priority, or give the number of an open problem to link the case to."""
+
+    problem = forms.CharField(
+        max_length=20,
+        required=False,
+        label="Existing problem number (optional)",
+        help_text="Link the case to this open problem instead of raising a new one.",
+    )
+
+
 OUTCOME_FORMS = {"reroute": RerouteForm, "request": RequestForm, "incident": IncidentForm}
+OUTCOME_FORMS["problem"] = ProblemOutcomeForm
+
+
+def _problem_outcome(request, case: Case, data: dict):
+    """Raise or link a problem from the case; an unknown number is refused next to the field."""
+    from problems.models import Problem
+
+    number = (data.get("problem") or "").strip().upper()
+    problem = None
+    if number:
+        problem = Problem.objects.filter(number=number).first()
+        if problem is None:
+            raise ValidationFailed(
+                f"There is no problem {number}, or you may not see it.",
+                field_errors={"problem": [f"There is no problem {number}."]},
+            )
+    problem = case_raise_problem(
+        case=case,
+        actor=request.user,
+        problem=problem,
+        assignment_group=data["assignment_group"],
+        impact=data["impact"],
+        urgency=data["urgency"],
+    )
+    verb = "linked to" if number else "raised from"
+    return (
+        f"Problem {problem.number} {verb} {case.number}; the caller has been told.",
+        reverse("admin:problems_problem_change", args=[problem.pk]),
+    )
 
 
 def _run_outcome(request, case: Case, outcome: str, data: dict):
@@ -221,6 +263,8 @@ def _run_outcome(request, case: Case, outcome: str, data: dict):
             f"{case.get_state_display()}.",
             reverse("admin:cases_case_triage_queue"),
         )
+    if outcome == "problem":
+        return _problem_outcome(request, case, data)
     incident = case_raise_incident(
         case=case,
         actor=actor,
@@ -247,7 +291,7 @@ def triage_case(model_admin, request, object_id):
     }
     if outcome is not None and outcome not in OUTCOME_FORMS:
         model_admin.message_user(
-            request, "Choose re-route, service request or incident.", messages.ERROR
+            request, "Choose re-route, service request, incident or problem.", messages.ERROR
         )
         outcome = None
     if outcome is not None:
@@ -275,6 +319,7 @@ def triage_case(model_admin, request, object_id):
         "reroute_form": forms_by_outcome["reroute"],
         "request_form": forms_by_outcome["request"],
         "incident_form": forms_by_outcome["incident"],
+        "problem_form": forms_by_outcome["problem"],
         "active_outcome": outcome,
         "change_url": reverse("admin:cases_case_change", args=[case.pk]),
         "queue_url": reverse("admin:cases_case_triage_queue"),

@@ -52,6 +52,7 @@ class Case(Ticket):
         REROUTED = "rerouted", "Re-routed to another desk"
         REQUEST = "request", "Service request"
         INCIDENT = "incident", "Incident"
+        PROBLEM = "problem", "Problem"
 
     class RequestType(models.TextChoices):
         """Service-request types of §7.2."""
@@ -133,6 +134,25 @@ class Case(Ticket):
                 on_comment=True,
                 target_states=("in_progress", "on_hold"),
                 run="cases.proposed_updates.case_update_propose_from_incident_comment",
+            ),
+            # §6.4 steps 7 and 9: a case linked to a problem at triage hears the problem's
+            # customer-visible progress updates and its resolution, as the desk's comments.
+            LinkRule(
+                kind="case_problem",
+                source="problems.problem",
+                target="cases.case",
+                on_states=(),
+                on_comment=True,
+                target_states=("in_progress", "on_hold"),
+                run="cases.problem_updates.case_told_of_problem_update",
+            ),
+            LinkRule(
+                kind="case_problem",
+                source="problems.problem",
+                target="cases.case",
+                on_states=("resolved",),
+                target_states=("in_progress", "on_hold"),
+                run="cases.problem_updates.case_told_of_problem_resolution",
             ),
             # Reopened or cancelled, the incident withdraws the resolution it proposed.
             LinkRule(

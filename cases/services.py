@@ -460,6 +460,82 @@ def case_raise_incident(*, case: Case, actor, assignment_group, impact: int, urg
     return incident
 
 
+# What the caller reads when their case is linked to a problem at triage (§6.4 steps 3–4).
+PROBLEM_TRIAGE_MESSAGE = (
+    "Thank you for your case. We have found that it comes from an underlying problem, which "
+    "our technical teams are now investigating to find and fix its cause. We will post their "
+    "progress here, and the service desk will stay in touch with you through this case."
+)
+
+
+def case_raise_problem(
+    *,
+    case: Case,
+    actor,
+    problem=None,
+    assignment_group=None,
+    impact: int | None = None,
+    urgency: int | None = None,
+):
+    """Triage: a problem (§6.4 steps 1–4) — the agent raises a new problem from the case (its
+    subject, description and category, for `assignment_group` at `impact` and `urgency`), or
+    links the case to an existing open `problem`. The case stays with the desk, moves to In
+    Progress and its caller is told in plain words; the problem's customer-visible updates
+    and its resolution then reach them through the case (`cases.problem_updates`). Returns
+    the problem."""
+    from problems.models import Problem
+    from problems.selectors import problem_list_for
+    from problems.services import CASE_PROBLEM_LINK, problem_raise_from
+
+    _require_triage(actor, "link cases to problems")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        _check_triage_open(case)
+        if problem is None:
+            problem = problem_raise_from(
+                actor=actor,
+                source_label=f"case {case.number}",
+                short_description=case.short_description,
+                description=case.description,
+                category=case.category,
+                assignment_group=assignment_group,
+                impact=impact,
+                urgency=urgency,
+            )
+            what = f"Problem {problem.number} raised and assigned to {problem.assignment_group}."
+        else:
+            problem = problem_list_for(user=actor).filter(pk=problem.pk).first()
+            if problem is None:
+                raise ValidationFailed(
+                    "That problem does not exist, or you may not see it.",
+                    field_errors={"problem": ["Choose an open problem you may see."]},
+                )
+            if problem.state not in Problem.OPEN_STATES:
+                raise ValidationFailed(
+                    f"{problem.number} is {problem.get_state_display()}; link the case to an "
+                    "open problem or raise a new one.",
+                    field_errors={"problem": ["Choose an open problem."]},
+                )
+            what = f"Linked to problem {problem.number} ({problem.assignment_group})."
+            journal_entry_add(
+                ticket=problem,
+                kind=JournalEntry.Kind.SYSTEM,
+                body=f"Case {case.number} linked at triage.",
+                author=actor,
+            )
+        ticket_link(from_ticket=case, to_ticket=problem, kind=CASE_PROBLEM_LINK)
+        _mark_triaged(case, actor=actor, outcome=Case.TriageOutcome.PROBLEM)
+        case.save(update_fields=["triage_outcome", "triaged_at", "triaged_by", "updated_at"])
+        if impact and urgency:
+            ticket_classify(ticket=case, impact=impact, urgency=urgency, actor=actor)
+        # Which problem and resolver group is the desk's business (Appendix G): a work note.
+        journal_entry_add(ticket=case, kind=JournalEntry.Kind.WORK_NOTE, body=what, author=actor)
+        if case.state == Case.State.NEW:
+            case = ticket_transition(ticket=case, name="start", actor=actor).ticket
+        case_comment_add(case=case, actor=actor, body=PROBLEM_TRIAGE_MESSAGE)
+    return problem
+
+
 def case_participant_comment(ticket: Case, *, actor, body: str) -> JournalEntry:
     """The registry's comment service for cases (a reply by email is the caller's comment).
     On a Resolved case the reply's words decide (`comms.inbound.decision`: "not fixed" rejects

@@ -217,6 +217,12 @@ EVENTS: dict[str, Event] = {
             why=_WHY_STAFF,
         ),
         Event(
+            "problem_updated",
+            "A problem you raised has news",
+            mandatory=False,
+            staff_only=True,
+        ),
+        Event(
             "ticket_assigned_to_group",
             "A ticket is assigned to your group",
             mandatory=True,

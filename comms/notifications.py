@@ -39,6 +39,8 @@ To the desk:
                                        portal notification
   problem raised / reassigned ........ problem_assigned → the group's mailbox, else each
                                        member (as for an incident)
+  problem's status, workaround or a .. problem_updated → whoever raised it (§6.4 step 7),
+  progress update changes                unless they made the change themselves
   incident priority set or changed ... incident_priority_set → the group (mailbox, else each
                                        member), the product owners engaged and the incident
                                        managers (§5.17 "Priority Notification")
@@ -321,6 +323,16 @@ def problem_assigned(problem) -> None:
     if group is None:
         return
     _to_desk(problem, "problem_assigned", group=group.name).group(group)
+
+
+def problem_updated(problem, *, what: str, actor=None) -> None:
+    """§6.4 step 7: whoever raised the problem hears of its progress — a status change, a
+    workaround recorded, a progress update — unless they made the change. `what` is fixed
+    words from the service ("its status changed to Resolved"), never text someone typed."""
+    raiser = problem.opened_by
+    if raiser is None or not raiser.is_active or (actor is not None and raiser.pk == actor.pk):
+        return
+    _to_desk(problem, "problem_updated", what=what).user(raiser)
 
 
 def incident_priority_set(

@@ -11,12 +11,24 @@ from django.contrib import admin
 from django.urls import path, reverse
 
 from sla.admin import TicketSlaStatusFilter
-from tickets.admin import CategoryListFilter, TicketAdmin, uk_time
+from tickets.admin import CategoryListFilter, TicketAdmin, TicketChangeList, uk_time
 
 from . import admin_views
-from .models import Problem
-from .selectors import incidents_of_problem
-from .services import problem_transition
+from .models import Problem, ProblemReviewCheck
+from .selectors import incident_counts, incidents_of_problem
+from .services import problem_linked_cases, problem_transition
+
+
+class ProblemChangeList(TicketChangeList):
+    """The problem list, with each row's count of linked incidents read for the page in one
+    grouped query."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        counts = incident_counts(self.result_list)
+        for problem in self.result_list:
+            problem.incident_count = counts.get(problem.pk, 0)
+
 
 PROBLEM_FIELDS = (
     "number",
@@ -55,6 +67,7 @@ class ProblemAdmin(TicketAdmin):
         "service",
         "assignment_group",
         "assigned_to",
+        "linked_incidents",
         "opened",
     )
     list_display_links = ("number", "short_description")
@@ -113,6 +126,14 @@ class ProblemAdmin(TicketAdmin):
     )
     readonly_fields = PROBLEM_FIELDS
 
+    def get_changelist(self, request, **kwargs):
+        return ProblemChangeList
+
+    @admin.display(description="Incidents")
+    def linked_incidents(self, obj):
+        """How many incidents are linked (§6.2), filled in for the page (`ProblemChangeList`)."""
+        return getattr(obj, "incident_count", 0)
+
     @admin.display(description="Opened (UK time)")
     def opened_display(self, obj):
         return uk_time(obj.opened_at)
@@ -155,7 +176,21 @@ class ProblemAdmin(TicketAdmin):
                 work_note_url=self._url("work_note", obj.pk),
                 link_form=admin_views.LinkIncidentForm(),
                 link_url=self._url("link_incident", obj.pk),
+                unlink_url=self._url("unlink_incident", obj.pk),
+                progress_form=admin_views.ProgressUpdateForm(),
+                progress_url=self._url("progress", obj.pk),
             )
+        context["linked_cases"] = [
+            (reverse("admin:cases_case_change", args=[case.pk]), case)
+            for case in problem_linked_cases(obj)
+        ]
+        ticked = {check.item: check for check in obj.review_checks.select_related("checked_by")}
+        context["review_items"] = [
+            (value, label, ticked.get(value)) for value, label in ProblemReviewCheck.Item.choices
+        ]
+        context["review_complete"] = len(ticked) == len(ProblemReviewCheck.Item.choices)
+        if obj.state == Problem.State.RESOLVED and self.has_change_permission(request, obj):
+            context["review_url"] = self._url("review", obj.pk)
         return context
 
     def run_transition(self, request, obj, *, name, expected_state, note, **arguments):
@@ -177,6 +212,15 @@ class ProblemAdmin(TicketAdmin):
     def link_incident_view(self, request, object_id):
         return admin_views.problem_link_incident_view(self, request, object_id)
 
+    def unlink_incident_view(self, request, object_id):
+        return admin_views.problem_unlink_incident_view(self, request, object_id)
+
+    def progress_view(self, request, object_id):
+        return admin_views.problem_progress_view(self, request, object_id)
+
+    def review_view(self, request, object_id):
+        return admin_views.problem_review_view(self, request, object_id)
+
     def from_incident_view(self, request, incident_id):
         return admin_views.problem_from_incident_view(self, request, incident_id)
 
@@ -187,6 +231,9 @@ class ProblemAdmin(TicketAdmin):
             ("<path:object_id>/update/", self.update_view, "update"),
             ("<path:object_id>/work-note/", self.work_note_view, "work_note"),
             ("<path:object_id>/link-incident/", self.link_incident_view, "link_incident"),
+            ("<path:object_id>/unlink-incident/", self.unlink_incident_view, "unlink_incident"),
+            ("<path:object_id>/progress/", self.progress_view, "progress"),
+            ("<path:object_id>/review/", self.review_view, "review"),
         ]
         return [
             *(

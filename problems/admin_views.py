@@ -21,11 +21,15 @@ from tickets.models import Category, Service
 from tickets.priority import Impact, Urgency
 from tickets.selectors import visible_tickets
 
-from .selectors import problem_fields_from_incident
+from .models import ProblemReviewCheck
+from .selectors import incidents_of_problem, problem_fields_from_incident
 from .services import (
     problem_create,
     problem_link_incident,
+    problem_progress_update_add,
     problem_raise_from_incident,
+    problem_review_record,
+    problem_unlink_incident,
     problem_update,
     problem_work_note_add,
 )
@@ -122,6 +126,34 @@ class WorkNoteForm(forms.Form):
 
 class LinkIncidentForm(forms.Form):
     incident = forms.CharField(max_length=20, label="Incident number", required=False)
+
+
+class ProgressUpdateForm(forms.Form):
+    """§6.4 step 7: a progress update; whoever raised the problem is told."""
+
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=COMMENT_MAX_CHARS,
+        label="Progress update",
+        required=False,
+    )
+    customer_visible = forms.BooleanField(
+        required=False,
+        label="Share with the callers",
+        help_text="Callers of cases linked to this problem read it on their case; for cases "
+        "linked through its incidents, the desk checks it before sending.",
+    )
+
+
+class ReviewForm(forms.Form):
+    """§6.4 step 10: the post-resolution review checklist."""
+
+    items = forms.MultipleChoiceField(
+        choices=ProblemReviewCheck.Item.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Done",
+    )
 
 
 def _form_page(model_admin, request, *, form, title: str, template: str, **extra):
@@ -288,3 +320,82 @@ def problem_link_incident_view(model_admin, request, object_id):
                 request, f"{incident.number} linked to {problem.number}.", messages.SUCCESS
             )
     return HttpResponseRedirect(f"{model_admin._url('change', problem.pk)}#incidents")
+
+
+def problem_unlink_incident_view(model_admin, request, object_id):
+    """Unlink an incident linked by mistake; back to the linked incidents."""
+    problem, redirect = _problem_or_redirect(model_admin, request, object_id)
+    if redirect is not None:
+        return redirect
+    form = LinkIncidentForm(request.POST)
+    form.is_valid()
+    number = (form.cleaned_data.get("incident") or "").strip().upper()
+    incident = incidents_of_problem(problem).filter(number=number).first() if number else None
+    if incident is None:
+        model_admin.message_user(
+            request,
+            f"{number or 'That incident'} is not linked to {problem.number}.",
+            messages.ERROR,
+        )
+    else:
+        try:
+            problem_unlink_incident(problem=problem, incident=incident, actor=request.user)
+        except DomainError as error:
+            model_admin.message_user(request, error.message, messages.ERROR)
+        else:
+            model_admin.message_user(
+                request, f"{incident.number} unlinked from {problem.number}.", messages.SUCCESS
+            )
+    return HttpResponseRedirect(f"{model_admin._url('change', problem.pk)}#incidents")
+
+
+def problem_progress_view(model_admin, request, object_id):
+    """Post a progress update (§6.4 step 7) through `problem_progress_update_add`."""
+    problem, redirect = _problem_or_redirect(model_admin, request, object_id)
+    if redirect is not None:
+        return redirect
+    form = ProgressUpdateForm(request.POST)
+    if not form.is_valid():
+        model_admin.message_user(
+            request, f"Keep the update to {COMMENT_MAX_CHARS:,} characters.", messages.ERROR
+        )
+        return HttpResponseRedirect(f"{model_admin._url('change', problem.pk)}#progress")
+    try:
+        problem_progress_update_add(
+            problem=problem,
+            actor=request.user,
+            body=form.cleaned_data["body"],
+            customer_visible=form.cleaned_data["customer_visible"],
+        )
+    except DomainError as error:
+        model_admin.message_user(request, error.message, messages.ERROR)
+    else:
+        shared = " and shared with the callers" if form.cleaned_data["customer_visible"] else ""
+        model_admin.message_user(request, f"Progress update added{shared}.", messages.SUCCESS)
+    return HttpResponseRedirect(f"{model_admin._url('change', problem.pk)}#journal")
+
+
+def problem_review_view(model_admin, request, object_id):
+    """Record the post-resolution review checklist (§6.4 step 10)."""
+    problem, redirect = _problem_or_redirect(model_admin, request, object_id)
+    if redirect is not None:
+        return redirect
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        model_admin.message_user(request, "Tick only items of the checklist.", messages.ERROR)
+    else:
+        try:
+            ticked = problem_review_record(
+                problem=problem, actor=request.user, items=form.cleaned_data["items"]
+            )
+        except DomainError as error:
+            model_admin.message_user(request, error.message, messages.ERROR)
+        else:
+            total = len(ProblemReviewCheck.Item.choices)
+            done = (
+                "complete: the problem may be closed"
+                if len(ticked) == total
+                else (f"{len(ticked)} of {total} items done")
+            )
+            model_admin.message_user(request, f"Review saved — {done}.", messages.SUCCESS)
+    return HttpResponseRedirect(f"{model_admin._url('change', problem.pk)}#review")

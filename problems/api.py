@@ -14,6 +14,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from accounts.models import ResolverGroup
+from incidents.api import IncidentSummarySerializer
 from incidents.models import Incident
 from tickets.api_common import (
     CancelReasonField,
@@ -38,12 +39,13 @@ from tickets.models import Category, Service
 from tickets.priority import Impact, Priority, Urgency
 
 from . import services
-from .models import Problem
+from .models import Problem, ProblemReviewCheck
 from .selectors import (
     incidents_of_problem,
     problem_list_for,
     problem_queryset,
     problems_of_incident,
+    with_incident_counts,
 )
 
 
@@ -92,6 +94,13 @@ class ProblemResolveInputSerializer(TransitionInputSerializer):
         max_length=COMMENT_MAX_CHARS,
         help_text="Required for a Known Error unless already recorded.",
     )
+    linked_incidents = serializers.ChoiceField(
+        choices=Problem.LinkedIncidents.choices,
+        required=False,
+        default=Problem.LinkedIncidents.LEAVE,
+        help_text="`resolve`: resolve the open linked incidents with this resolution in the "
+        "same step (their cases get it as a proposed update for the desk); `leave` (default).",
+    )
 
 
 @extend_schema_serializer(component_name="Problem")
@@ -113,6 +122,9 @@ class ProblemSummarySerializer(ClassifiedTicketSummarySerializer):
     updated_at = serializers.DateTimeField(read_only=True)
     resolved_at = serializers.DateTimeField(read_only=True, allow_null=True)
     closed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    incident_count = serializers.IntegerField(
+        read_only=True, default=0, help_text="How many incidents are linked to it."
+    )
 
 
 @extend_schema_serializer(component_name="ProblemDetail")
@@ -126,12 +138,30 @@ class ProblemDetailSerializer(ProblemSummarySerializer):
     cancel_reason = CancelReasonField(read_only=True, allow_null=True)
     reopen_count = serializers.IntegerField(read_only=True)
     incidents = serializers.SerializerMethodField(help_text="Numbers of the linked incidents.")
+    incident_count = serializers.SerializerMethodField(
+        help_text="How many incidents are linked to it."
+    )
+    review = serializers.SerializerMethodField(
+        help_text="The post-resolution review checklist items ticked so far (§6.4 step 10); "
+        "closing needs them all."
+    )
     actions = serializers.SerializerMethodField(
         help_text="Action endpoints you may call now, e.g. `start` or `resolve`."
     )
 
     def get_incidents(self, problem) -> list[str]:
-        return list(incidents_of_problem(problem).values_list("number", flat=True))
+        if not hasattr(problem, "_incident_numbers"):
+            problem._incident_numbers = list(
+                incidents_of_problem(problem).values_list("number", flat=True)
+            )
+        return problem._incident_numbers
+
+    def get_incident_count(self, problem) -> int:
+        return len(self.get_incidents(problem))
+
+    def get_review(self, problem) -> list[str]:
+        ticked = set(problem.review_checks.values_list("item", flat=True))
+        return [item for item in ProblemReviewCheck.Item.values if item in ticked]
 
     def get_actions(self, problem) -> list[str]:
         return available_actions(problem, user=self.context["request"].user)
@@ -250,7 +280,8 @@ class ProblemListApi(TicketListApiView):
         # Queries: auth, the user's resolver groups when they may not see all (cached), the
         # page of problems joined with group, assignee, category and service.
         problems = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(problems)
+        # and one grouped query for the page's linked-incident counts.
+        page = with_incident_counts(self.paginate_queryset(problems))
         return self.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
     @extend_schema(
@@ -275,10 +306,58 @@ class ProblemListApi(TicketListApiView):
         )
 
 
+@extend_schema_serializer(component_name="ProblemUpdate")
+class ProblemUpdateInputSerializer(serializers.Serializer):
+    """Record the investigation on an open problem (§6.4 step 6, §6.5); only the fields sent
+    change, each journalled. State has its own action endpoints."""
+
+    root_cause = serializers.CharField(
+        max_length=COMMENT_MAX_CHARS, required=False, allow_blank=True
+    )
+    workaround = serializers.CharField(
+        max_length=COMMENT_MAX_CHARS,
+        required=False,
+        allow_blank=True,
+        help_text="Whoever raised the problem is told when it changes.",
+    )
+    category = _Ref("category", queryset=Category.objects.filter(active=True), required=False)
+    service = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Service.objects.filter(active=True),
+        required=False,
+        allow_null=True,
+        help_text="The configuration item's code, e.g. `dip`; null to clear.",
+    )
+    assignment_group = _Ref(
+        "resolver group", queryset=ResolverGroup.objects.filter(active=True), required=False
+    )
+    assigned_to = serializers.SlugRelatedField(
+        slug_field="email",
+        queryset=get_user_model().objects.filter(is_active=True, is_staff=True),
+        required=False,
+        allow_null=True,
+        help_text="Email of a member of the resolver group; null for nobody.",
+    )
+    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            refused = {
+                name: ["Not a field you can change here."]
+                for name in data
+                if name not in self.fields
+            }
+            if refused:
+                raise serializers.ValidationError(refused)
+        return super().to_internal_value(data)
+
+
 class ProblemDetailApi(TicketApiView):
-    """One problem (§6.5)."""
+    """One problem (§6.5); and recording its investigation."""
 
     api_tag = "problems"
+    InputSerializer = ProblemUpdateInputSerializer
     OutputSerializer = ProblemDetailSerializer
 
     @extend_schema(
@@ -288,6 +367,179 @@ class ProblemDetailApi(TicketApiView):
     def get(self, request, number: str):
         problem = _problem_get(user=request.user, number=number)
         return Response(self.OutputSerializer(problem, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="problems_partial_update",
+        summary="Record a problem's investigation",
+        description="Root cause, workaround, configuration item, category, assignment, impact "
+        "and urgency (the priority follows by the matrix). Only the fields sent change; the "
+        "journal records what did. Open problems only.",
+        request=ProblemUpdateInputSerializer,
+        responses={200: ProblemDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def patch(self, request, number: str):
+        problem = _problem_get(user=request.user, number=number)
+        serializer = self.InputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.problem_update(problem=problem, actor=request.user, **serializer.validated_data)
+        problem = _problem_get(user=request.user, number=number)
+        return Response(self.OutputSerializer(problem, context={"request": request}).data)
+
+
+@extend_schema_serializer(component_name="ProblemIncidentLink")
+class IncidentLinkInputSerializer(serializers.Serializer):
+    incident = serializers.CharField(max_length=20, help_text="The incident's number.")
+
+
+class ProblemIncidentListApi(TicketApiView):
+    """The incidents linked to a problem (§6.2); and linking one more."""
+
+    api_tag = "problems"
+    InputSerializer = IncidentLinkInputSerializer
+    OutputSerializer = IncidentSummarySerializer
+
+    @extend_schema(
+        operation_id="problems_incidents_list",
+        responses={200: IncidentSummarySerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request, number: str):
+        # Queries: auth, the problem, the incidents joined with what they list.
+        problem = _problem_get(user=request.user, number=number)
+        incidents = incidents_of_problem(problem).select_related(
+            "organisation", "assigned_to", "category"
+        )
+        return Response(self.OutputSerializer(incidents, many=True).data)
+
+    @extend_schema(
+        operation_id="problems_incidents_create",
+        request=IncidentLinkInputSerializer,
+        responses={
+            201: IncidentSummarySerializer(many=True),
+            **error_responses(400, 401, 403, 404, 409),
+        },
+    )
+    def post(self, request, number: str):
+        problem = _problem_get(user=request.user, number=number)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        incident = ticket_get_visible(
+            Incident.objects.all(), user=request.user, number=serializer.validated_data["incident"]
+        )
+        services.problem_link_incident(problem=problem, incident=incident, actor=request.user)
+        incidents = incidents_of_problem(problem).select_related(
+            "organisation", "assigned_to", "category"
+        )
+        return Response(
+            self.OutputSerializer(incidents, many=True).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ProblemIncidentDetailApi(TicketApiView):
+    """Unlinking an incident linked to a problem by mistake."""
+
+    api_tag = "problems"
+
+    @extend_schema(
+        operation_id="problems_incidents_destroy",
+        request=None,
+        responses={204: None, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def delete(self, request, number: str, incident_number: str):
+        problem = _problem_get(user=request.user, number=number)
+        incident = ticket_get_visible(
+            Incident.objects.all(), user=request.user, number=incident_number
+        )
+        services.problem_unlink_incident(problem=problem, incident=incident, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_serializer(component_name="ProblemProgressUpdate")
+class ProgressUpdateInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=COMMENT_MAX_CHARS, help_text="The update.")
+    customer_visible = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Share with the callers: cases linked to the problem get it as a comment; "
+        "cases of its linked incidents get it as a proposed update for the desk.",
+    )
+
+
+@extend_schema_serializer(component_name="ProblemProgressUpdateResult")
+class ProgressUpdateSerializer(serializers.Serializer):
+    created_at = serializers.DateTimeField(read_only=True)
+    body = serializers.CharField(read_only=True)
+    customer_visible = serializers.SerializerMethodField()
+
+    def get_customer_visible(self, entry) -> bool:
+        return entry.kind == "comment"
+
+
+class ProblemProgressApi(TicketApiView):
+    """Posting a progress update (§6.4 step 7): whoever raised the problem is told."""
+
+    api_tag = "problems"
+    InputSerializer = ProgressUpdateInputSerializer
+    OutputSerializer = ProgressUpdateSerializer
+
+    @extend_schema(
+        operation_id="problems_updates_create",
+        request=ProgressUpdateInputSerializer,
+        responses={201: ProgressUpdateSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, number: str):
+        problem = _problem_get(user=request.user, number=number)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = services.problem_progress_update_add(
+            problem=problem, actor=request.user, **serializer.validated_data
+        )
+        return Response(self.OutputSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_serializer(component_name="ProblemReview")
+class ReviewSerializer(serializers.Serializer):
+    items = serializers.ListField(
+        child=serializers.ChoiceField(choices=ProblemReviewCheck.Item.choices),
+        max_length=len(ProblemReviewCheck.Item.choices),
+        help_text="The checklist items done; an item left out is unticked.",
+    )
+    complete = serializers.BooleanField(read_only=True)
+
+
+class ProblemReviewApi(TicketApiView):
+    """The post-resolution review checklist (§6.4 step 10): read it, or record the items
+    done while the problem is Resolved. Closing needs every item."""
+
+    api_tag = "problems"
+    InputSerializer = ReviewSerializer
+    OutputSerializer = ReviewSerializer
+
+    def _out(self, items: list[str]) -> Response:
+        complete = len(items) == len(ProblemReviewCheck.Item.values)
+        return Response(self.OutputSerializer({"items": items, "complete": complete}).data)
+
+    @extend_schema(
+        operation_id="problems_review_retrieve",
+        responses={200: ReviewSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request, number: str):
+        problem = _problem_get(user=request.user, number=number)
+        ticked = set(problem.review_checks.values_list("item", flat=True))
+        return self._out([item for item in ProblemReviewCheck.Item.values if item in ticked])
+
+    @extend_schema(
+        operation_id="problems_review_update",
+        request=ReviewSerializer,
+        responses={200: ReviewSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def put(self, request, number: str):
+        problem = _problem_get(user=request.user, number=number)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        items = services.problem_review_record(
+            problem=problem, actor=request.user, items=serializer.validated_data["items"]
+        )
+        return self._out(items)
 
 
 class IncidentProblemListApi(TicketApiView):
@@ -335,6 +587,18 @@ def _problem_transition(*, ticket: Problem, actor, name: str, **data) -> Problem
 urlpatterns = [
     path("problems/", ProblemListApi.as_view(), name="problem_list"),
     path("problems/<str:number>/", ProblemDetailApi.as_view(), name="problem_detail"),
+    path(
+        "problems/<str:number>/incidents/",
+        ProblemIncidentListApi.as_view(),
+        name="problem_incidents",
+    ),
+    path(
+        "problems/<str:number>/incidents/<str:incident_number>/",
+        ProblemIncidentDetailApi.as_view(),
+        name="problem_incident_detail",
+    ),
+    path("problems/<str:number>/updates/", ProblemProgressApi.as_view(), name="problem_updates"),
+    path("problems/<str:number>/review/", ProblemReviewApi.as_view(), name="problem_review"),
     path(
         "incidents/<str:number>/problems/",
         IncidentProblemListApi.as_view(),

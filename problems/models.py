@@ -7,6 +7,7 @@ and closed as Resolved or as a Known Error (§6.5).
 
 from dataclasses import replace
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django_fsm import transition
@@ -39,6 +40,45 @@ def known_error_has_workaround(problem, arguments) -> None:
     raise ValidationFailed(
         f"A Known Error needs a workaround: record how to work around {problem.number} first.",
         field_errors={"workaround": ["Describe the workaround for a Known Error."]},
+    )
+
+
+def responsible_and_ci_recorded(problem, arguments) -> None:
+    """§6.5 lists Assigned To (the person responsible) and the Configuration Item among a
+    problem's mandatory fields. A problem may be raised before either is known — the desk
+    raises it for a resolver group — but it is resolved only with both on record."""
+    errors: dict[str, list[str]] = {}
+    if problem.assigned_to_id is None:
+        errors["assigned_to"] = ["Assign the problem to the person responsible."]
+    if problem.service_id is None:
+        errors["service"] = ["Record the affected service (configuration item)."]
+    if not errors:
+        return
+    missing = " and ".join(
+        what
+        for name, what in (
+            ("assigned_to", "the person responsible"),
+            ("service", "the configuration item"),
+        )
+        if name in errors
+    )
+    raise ValidationFailed(
+        f"Record {missing} of {problem.number} in its investigation before you resolve it.",
+        field_errors=errors,
+    )
+
+
+def post_resolution_review_complete(problem, arguments) -> None:
+    """§6.4 step 10: a problem is closed only after its post-resolution review — every item of
+    the checklist (`ProblemReviewCheck.Item`) ticked by the problem manager."""
+    done = set(problem.review_checks.values_list("item", flat=True))
+    missing = [label for value, label in ProblemReviewCheck.Item.choices if value not in done]
+    if not missing:
+        return
+    raise ValidationFailed(
+        f"Finish the post-resolution review of {problem.number} before closing it; still to "
+        f"tick: {'; '.join(missing)}.",
+        field_errors={"review": [f"Still to tick: {'; '.join(missing)}."]},
     )
 
 
@@ -82,8 +122,21 @@ PROBLEM_LIFECYCLE = DEFAULT_LIFECYCLE.with_actions(
                 rows=3,
                 help_text="Required for a Known Error unless already recorded.",
             ),
+            Argument(
+                "linked_incidents",
+                "Linked incidents",
+                choices="LinkedIncidents",
+                max_length=20,
+                field_message="Choose whether to resolve the open linked incidents.",
+                help_text="Resolve its open linked incidents with this resolution in the same "
+                "step; the desk then updates their callers through the cases.",
+            ),
         ),
-        preconditions=(root_cause_recorded, known_error_has_workaround),
+        preconditions=(
+            root_cause_recorded,
+            known_error_has_workaround,
+            responsible_and_ci_recorded,
+        ),
         api_input="problems.api.ProblemResolveInputSerializer",
         api_summary="Resolve with the resolution, a §6.5 closure code (Resolved or Known "
         "Error) and the root cause; a Known Error needs a workaround.",
@@ -91,7 +144,7 @@ PROBLEM_LIFECYCLE = DEFAULT_LIFECYCLE.with_actions(
     replace(
         _close,
         slug="close",
-        preconditions=(root_cause_recorded,),
+        preconditions=(root_cause_recorded, post_resolution_review_complete),
         api_summary="Close a resolved problem after its post-resolution review (§6.4 step 10).",
     ),
     replace(
@@ -126,6 +179,12 @@ class Problem(Ticket):
 
         RESOLVED = "resolved", "Resolved"
         KNOWN_ERROR = "known_error", "Known Error"
+
+    class LinkedIncidents(models.TextChoices):
+        """What resolving the problem does to its open linked incidents (§6.2, §6.4 step 9)."""
+
+        LEAVE = "leave", "Leave them open"
+        RESOLVE = "resolve", "Resolve them with this resolution"
 
     resolution_code = models.CharField(
         "Closure code", max_length=40, choices=ResolutionCode.choices, blank=True
@@ -165,9 +224,18 @@ class Problem(Ticket):
         target=Ticket.State.RESOLVED,
         permission=is_desk_member,
     )
-    def resolve(self, *, notes: str, code: str = "", root_cause: str = "", workaround: str = ""):
+    def resolve(
+        self,
+        *,
+        notes: str,
+        code: str = "",
+        root_cause: str = "",
+        workaround: str = "",
+        linked_incidents: str = "",
+    ):
         """Resolved with the resolution and closure code of §6.5, recording the root cause and
-        workaround given with it."""
+        workaround given with it. `linked_incidents` is carried out by
+        `problems.services.problem_transition` after the transition."""
         if root_cause.strip():
             self.root_cause = root_cause.strip()
         if workaround.strip():
@@ -179,3 +247,34 @@ class Problem(Ticket):
     @property
     def is_known_error(self) -> bool:
         return self.resolution_code == self.ResolutionCode.KNOWN_ERROR
+
+
+class ProblemReviewCheck(models.Model):
+    """One ticked item of a problem's post-resolution review (§6.4 step 10): the root cause is
+    addressed, documentation updated and recurrence prevented. Closing needs every item."""
+
+    class Item(models.TextChoices):
+        ROOT_CAUSE_CONFIRMED = "root_cause_confirmed", "Root cause confirmed as addressed"
+        FIX_VERIFIED = "fix_verified", "Fix verified in production"
+        KNOWN_ERROR_UPDATED = (
+            "known_error_updated",
+            "Known error article updated, retired or not needed",
+        )
+        INCIDENTS_CLOSED = "incidents_closed", "Linked incidents resolved or closed"
+        LESSONS_RECORDED = "lessons_recorded", "Lessons and preventive measures recorded"
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="review_checks")
+    item = models.CharField(max_length=30, choices=Item.choices)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    checked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["problem", "item"], name="problem_review_item_once")
+        ]
+        ordering = ["problem", "item"]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id}: {self.get_item_display()}"

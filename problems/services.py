@@ -4,15 +4,18 @@ lifecycle. The §6.5 closure rules are the lifecycle's preconditions (`problems.
 
 from collections.abc import Iterable
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import timezone
 
 from comms import notifications
 from core.errors import ActionNotPermitted, TicketNotFound, TransitionNotAllowed, ValidationFailed
 from incidents.models import Incident
-from tickets.limits import DESCRIPTION_MAX_CHARS, SUBJECT_MAX_CHARS
+from incidents.services import incident_transition
+from tickets.limits import COMMENT_MAX_CHARS, DESCRIPTION_MAX_CHARS, SUBJECT_MAX_CHARS
 from tickets.models import JournalEntry, TicketLink
 from tickets.priority import priority_for
-from tickets.selectors import visible_tickets
+from tickets.selectors import linked_tickets, visible_tickets
 from tickets.services import (
     journal_entry_add,
     ticket_changes_recorded,
@@ -24,8 +27,16 @@ from tickets.services import (
     ticket_transition,
 )
 
-from .models import Problem
+from .models import Problem, ProblemReviewCheck
 from .selectors import incidents_of_problem, problem_fields_from_incident
+
+# A problem's closure code as the code of the incidents its resolution resolves (§6.5 → §5.5).
+INCIDENT_CODE_FOR = {
+    Problem.ResolutionCode.RESOLVED: Incident.ResolutionCode.SOLVED,
+    Problem.ResolutionCode.KNOWN_ERROR: Incident.ResolutionCode.KNOWN_ERROR,
+}
+# Cases linked to a problem at triage (§6.4 steps 1–4) hear its customer-visible updates.
+CASE_PROBLEM_LINK = "case_problem"
 
 # Left unchanged by `problem_update` (None is a value there: "no one assigned").
 UNCHANGED = object()
@@ -330,6 +341,14 @@ def problem_update(
             notifications.problem_assigned(locked)
         if new_person:
             notifications.ticket_assigned_to_person(locked)
+        if "workaround" in changed:
+            notifications.problem_updated(
+                locked,
+                what="a workaround was recorded"
+                if locked.workaround
+                else "its workaround was withdrawn",
+                actor=actor,
+            )
     return locked
 
 
@@ -350,8 +369,11 @@ def problem_transition(
     note: str = "",
     **arguments,
 ) -> Problem:
-    """Run a lifecycle transition on a problem; §6.5's root cause and Known Error rules are
-    the lifecycle's preconditions, checked on the locked row."""
+    """Run a lifecycle transition on a problem; §6.5's root cause and Known Error rules and
+    the §6.4 step 10 review checklist are the lifecycle's preconditions, checked on the locked
+    row. Resolving with `linked_incidents="resolve"` resolves its open linked incidents in the
+    same transaction (`_resolve_linked_incidents`). Whoever raised the problem is told of the
+    new status (§6.4 step 7)."""
     with transaction.atomic():
         result = ticket_transition(
             ticket=problem,
@@ -361,4 +383,179 @@ def problem_transition(
             note=note,
             **arguments,
         )
-    return result.ticket
+        locked = result.ticket
+        if (
+            name == "resolve"
+            and arguments.get("linked_incidents") == Problem.LinkedIncidents.RESOLVE
+        ):
+            _resolve_linked_incidents(locked, actor=actor)
+        if result.old_state != result.new_state:
+            notifications.problem_updated(
+                locked, what=f"its status changed to {locked.get_state_display()}", actor=actor
+            )
+    return locked
+
+
+def _resolve_linked_incidents(problem: Problem, *, actor) -> list[Incident]:
+    """§6.2, §6.4 step 9: the problem's resolution resolves each of its open linked incidents
+    through the incidents' own lifecycle (an incident On Hold is resumed first), with the
+    problem's resolution as the notes and its closure code as theirs. Each incident's cases
+    then get the resolution as a proposed update for the desk to check and send (the cases'
+    link rule, Appendix G): nobody outside the desk writes to a caller.
+
+    The problem's worker is allowed to change the problem, not necessarily every incident, so
+    the incidents move as the system, and each journal names who resolved the problem."""
+    code = INCIDENT_CODE_FOR.get(problem.resolution_code, Incident.ResolutionCode.SOLVED)
+    notes = f"Resolved with problem {problem.number}: {problem.resolution_notes}"
+    resolved: list[Incident] = []
+    for incident in incidents_of_problem(problem).filter(state__in=Incident.OPEN_STATES):
+        if incident.state == Incident.State.ON_HOLD:
+            incident = incident_transition(incident=incident, actor=None, name="resume")
+        incident = incident_transition(
+            incident=incident, actor=None, name="resolve", notes=notes, code=code
+        )
+        journal_entry_add(
+            ticket=incident,
+            kind=JournalEntry.Kind.SYSTEM,
+            body=f"Resolved by {actor} with the resolution of problem {problem.number}.",
+            author=actor,
+        )
+        resolved.append(incident)
+    if resolved:
+        journal_entry_add(
+            ticket=problem,
+            kind=JournalEntry.Kind.SYSTEM,
+            body="Linked incidents resolved with this resolution: "
+            f"{', '.join(incident.number for incident in resolved)}.",
+            author=actor,
+        )
+    return resolved
+
+
+def problem_unlink_incident(*, problem: Problem, incident: Incident, actor) -> Problem:
+    """Remove an incident linked to a problem by mistake; both journals say so."""
+    _require_worker(actor, problem, "unlink incidents from")
+    with transaction.atomic():
+        locked = _lock_open(problem, "unlink incidents from")
+        removed, _ = TicketLink.objects.filter(
+            pk__in=incidents_of_problem_links(locked, incident)
+        ).delete()
+        if not removed:
+            raise ValidationFailed(
+                f"{incident.number} is not linked to {locked.number}.",
+                field_errors={"incident": [f"{incident.number} is not linked to this problem."]},
+            )
+        journal_entry_add(
+            ticket=locked,
+            kind=JournalEntry.Kind.SYSTEM,
+            body=f"Incident {incident.number} unlinked.",
+            author=actor,
+        )
+        journal_entry_add(
+            ticket=incident,
+            kind=JournalEntry.Kind.SYSTEM,
+            body=f"Unlinked from problem {locked.number}.",
+            author=actor,
+        )
+    return locked
+
+
+def incidents_of_problem_links(problem: Problem, incident: Incident):
+    """The link rows between one incident and one problem (at most one)."""
+    return TicketLink.objects.filter(
+        kind=TicketLink.Kind.INCIDENT_PROBLEM,
+        from_type=ContentType.objects.get_for_model(Incident),
+        from_id=incident.pk,
+        to_type=ContentType.objects.get_for_model(Problem),
+        to_id=problem.pk,
+    ).values("pk")
+
+
+def problem_progress_update_add(
+    *, problem: Problem, actor, body: str, customer_visible: bool = False
+) -> JournalEntry:
+    """§6.4 step 7: a progress update on the investigation. Whoever raised the problem is
+    told. A customer-visible update also reaches the callers: each open case linked to the
+    problem at triage gets it as the desk's comment (the case's link rule), and each open
+    linked incident gets it as an update for its callers, which the desk checks and sends
+    through their cases (Appendix G)."""
+    _require_worker(actor, problem, "post progress updates on")
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed(
+            "Write the progress update before posting it.",
+            field_errors={"body": ["This field is required."]},
+        )
+    if len(body) > COMMENT_MAX_CHARS:
+        raise ValidationFailed(
+            f"Keep the update to {COMMENT_MAX_CHARS:,} characters.",
+            field_errors={"body": [f"Keep it to {COMMENT_MAX_CHARS:,} characters."]},
+        )
+    with transaction.atomic():
+        locked = _lock_open(problem, "post a progress update on")
+        if not customer_visible:
+            entry = ticket_comment_add(ticket=locked, actor=actor, body=body, work_note=True)
+            notifications.problem_updated(locked, what="a progress update was added", actor=actor)
+            return entry
+        # A customer-visible comment: the kernel runs the cases' comment rule on this problem.
+        entry = ticket_comment_add(ticket=locked, actor=actor, body=body)
+        for incident in incidents_of_problem(locked).filter(state__in=Incident.OPEN_STATES):
+            ticket_comment_add(
+                ticket=incident, actor=actor, body=f"Update from problem {locked.number}: {body}"
+            )
+        notifications.problem_updated(
+            locked, what="a progress update for the callers was added", actor=actor
+        )
+    return entry
+
+
+def problem_linked_cases(problem: Problem) -> list:
+    """The cases linked to the problem at triage (§6.4 steps 1–4), oldest first."""
+    return linked_tickets(problem, kind=CASE_PROBLEM_LINK, ticket_is="to")
+
+
+def problem_review_record(*, problem: Problem, actor, items: Iterable[str]) -> list[str]:
+    """§6.4 step 10: the post-resolution review checklist of a Resolved problem. `items` are
+    the ticked items (`ProblemReviewCheck.Item` values); an item no longer ticked is removed.
+    Each change is journalled; returns the items ticked now."""
+    _require_worker(actor, problem, "review")
+    items = list(dict.fromkeys(items))
+    unknown = [item for item in items if item not in ProblemReviewCheck.Item.values]
+    if unknown:
+        raise ValidationFailed(
+            "Tick only items of the review checklist.",
+            field_errors={"items": [f"Not a checklist item: {', '.join(unknown)}."]},
+        )
+    with transaction.atomic():
+        locked = Problem.objects.select_for_update().get(pk=problem.pk)
+        if locked.state != Problem.State.RESOLVED:
+            raise TransitionNotAllowed(
+                f"The post-resolution review is done while {locked.number} is Resolved; it is "
+                f"{locked.get_state_display()}."
+            )
+        current = set(locked.review_checks.values_list("item", flat=True))
+        added = [item for item in items if item not in current]
+        removed = [item for item in current if item not in items]
+        ProblemReviewCheck.objects.bulk_create(
+            ProblemReviewCheck(
+                problem=locked, item=item, checked_by=actor, checked_at=timezone.now()
+            )
+            for item in added
+        )
+        locked.review_checks.filter(item__in=removed).delete()
+        labels = dict(ProblemReviewCheck.Item.choices)
+        for item in added:
+            journal_entry_add(
+                ticket=locked,
+                kind=JournalEntry.Kind.SYSTEM,
+                body=f"Review: ticked “{labels[item]}”.",
+                author=actor,
+            )
+        for item in sorted(removed):
+            journal_entry_add(
+                ticket=locked,
+                kind=JournalEntry.Kind.SYSTEM,
+                body=f"Review: unticked “{labels[item]}”.",
+                author=actor,
+            )
+    return [value for value in ProblemReviewCheck.Item.values if value in set(items)]

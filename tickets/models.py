@@ -437,6 +437,7 @@ class TicketLink(models.Model):
         INCIDENT_CHANGE = "incident_change", "Incident fixed by change"
         CAUSED_BY_CHANGE = "caused_by_change", "Caused by change"
         FOLLOW_UP = "follow_up", "Follow-up of a closed ticket"
+        CASE_PROBLEM = "case_problem", "Case linked to problem"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     from_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")

@@ -58,7 +58,7 @@ from major_incidents.promotion import candidate_accept, candidate_propose, candi
 from major_incidents.reminders import comms_reminders_sweep
 from major_incidents.reviews import review_action_add, review_milestone_remind_due
 from mhhs_portal.urls import urlpatterns as root_urlpatterns
-from problems.services import problem_raise_from_incident
+from problems.services import problem_progress_update_add, problem_raise_from_incident
 from tests.factories.accounts import OrganisationFactory, ResolverGroupFactory, UserFactory
 from tests.factories.cases import category
 from tests.factories.incidents import opened_major_incident
@@ -200,7 +200,15 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
         review_milestone_remind_due(now=timezone.now() + timedelta(days=30))
         notifications.ticket_assigned_to_person(incident)
         # A problem raised from it, with the incident's words (§5.5 step 17).
-        problem_raise_from_incident(incident=incident, actor=agent, root_cause=typed)
+        problem = problem_raise_from_incident(incident=incident, actor=agent, root_cause=typed)
+        # A problem manager's progress update tells the agent who raised it (§6.4 step 7).
+        problem_progress_update_add(
+            problem=problem,
+            actor=UserFactory(
+                email="pm@mhhs.example", is_staff=True, roles=[roles.PROBLEM_MANAGER]
+            ),
+            body=typed,
+        )
         deadline = timezone.now() + timedelta(minutes=30)
         notifications.sla_at_risk(incident, "Resolution", deadline)
         notifications.sla_breached(incident, "Resolution", deadline)

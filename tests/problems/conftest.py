@@ -49,5 +49,9 @@ def raise_problem(actor, group, **fields):
 
 
 @pytest.fixture
-def problem(agent, resolver_group):
-    return raise_problem(agent, resolver_group, service=Service.objects.get(code="dip"))
+def problem(agent, resolver_group, resolver):
+    """A problem for the resolver's group with its configuration item and the resolver
+    responsible (§6.5)."""
+    return raise_problem(
+        agent, resolver_group, service=Service.objects.get(code="dip"), assigned_to=resolver
+    )

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
 
-from problems.models import Problem
+from problems.models import Problem, ProblemReviewCheck
 from tests.factories.access import api_client
 from tests.factories.cases import category
 from tests.problems.conftest import raise_problem
@@ -116,12 +116,13 @@ def test_problem_list_query_count_is_constant(agent, resolver_group, size):
     client = api_client(agent)
     client.get(PROBLEMS)  # warm the access cache
     # the token joined with its user (permissions and TOTP from the access cache), the page
-    # of problems joined with group, assignee, category and service.
+    # of problems joined with group, assignee, category and service, and one grouped count
+    # of the page's linked incidents.
     with CaptureQueriesContext(connection) as queries:
         response = client.get(PROBLEMS)
     assert response.status_code == 200
     assert len(response.json()["results"]) == size
-    assert len(queries) == 2, [q["sql"] for q in queries]
+    assert len(queries) == 3, [q["sql"] for q in queries]
 
 
 def test_resolve_without_root_cause_is_a_400(problem, problem_manager):
@@ -145,6 +146,14 @@ def test_resolve_without_root_cause_is_a_400(problem, problem_manager):
     assert done.status_code == 200, done.json()
     assert done.json()["closure_code"] == "resolved"
     assert done.json()["root_cause"] == "Bug."
+    unreviewed = client.post(f"{PROBLEMS}{problem.number}/close/", {}, format="json")
+    assert unreviewed.status_code == 400 and "review" in error(unreviewed)["fields"]
+    review = client.put(
+        f"{PROBLEMS}{problem.number}/review/",
+        {"items": list(ProblemReviewCheck.Item.values)},
+        format="json",
+    )
+    assert review.status_code == 200 and review.json()["complete"] is True
     closed = client.post(f"{PROBLEMS}{problem.number}/close/", {}, format="json")
     assert closed.status_code == 200 and closed.json()["state"] == "closed"
 

@@ -35,8 +35,8 @@ def test_problem_changelist_query_count_is_constant(
     problem_manager_client.get(reverse(CHANGELIST))  # warm the access cache
     # session, user, filter choices (service, resolver group; categories are kept by the
     # process), page count (capped), page of problems joined with group, assignee and service,
-    # the page's SLA clocks.
-    with django_assert_num_queries(7):
+    # the page's SLA clocks and its linked-incident counts (one grouped query).
+    with django_assert_num_queries(8):
         response = problem_manager_client.get(reverse(CHANGELIST))
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == size
@@ -77,8 +77,9 @@ def test_problem_page_query_count_is_constant(
     problem_manager_client.get(_change_url(problem))  # warm the caches
     # session, user, the problem joined with its relations, journal, SLA clocks, the linked
     # incidents with their groups, and the investigation form's four choice lists (services,
-    # categories, resolver groups, their members).
-    with django_assert_num_queries(10) as captured:
+    # categories, resolver groups, their members), the cases linked at triage and the review
+    # checklist.
+    with django_assert_num_queries(12) as captured:
         response = problem_manager_client.get(_change_url(problem))
     assert response.status_code == 200, [q["sql"] for q in captured.captured_queries]
     assert len(response.context["linked_incidents"]) == linked

@@ -9,12 +9,13 @@ from accounts import roles
 from comms.models import Notification, OutboundMessage
 from core.errors import ActionNotPermitted, TicketNotFound, ValidationFailed
 from incidents.models import Incident
-from problems.models import Problem
+from problems.models import Problem, ProblemReviewCheck
 from problems.selectors import incidents_of_problem, problem_list_for, problems_of_incident
 from problems.services import (
     problem_link_incident,
     problem_raise_from,
     problem_raise_from_incident,
+    problem_review_record,
     problem_transition,
     problem_update,
 )
@@ -114,6 +115,9 @@ def test_root_cause_given_with_the_resolution_is_recorded(problem, problem_manag
     assert problem.state == Problem.State.RESOLVED
     assert problem.root_cause == "A schema change dropped a mandatory field."
     assert problem.resolution_code == Problem.ResolutionCode.RESOLVED
+    problem_review_record(
+        problem=problem, actor=problem_manager, items=ProblemReviewCheck.Item.values
+    )
     problem = problem_transition(problem=problem, actor=problem_manager, name="close")
     assert problem.state == Problem.State.CLOSED
 

@@ -19,6 +19,7 @@ from cases.services import (
     case_convert_to_request,
     case_create,
     case_raise_incident,
+    case_raise_problem,
     case_reject_resolution,
     case_reroute,
     case_transition,
@@ -31,6 +32,7 @@ from major_incidents.comms import comms_send
 from major_incidents.models import CommsMessage, MajorIncident, ServiceImpact, ValidityCriterion
 from major_incidents.promotion import candidate_accept, candidate_propose
 from major_incidents.public import public_update_publish
+from problems.services import problem_progress_update_add
 from tickets.models import Category, Service
 from tickets.priority import Impact, Urgency
 
@@ -398,6 +400,25 @@ class Command(BaseCommand):
             )
             return case
 
+        def with_problem(case):
+            # Triage links the case to a problem (§6.4 steps 1–4); Priya shares progress with
+            # the caller through the case (§6.4 step 7).
+            problem = case_raise_problem(
+                case=case,
+                actor=agent,
+                assignment_group=groups["DIP Technical Support"],
+                impact=Impact.MEDIUM,
+                urgency=Urgency.MEDIUM,
+            )
+            problem_progress_update_add(
+                problem=problem,
+                actor=users["priya.problem@mhhs.example"],
+                body="We have traced the rejections to a schema validation rule and are testing "
+                "a correction.",
+                customer_visible=True,
+            )
+            return case
+
         plans = [
             ("DIP messages rejected with a schema error", new, {}),
             (
@@ -462,6 +483,11 @@ class Command(BaseCommand):
                     "organisation": orgs["Brightwatt Energy"],
                     "category": "Participant Issues",
                 },
+            ),
+            (
+                "DIP rejects our messages every night after the schema release",
+                with_problem,
+                {"category": "Market Systems"},
             ),
         ]
         created = 0
