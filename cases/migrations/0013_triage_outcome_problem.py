@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0011_plain_words'),
+        ('cases', '0012_casearticlelink'),
     ]
 
     operations = [
