@@ -595,3 +595,54 @@ def review_action_assigned(review, *, owner, due_on, ticket=None) -> None:
     _review_recipients(review, "review_action_assigned", ticket=ticket, due=uk_date(due_on)).user(
         owner
     )
+
+
+# --- knowledge articles (§11, §12) ------------------------------------------------------------
+
+
+def _knowledge_recipients(template: str, *, number: str, link: str, **extra) -> _Recipients:
+    context = {"number": number, "link": f"{settings.PORTAL_BASE_URL}{link}", **extra}
+    return _Recipients(template=template, context=context, link=link, ticket=None)
+
+
+def knowledge_review_due(*, number: str, due_on, owner, link: str) -> None:
+    """An article's three-monthly review falls due soon (§12): its owner is reminded, once
+    per review date."""
+    _knowledge_recipients(
+        "knowledge_review_due", number=number, link=link, due=uk_date(due_on)
+    ).user(owner)
+
+
+def knowledge_review_overdue(*, number: str, due_on, recipients, link: str) -> None:
+    """An article's review date has passed (§12): each knowledge manager is told, once per
+    review date."""
+    told = _knowledge_recipients(
+        "knowledge_review_overdue", number=number, link=link, due=uk_date(due_on)
+    )
+    for user in recipients:
+        told.user(user)
+
+
+def knowledge_version_returned(*, number: str, version: str, author, link: str) -> None:
+    """A version sent for review was returned to its author; the comment is read in the
+    console."""
+    _knowledge_recipients(
+        "knowledge_version_returned", number=number, link=link, version=version
+    ).user(author)
+
+
+def knowledge_controlled_document_published(
+    *, number: str, title: str, version: str, change_summary: str, recipients, link: str
+) -> None:
+    """A new version of a controlled document is published (§12): its owner, author and named
+    approvers are sent the summary of changes, each once. Staff wrote it for staff."""
+    told = _knowledge_recipients(
+        "knowledge_controlled_document_published",
+        number=number,
+        link=link,
+        title=title,
+        version=version,
+        change_summary=change_summary,
+    )
+    for user in recipients:
+        told.user(user)

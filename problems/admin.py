@@ -156,6 +156,7 @@ class ProblemAdmin(TicketAdmin):
                 link_form=admin_views.LinkIncidentForm(),
                 link_url=self._url("link_incident", obj.pk),
             )
+        context.update(admin_views.known_error_context(request, obj))
         return context
 
     def run_transition(self, request, obj, *, name, expected_state, note, **arguments):
@@ -180,6 +181,9 @@ class ProblemAdmin(TicketAdmin):
     def from_incident_view(self, request, incident_id):
         return admin_views.problem_from_incident_view(self, request, incident_id)
 
+    def known_error_view(self, request, object_id):
+        return admin_views.problem_known_error_view(self, request, object_id)
+
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         own = [
@@ -187,6 +191,7 @@ class ProblemAdmin(TicketAdmin):
             ("<path:object_id>/update/", self.update_view, "update"),
             ("<path:object_id>/work-note/", self.work_note_view, "work_note"),
             ("<path:object_id>/link-incident/", self.link_incident_view, "link_incident"),
+            ("<path:object_id>/known-error/", self.known_error_view, "known_error"),
         ]
         return [
             *(
