@@ -55,7 +55,6 @@ class ArticleAdmin(CappedCountAdminMixin, admin.ModelAdmin):
         "services",
     )
     search_fields = ("=number", "title")
-    search_help_text = "Search by article number (KB…) or words in the title."
     ordering = ("-updated_at", "-id")
     list_per_page = 50
     change_list_template = "admin/knowledge/article/change_list.html"
