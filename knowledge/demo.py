@@ -18,8 +18,7 @@ from .services import (
 ARTICLES = [
     (
         "Onboarding to the Data Integration Platform (DIP)",
-        "The steps a new market participant takes to connect to the DIP and send a first "
-        "message.",
+        "The steps a new market participant takes to connect to the DIP and send a first message.",
         Article.Audience.SIGNED_IN,
         "Market Systems",
         ["dip"],
