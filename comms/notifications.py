@@ -58,6 +58,14 @@ About a major incident's communications (§5.19.1), by number and due time only:
                                        service management mailbox
   update late ........................ major_incident_comms_late → every desk lead (Service
                                        manager role)
+About knowledge articles (§12), by number and version only:
+  review due within the reminder days  knowledge_review_due → the article's owner (once per
+                                       review date)
+  review overdue ..................... knowledge_review_overdue → each knowledge manager (once
+                                       per review date)
+  version returned to its author ..... knowledge_version_returned → the author
+  controlled document published ...... knowledge_controlled_document_published → owner,
+                                       author and named approvers (optional)
 Any other ticket type (the defaults, for a type that declares no `notifications`):
   raised ............................. ticket_acknowledged → the caller, when participants
                                        may see the type; ticket_assigned_to_group → its
@@ -631,18 +639,12 @@ def knowledge_version_returned(*, number: str, version: str, author, link: str) 
     ).user(author)
 
 
-def knowledge_controlled_document_published(
-    *, number: str, title: str, version: str, change_summary: str, recipients, link: str
-) -> None:
+def knowledge_controlled_document_published(*, number: str, version: str, recipients, link: str):
     """A new version of a controlled document is published (§12): its owner, author and named
-    approvers are sent the summary of changes, each once. Staff wrote it for staff."""
+    approvers are told, each once. The summary of changes is typed by people, so it is read on
+    the article's console page with the comparison, not carried by the email (§10.5.5)."""
     told = _knowledge_recipients(
-        "knowledge_controlled_document_published",
-        number=number,
-        link=link,
-        title=title,
-        version=version,
-        change_summary=change_summary,
+        "knowledge_controlled_document_published", number=number, link=link, version=version
     )
     for user in recipients:
         told.user(user)

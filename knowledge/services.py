@@ -597,9 +597,7 @@ def _publish(version: ArticleVersion, *, actor) -> None:
         stakeholders += [approver.user for approver in article.approvers.select_related("user")]
         notifications.knowledge_controlled_document_published(
             number=article.number,
-            title=article.title,
             version=version.label,
-            change_summary=version.change_summary,
             recipients=stakeholders,
             link=article_console_link(article),
         )

@@ -383,7 +383,9 @@ def test_publishing_a_controlled_document_sends_the_summary_of_changes_to_stakeh
     assert told == {agent.email, *(approver.email for approver in approvers)}
     emails = OutboundMessage.objects.filter(template="knowledge_controlled_document_published")
     assert emails.count() == 3
-    assert all("First version." in message.body_text for message in emails)
+    assert all(article.number in message.subject for message in emails)
+    # The change summary is typed by people: read in the console, never emailed (§10.5.5).
+    assert not any("First version." in message.body_text for message in emails)
 
 
 def test_one_approver_returning_a_controlled_document_sends_it_back(
