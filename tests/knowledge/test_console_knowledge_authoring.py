@@ -278,3 +278,35 @@ def test_the_problem_page_publishes_a_known_error(knowledge_manager, agent, reso
     assert article.number in response.content.decode()
     article_page = client.get(_url("change", article.pk)).content.decode()
     assert problem.number in article_page
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_article_list_query_count_does_not_grow_with_the_articles(
+    agent, knowledge_manager, km_client, size, django_assert_num_queries
+):
+    for n in range(size):
+        _published(agent, knowledge_manager, title=f"Article {n}")
+    km_client.get(reverse(CHANGELIST))  # warm the access cache
+    # The same number of queries for 2 or 12 articles: owners are joined, counts capped.
+    with django_assert_num_queries(8):
+        response = km_client.get(reverse(CHANGELIST))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("edits", [1, 6])
+def test_article_page_query_count_does_not_grow_with_the_versions(
+    agent, knowledge_manager, km_client, edits, django_assert_num_queries
+):
+    article = _published(agent, knowledge_manager)
+    for n in range(edits):
+        version = article_version_draft(
+            actor=agent, article=article, title=article.title, body=f"Text {n}", change_summary="x"
+        )
+        article_submit(actor=agent, version=version)
+        article_approve(actor=knowledge_manager, version=version)
+    km_client.get(_url("change", article.pk))  # warm the access cache
+    # The same number of queries for 2 or 7 versions: authors and deciders are joined, the
+    # audit trail is one capped page.
+    with django_assert_num_queries(10):
+        response = km_client.get(_url("change", article.pk))
+    assert response.status_code == 200
