@@ -326,6 +326,13 @@ EVENTS: dict[str, Event] = {
             why=_WHY_STAFF,
         ),
         Event(
+            "knowledge_approval_requested",
+            "A knowledge article version waits for your approval",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
+        Event(
             "knowledge_version_returned",
             "A knowledge article version you wrote is returned to you",
             mandatory=True,

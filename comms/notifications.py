@@ -63,6 +63,8 @@ About knowledge articles (§12), by number and version only:
                                        review date)
   review overdue ..................... knowledge_review_overdue → each knowledge manager (once
                                        per review date)
+  version sent for review ............ knowledge_approval_requested → its named approvers
+                                       (controlled document), else the knowledge managers
   version returned to its author ..... knowledge_version_returned → the author
   controlled document published ...... knowledge_controlled_document_published → owner,
                                        author and named approvers (optional)
@@ -626,6 +628,16 @@ def knowledge_review_overdue(*, number: str, due_on, recipients, link: str) -> N
     review date."""
     told = _knowledge_recipients(
         "knowledge_review_overdue", number=number, link=link, due=uk_date(due_on)
+    )
+    for user in recipients:
+        told.user(user)
+
+
+def knowledge_approval_requested(*, number: str, version: str, recipients, link: str) -> None:
+    """A version was sent for review: whoever decides on it is told — the named approvers of a
+    controlled document, else the knowledge managers (§12 approval workflow)."""
+    told = _knowledge_recipients(
+        "knowledge_approval_requested", number=number, link=link, version=version
     )
     for user in recipients:
         told.user(user)

@@ -27,6 +27,7 @@ from .rules import (
     _set_metadata,
     audit,
     is_named_approver,
+    knowledge_managers,
     may_edit_version,
     may_review,
     next_review_date,
@@ -76,6 +77,16 @@ def article_submit(*, actor, version: ArticleVersion) -> ArticleVersion:
             actor=actor,
             version=version,
             detail=version.change_summary,
+        )
+        if article.is_controlled_document:
+            deciders = [approver.user for approver in article.approvers.select_related("user")]
+        else:
+            deciders = list(knowledge_managers())
+        notifications.knowledge_approval_requested(
+            number=article.number,
+            version=version.label,
+            recipients=[user for user in deciders if user.pk != actor.pk],
+            link=article_console_link(article),
         )
     return version
 

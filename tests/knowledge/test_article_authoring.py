@@ -419,3 +419,23 @@ def test_naming_approvers_is_audited(agent, knowledge_manager, approvers):
     entry = article.audit_entries.get(action=ArticleAuditEntry.Action.APPROVERS)
     assert entry.actor == knowledge_manager
     assert approvers[0].email in entry.detail or str(approvers[0]) in entry.detail
+
+
+def test_sending_for_review_tells_the_knowledge_managers(agent, knowledge_manager):
+    article = _draft(agent)
+    article_submit(actor=agent, version=article.versions.get())
+    told = Notification.objects.filter(event="knowledge_approval_requested")
+    assert list(told.values_list("user__email", flat=True)) == [knowledge_manager.email]
+
+
+def test_sending_a_controlled_document_for_review_tells_its_named_approvers(
+    agent, knowledge_manager, approvers
+):
+    article = _controlled(agent, knowledge_manager, approvers)
+    article_submit(actor=agent, version=article.versions.get())
+    told = set(
+        Notification.objects.filter(event="knowledge_approval_requested").values_list(
+            "user__email", flat=True
+        )
+    )
+    assert told == {approver.email for approver in approvers}
