@@ -127,6 +127,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.view_service",
         "sla.view_ticketsla",
         *_KNOWLEDGE_AUTHOR,
+        "knowledge.publish_known_error",
     ],
     CHANGE_MANAGER: [*_INCIDENT_READ, *_CASE_READ, *_JOURNAL, *_KNOWLEDGE_AUTHOR],
     CAB_MEMBER: [*_INCIDENT_READ, "tickets.view_journalentry", *_KNOWLEDGE_AUTHOR],
@@ -137,6 +138,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "knowledge.change_article",
         "knowledge.approve_article",
         "knowledge.change_articleversion",
+        "knowledge.publish_known_error",
         "tickets.view_category",
         "tickets.view_service",
         # The glossary (§11.2.1) and the self-help deflection report (§11.2.2).
@@ -145,6 +147,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "knowledge.change_glossaryentry",
         "knowledge.delete_glossaryentry",
         "knowledge.view_selfhelp_report",
+        # To publish a problem's known error from its page.
+        "problems.view_problem",
+        "problems.view_all_problem",
     ],
     SERVICE_MANAGER: [
         *_CASE_READ,

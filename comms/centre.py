@@ -316,6 +316,41 @@ EVENTS: dict[str, Event] = {
             staff_only=True,
             why=_WHY_STAFF,
         ),
+        # Knowledge articles (§11, §12).
+        Event(
+            "knowledge_review_due",
+            "A knowledge article you own is due for review",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
+        Event(
+            "knowledge_review_overdue",
+            "A knowledge article's review is overdue (knowledge managers)",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
+        Event(
+            "knowledge_approval_requested",
+            "A knowledge article version waits for your approval",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
+        Event(
+            "knowledge_version_returned",
+            "A knowledge article version you wrote is returned to you",
+            mandatory=True,
+            staff_only=True,
+            why=_WHY_STAFF,
+        ),
+        Event(
+            "knowledge_controlled_document_published",
+            "A new version of a controlled document you own or approve is published",
+            mandatory=False,
+            staff_only=True,
+        ),
     )
 }
 

@@ -60,6 +60,16 @@ About a major incident's communications (§5.19.1), by number and due time only:
                                        service management mailbox
   update late ........................ major_incident_comms_late → every desk lead (Service
                                        manager role)
+About knowledge articles (§12), by number and version only:
+  review due within the reminder days  knowledge_review_due → the article's owner (once per
+                                       review date)
+  review overdue ..................... knowledge_review_overdue → each knowledge manager (once
+                                       per review date)
+  version sent for review ............ knowledge_approval_requested → its named approvers
+                                       (controlled document), else the knowledge managers
+  version returned to its author ..... knowledge_version_returned → the author
+  controlled document published ...... knowledge_controlled_document_published → owner,
+                                       author and named approvers (optional)
 Any other ticket type (the defaults, for a type that declares no `notifications`):
   raised ............................. ticket_acknowledged → the caller, when participants
                                        may see the type; ticket_assigned_to_group → its
@@ -607,3 +617,58 @@ def review_action_assigned(review, *, owner, due_on, ticket=None) -> None:
     _review_recipients(review, "review_action_assigned", ticket=ticket, due=uk_date(due_on)).user(
         owner
     )
+
+
+# --- knowledge articles (§11, §12) ------------------------------------------------------------
+
+
+def _knowledge_recipients(template: str, *, number: str, link: str, **extra) -> _Recipients:
+    context = {"number": number, "link": f"{settings.PORTAL_BASE_URL}{link}", **extra}
+    return _Recipients(template=template, context=context, link=link, ticket=None)
+
+
+def knowledge_review_due(*, number: str, due_on, owner, link: str) -> None:
+    """An article's three-monthly review falls due soon (§12): its owner is reminded, once
+    per review date."""
+    _knowledge_recipients(
+        "knowledge_review_due", number=number, link=link, due=uk_date(due_on)
+    ).user(owner)
+
+
+def knowledge_review_overdue(*, number: str, due_on, recipients, link: str) -> None:
+    """An article's review date has passed (§12): each knowledge manager is told, once per
+    review date."""
+    told = _knowledge_recipients(
+        "knowledge_review_overdue", number=number, link=link, due=uk_date(due_on)
+    )
+    for user in recipients:
+        told.user(user)
+
+
+def knowledge_approval_requested(*, number: str, version: str, recipients, link: str) -> None:
+    """A version was sent for review: whoever decides on it is told — the named approvers of a
+    controlled document, else the knowledge managers (§12 approval workflow)."""
+    told = _knowledge_recipients(
+        "knowledge_approval_requested", number=number, link=link, version=version
+    )
+    for user in recipients:
+        told.user(user)
+
+
+def knowledge_version_returned(*, number: str, version: str, author, link: str) -> None:
+    """A version sent for review was returned to its author; the comment is read in the
+    console."""
+    _knowledge_recipients(
+        "knowledge_version_returned", number=number, link=link, version=version
+    ).user(author)
+
+
+def knowledge_controlled_document_published(*, number: str, version: str, recipients, link: str):
+    """A new version of a controlled document is published (§12): its owner, author and named
+    approvers are told, each once. The summary of changes is typed by people, so it is read on
+    the article's console page with the comparison, not carried by the email (§10.5.5)."""
+    told = _knowledge_recipients(
+        "knowledge_controlled_document_published", number=number, link=link, version=version
+    )
+    for user in recipients:
+        told.user(user)

@@ -74,6 +74,7 @@ class Article(models.Model):
         permissions = [
             ("approve_article", "Can approve and publish knowledge articles"),
             ("view_internal_article", "Can read staff-only knowledge articles"),
+            ("publish_known_error", "Can publish a problem's known error as an article"),
         ]
 
     def __str__(self) -> str:
@@ -231,3 +232,112 @@ class SuggestionImpression(models.Model):
 SUGGESTION_IMPRESSIONS_PER_USER_DAY = 50
 # Impressions older than this are deleted by `knowledge.tasks.suggestion_impressions_prune_task`.
 SUGGESTION_IMPRESSION_RETENTION_DAYS = 400
+
+
+class ArticleVersionMetadata(models.Model):
+    """What a version proposes besides its text: the article's category, services and
+    audience, copied onto the article when the version is published (so a change of audience
+    is approved like a change of words)."""
+
+    version = models.OneToOneField(ArticleVersion, on_delete=models.CASCADE, related_name="meta")
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    services = models.ManyToManyField(Service, blank=True, related_name="+")
+    audience = models.CharField(max_length=10, choices=Article.Audience.choices)
+
+    def __str__(self) -> str:
+        return f"{self.version} metadata"
+
+
+class ArticleReviewState(models.Model):
+    """The review cycle's bookkeeping for one article (§12): for which review date the owner
+    was reminded and the knowledge managers told it was overdue, so each is sent once per
+    cycle, and why the article was retired."""
+
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, related_name="review_state")
+    reminded_for = models.DateField(null=True, blank=True)
+    overdue_notified_for = models.DateField(null=True, blank=True)
+    retired_reason = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.article.number} review state"
+
+
+class ArticleApprover(models.Model):
+    """A named approver of a controlled document (§12): every one of them approves a version
+    before it is published."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="approvers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["article", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "user"], name="article_approver_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article.number} approver {self.user}"
+
+
+class ArticleApproval(models.Model):
+    """One approver's decision on one version of a controlled document, with its comment."""
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Returned to the author"
+
+    version = models.ForeignKey(ArticleVersion, on_delete=models.CASCADE, related_name="approvals")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    comment = models.TextField(blank=True)
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["version", "decided_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "approver"], name="article_approval_once_per_approver"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.decision} by {self.approver}"
+
+
+class ArticleAuditEntry(models.Model):
+    """The audit trail of an article (§12): who did what to which version, why and when."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        EDITED = "edited", "Draft edited"
+        SUBMITTED = "submitted", "Sent for review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Returned to the author"
+        PUBLISHED = "published", "Published"
+        REVIEWED = "reviewed", "Reviewed, no change"
+        RETIRED = "retired", "Retired"
+        REINSTATED = "reinstated", "Reinstated"
+        APPROVERS = "approvers", "Approvers changed"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="audit_entries")
+    version = models.ForeignKey(
+        ArticleVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=12, choices=Action.choices)
+    detail = models.TextField(blank=True, help_text="Why: the change summary, comment or reason.")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["article", "-at"], name="article_audit_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.article.number} {self.action}"

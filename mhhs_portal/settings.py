@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -285,6 +286,9 @@ MAJOR_INCIDENT_UPDATE_MINUTES = env_int("MAJOR_INCIDENT_UPDATE_MINUTES", 60)
 MAJOR_INCIDENT_UPDATE_MIN_MINUTES = env_int("MAJOR_INCIDENT_UPDATE_MIN_MINUTES", 30)
 MAJOR_INCIDENT_UPDATE_MAX_MINUTES = env_int("MAJOR_INCIDENT_UPDATE_MAX_MINUTES", 60)
 MAJOR_INCIDENT_REMINDER_LEAD_MINUTES = env_int("MAJOR_INCIDENT_REMINDER_LEAD_MINUTES", 5)
+# Knowledge review cycle (§12): an article's owner is reminded this many days before its
+# three-monthly review falls due.
+KNOWLEDGE_REVIEW_REMINDER_DAYS = env_int("KNOWLEDGE_REVIEW_REMINDER_DAYS", 14)
 # Where SMS for distribution lists go; the default writes them to the log (§5.19).
 SMS_BACKEND = env_str("SMS_BACKEND", "comms.sms.LogSmsBackend")
 SERVICE_MANAGEMENT_EMAIL = env_str("SERVICE_MANAGEMENT_EMAIL", "service.management@mhhs.example")
@@ -366,6 +370,11 @@ CELERY_BEAT_SCHEDULE = {
     "suggestion-impressions-prune": {
         "task": "knowledge.self_help_tasks.suggestion_impressions_prune_task",
         "schedule": 86400.0,
+    },
+    # §12: knowledge review reminders to owners and overdue notices, daily at 07:00 UK time.
+    "knowledge-review-reminders": {
+        "task": "knowledge.tasks.article_review_reminders_task",
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 

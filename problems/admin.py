@@ -191,6 +191,7 @@ class ProblemAdmin(TicketAdmin):
         context["review_complete"] = len(ticked) == len(ProblemReviewCheck.Item.choices)
         if obj.state == Problem.State.RESOLVED and self.has_change_permission(request, obj):
             context["review_url"] = self._url("review", obj.pk)
+        context.update(admin_views.known_error_context(request, obj))
         return context
 
     def run_transition(self, request, obj, *, name, expected_state, note, **arguments):
@@ -224,6 +225,9 @@ class ProblemAdmin(TicketAdmin):
     def from_incident_view(self, request, incident_id):
         return admin_views.problem_from_incident_view(self, request, incident_id)
 
+    def known_error_view(self, request, object_id):
+        return admin_views.problem_known_error_view(self, request, object_id)
+
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         own = [
@@ -234,6 +238,7 @@ class ProblemAdmin(TicketAdmin):
             ("<path:object_id>/unlink-incident/", self.unlink_incident_view, "unlink_incident"),
             ("<path:object_id>/progress/", self.progress_view, "progress"),
             ("<path:object_id>/review/", self.review_view, "review"),
+            ("<path:object_id>/known-error/", self.known_error_view, "known_error"),
         ]
         return [
             *(

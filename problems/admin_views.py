@@ -21,6 +21,7 @@ from tickets.models import Category, Service
 from tickets.priority import Impact, Urgency
 from tickets.selectors import visible_tickets
 
+from .known_errors import may_publish_known_error, problem_known_error_publish
 from .models import ProblemReviewCheck
 from .selectors import incidents_of_problem, problem_fields_from_incident
 from .services import (
@@ -399,3 +400,39 @@ def problem_review_view(model_admin, request, object_id):
             )
             model_admin.message_user(request, f"Review saved — {done}.", messages.SUCCESS)
     return HttpResponseRedirect(f"{model_admin._url('change', problem.pk)}#review")
+
+
+def known_error_context(request, problem) -> dict:
+    """The problem page's known-error panel: the linked article, and the button for those who
+    may publish (§6.4)."""
+    article = problem.known_error_article
+    return {
+        "known_error_article": article,
+        "known_error_article_url": reverse("admin:knowledge_article_change", args=[article.pk])
+        if article is not None
+        else "",
+        "known_error_url": reverse("admin:problems_problem_known_error", args=[problem.pk])
+        if may_publish_known_error(request.user)
+        else "",
+    }
+
+
+def problem_known_error_view(model_admin, request, object_id):
+    """Publish the problem's known error as a knowledge article (`problem_known_error_publish`)."""
+    problem, redirect = _problem_or_redirect(model_admin, request, object_id)
+    if redirect is not None:
+        return redirect
+    try:
+        article = problem_known_error_publish(actor=request.user, problem=problem)
+    except DomainError as error:
+        model_admin.message_user(request, error.message, messages.ERROR)
+    else:
+        if (
+            article.state == article.State.PUBLISHED
+            and not article.versions.filter(state="in_review").exists()
+        ):
+            text = f"Known error published as {article.number}, version {article.version_label}."
+        else:
+            text = f"Known error saved in {article.number} and sent for review."
+        model_admin.message_user(request, text, messages.SUCCESS)
+    return HttpResponseRedirect(f"{model_admin._url('change', problem.pk)}#known-error")

@@ -205,6 +205,14 @@ class Problem(Ticket):
     workaround = models.TextField(
         blank=True, help_text="A temporary way round the problem while it is worked (§6.5)."
     )
+    # §6.4: the knowledge article publishing this known error's symptoms and workaround.
+    known_error_article = models.ForeignKey(
+        "knowledge.Article",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="known_error_problems",
+    )
 
     class Meta(Ticket.Meta):
         permissions = [

@@ -165,6 +165,11 @@ def cab_member(db):
     return _staff("cal.cab@mhhs.example", roles.CAB_MEMBER)
 
 
+@pytest.fixture
+def knowledge_manager(db):
+    return _staff("kim.knowledge@mhhs.example", roles.KNOWLEDGE_MANAGER)
+
+
 def totp_now() -> str:
     return pyotp.TOTP(TOTP_SECRET).now()
 

@@ -53,6 +53,14 @@ from incidents.services import (
     incident_engage,
     incident_transition,
 )
+from knowledge.reviews import article_review_reminders_send
+from knowledge.services import (
+    article_approve,
+    article_create,
+    article_governance_set,
+    article_reject,
+    article_submit,
+)
 from major_incidents.models import PostIncidentReview, ValidityCriterion
 from major_incidents.promotion import candidate_accept, candidate_propose, candidate_reject
 from major_incidents.reminders import comms_reminders_sweep
@@ -295,6 +303,26 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
             action=typed,
             due_on=timezone.localdate() + timedelta(days=7),
         )
+
+        # Knowledge (§11, §12): titles, texts, change summaries and comments are typed.
+        knowledge_manager = UserFactory(
+            email="kim.knowledge@mhhs.example", is_staff=True, roles=[roles.KNOWLEDGE_MANAGER]
+        )
+        article = article_create(
+            actor=agent, title=typed[:200], body=typed, change_summary=typed, summary=typed[:300]
+        )
+        article_governance_set(
+            actor=knowledge_manager,
+            article=article,
+            is_controlled_document=True,
+            approvers=[knowledge_manager],
+        )
+        version = article_submit(actor=agent, version=article.versions.get())
+        article_reject(actor=knowledge_manager, version=version, comment=typed)
+        article_submit(actor=agent, version=version)
+        article_approve(actor=knowledge_manager, version=version, comment=typed)
+        article_review_reminders_send(today=timezone.localdate() + timedelta(days=80))
+        article_review_reminders_send(today=timezone.localdate() + timedelta(days=120))
 
 
 @pytest.fixture

@@ -27,12 +27,15 @@ from cases.services import (
 from comms.lists import distribution_list_member_add
 from comms.models import DistributionList
 from incidents.services import incident_transition
+from knowledge.demo import KNOWN_ERROR_PROBLEM, demo_articles_seed
 from major_incidents.circulars import circular_draft, circular_publish
 from major_incidents.comms import comms_send
 from major_incidents.models import CommsMessage, MajorIncident, ServiceImpact, ValidityCriterion
 from major_incidents.promotion import candidate_accept, candidate_propose
 from major_incidents.public import public_update_publish
-from problems.services import problem_progress_update_add
+from problems.known_errors import problem_known_error_publish
+from problems.models import Problem
+from problems.services import problem_create, problem_progress_update_add, problem_update
 from tickets.models import Category, Service
 from tickets.priority import Impact, Urgency
 
@@ -104,6 +107,7 @@ class Command(BaseCommand):
             users = self._users(orgs)
             groups = self._resolver_groups(users)
             created = self._cases(orgs, users, groups)
+            self._knowledge(users, groups)
         self._print_accounts(created)
 
     # --- reference data -------------------------------------------------------------------
@@ -500,6 +504,42 @@ class Command(BaseCommand):
             plan(raise_case(subject, description=description, **options))
             created += 1
         return created
+
+    # --- knowledge articles (§11, §12) ----------------------------------------------------
+
+    def _knowledge(self, users, groups) -> None:
+        """Published demo articles (one staff-only, one controlled document due for review
+        soon) and a known error published from a demo problem."""
+        manager = users["kim.knowledge@mhhs.example"]
+        demo_articles_seed(
+            author=users["ada.agent@mhhs.example"],
+            manager=manager,
+            approvers=[users["sean.service@mhhs.example"], users["ian.incident@mhhs.example"]],
+        )
+        if Problem.objects.filter(short_description=KNOWN_ERROR_PROBLEM).exists():
+            return
+        priya = users["priya.problem@mhhs.example"]
+        problem = problem_create(
+            actor=priya,
+            short_description=KNOWN_ERROR_PROBLEM,
+            description=(
+                "After the nightly certificate rotation, messages sent to the DIP between 00:00 "
+                "and 02:00 are rejected with a signature error."
+            ),
+            category=Category.objects.get(name="Market Systems"),
+            assignment_group=groups["DIP Technical Support"],
+            impact=Impact.MEDIUM,
+            urgency=Urgency.MEDIUM,
+            service=Service.objects.get(code="dip"),
+        )
+        problem_update(
+            problem=problem,
+            actor=priya,
+            workaround="Resend rejected messages after 02:00; they are accepted once the new "
+            "certificate is active.",
+        )
+        problem.refresh_from_db()
+        problem_known_error_publish(actor=manager, problem=problem)
 
     def _print_accounts(self, created: int) -> None:
         out = self.stdout
