@@ -295,3 +295,22 @@ class CaseListFilterForm(forms.Form):
             (self.data.get("q") or "")[:160].strip(),
             self.cleaned_data.get("sort", ""),
         )
+
+
+def case_create_initial(params) -> dict:
+    """Initial values for the raise-case form from its address (`?subject=&description=`),
+    so another page — an article's "Is something missing?" link, "Request a new article"
+    (§11.2) — can open it pre-filled. Only these two fields; each trimmed to the field's limit,
+    control characters (but line breaks) dropped; anything else in the address is ignored."""
+    initial = {}
+    for name, field, limit in (
+        ("subject", "short_description", SUBJECT_MAX_CHARS),
+        ("description", "description", DESCRIPTION_MAX_CHARS),
+    ):
+        value = params.get(name)
+        if not isinstance(value, str):
+            continue
+        value = "".join(ch for ch in value if ch.isprintable() or ch in "\r\n")[:limit].strip()
+        if value:
+            initial[field] = value
+    return initial

@@ -36,6 +36,7 @@ from .forms import (
     CaseCreateForm,
     CaseListFilterForm,
     CaseRejectForm,
+    case_create_initial,
 )
 from .models import TRIAGE_TARGET, Case
 from .reopening import reopen_request_latest_for
@@ -227,7 +228,8 @@ def case_create(request):
             messages.info(request, f"“{removing.original_name}” removed.")
         status = 400 if form.errors else 200
     else:
-        form = CaseCreateForm(user=user)
+        # Pre-filled from the address by a knowledge page's request links (§11.2).
+        form = CaseCreateForm(user=user, initial=case_create_initial(request.GET))
     return _page(
         request,
         "cases/case_create.html",

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("", include("comms.urls")),
     path("status/", include("status_page.urls")),
+    path("knowledge/", include("knowledge.urls")),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("access.urls")),
