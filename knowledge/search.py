@@ -5,9 +5,10 @@ suggestions and the API; `article_search_queryset` and `article_hits` are its tw
 a list that pages through the matches (the portal's search page, the API).
 
 On PostgreSQL: full-text search over the stored, weighted `search_vector` (title A, summary B,
-body C; migration 0004) with `websearch_to_tsquery('english', …)`, read through its GIN index,
-ranked by `ts_rank_cd` with every title match above every match elsewhere, and `ts_headline`
-snippets. A short query that finds nothing is tried again against titles by trigram word
+body C; migration 0004) with `websearch_to_tsquery('english', …)`, read through its GIN index;
+a title match ranks above a summary match above a match in the body alone, each ordered by
+`ts_rank_cd` over the title and summary (`lead_vector`, migration 0005), body-only matches
+newest first; `ts_headline` snippets. A short query that finds nothing is tried again against titles by trigram word
 similarity (pg_trgm), so "setlement" still finds "Settlement".
 
 On any other database (SQLite in development and tests): every word must appear in the title,
@@ -52,12 +53,14 @@ _MARKDOWN_NOISE = re.compile(r"(^|\s)(?:#{1,6}|>)(?=\s)|\*{1,3}|`+|\|")
 
 _QUERY = "websearch_to_tsquery('english'::regconfig, %s)"
 _MATCHES = f"knowledge_article.search_vector @@ {_QUERY}"
-_TITLE_HIT = f"(ts_filter(knowledge_article.search_vector, '{{a}}') @@ {_QUERY})"
-# Title hits first (1 + …), then the rest; ts_rank_cd / (1 + ts_rank_cd) keeps each band < 1.
+# Rank in bands: a title match (2 + …) above a summary match (1 + …) above a body-only match
+# (0, newest first), each band ordered by ts_rank_cd over the small title-and-summary vector
+# (migration 0005): ranking over the whole vector would read every matching body's vector.
+_LEAD = "knowledge_article.lead_vector"
 _RANK = (
-    f"(CASE WHEN {_TITLE_HIT} THEN 1.0 ELSE 0.0 END"
-    f" + ts_rank_cd(knowledge_article.search_vector, {_QUERY})"
-    f" / (1 + ts_rank_cd(knowledge_article.search_vector, {_QUERY})))"
+    f"(CASE WHEN ts_filter({_LEAD}, '{{a}}') @@ {_QUERY} THEN 2.0"
+    f" WHEN {_LEAD} @@ {_QUERY} THEN 1.0 ELSE 0.0 END"
+    f" + ts_rank_cd({_LEAD}, {_QUERY}) / (1 + ts_rank_cd({_LEAD}, {_QUERY})))"
 )
 
 
@@ -111,7 +114,7 @@ def article_search_queryset(
         return _portable(articles, query), False
     # Constant SQL around the bound query (S611: nothing of the reader's is formatted in).
     matches = RawSQL(_MATCHES, [query], output_field=BooleanField())  # noqa: S611
-    rank = RawSQL(_RANK, [query, query, query], output_field=FloatField())  # noqa: S611
+    rank = RawSQL(_RANK, [query] * 4, output_field=FloatField())  # noqa: S611
     found = articles.filter(matches).annotate(rank=rank).order_by("-rank", "-published_at", "-id")
     if not _is_short(query) or found.exists():
         return found, False
