@@ -158,6 +158,8 @@ def _validated_filters(request) -> dict:
 
 
 class ArticleListApi(TicketListApiView):
+    # For the schema only: the rows come from the search or `articles_readable_by`.
+    queryset = Article.objects.none()
     permission_classes = [KnowledgeAccess]
     pagination_class = ArticlePagination
     api_tag = API_TAG
