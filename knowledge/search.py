@@ -146,9 +146,14 @@ def article_search_queryset(
     )
     if not _is_short(query) or articles.filter(matches).exists():
         return found, False
+    # As above, at most CANDIDATES_EACH close titles (read through the trigram index) are ranked.
+    close = RawSQL("%s <%% knowledge_article.title", [query], output_field=BooleanField())
+    close_sql, close_params = (
+        articles.filter(close).order_by().values("pk")[:CANDIDATES_EACH].query.sql_with_params()
+    )
     similar = (
         articles.filter(
-            RawSQL("%s <%% knowledge_article.title", [query], output_field=BooleanField())
+            pk__in=RawSQL(f"SELECT pk FROM ({close_sql}) candidates", close_params)  # noqa: S608, S611
         )
         .annotate(
             rank=RawSQL(
