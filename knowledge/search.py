@@ -40,10 +40,10 @@ FUZZY_MAX_WORDS = 3
 FUZZY_MAX_CHARS = 40
 SNIPPET_CHARS = 200
 # On PostgreSQL at most this many title-or-summary matches and this many matches anywhere are
-# ranked: a query matching tens of thousands of articles costs the same as one matching a
-# thousand (issue 12: under 50 ms at p95 over 100,000 articles), and a list of results stops
-# at "1,000+" anyway. Below the cap the ranking is over every match.
-CANDIDATES_EACH = 500
+# ranked, so a query matching tens of thousands of articles costs the same as one matching a
+# few hundred (issue 12: under 50 ms at p95 over 100,000 articles); a search matching more
+# lists at most 400 of them, and more words narrow it. Below the cap every match is ranked.
+CANDIDATES_EACH = 200
 # Typo tolerance is for words, not for one or two letters ("a", "to").
 FUZZY_MIN_CHARS = 4
 
@@ -127,24 +127,25 @@ def article_search_queryset(
     in_lead = RawSQL(_LEAD_MATCHES, [query], output_field=BooleanField())  # noqa: S611
     rank = RawSQL(_RANK, [query] * 4, output_field=FloatField())  # noqa: S611
     # The candidates, each half read through its own GIN index and stopping at its cap: title
-    # and summary matches, and matches anywhere; one subquery (a UNION), so the database reads
-    # each half once rather than once per row.
+    # and summary matches, and matches anywhere.
     lead_sql, lead_params = (
         articles.filter(in_lead).order_by().values("pk")[:CANDIDATES_EACH].query.sql_with_params()
     )
     all_sql, all_params = (
         articles.filter(matches).order_by().values("pk")[:CANDIDATES_EACH].query.sql_with_params()
     )
-    candidates = Q(
-        pk__in=RawSQL(  # noqa: S611 — the ORM's own SQL, values bound
-            f"SELECT pk FROM (({lead_sql}) UNION ({all_sql})) candidates",  # noqa: S608
+    # Read once here, so the page and its count rank the same few ids without reading the
+    # indexes again.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"({lead_sql}) UNION ({all_sql})",  # noqa: S608 — the ORM's own SQL, values bound
             (*lead_params, *all_params),
         )
-    )
+        ids = [row[0] for row in cursor.fetchall()]
     found = (
-        articles.filter(candidates).annotate(rank=rank).order_by("-rank", "-published_at", "-id")
+        articles.filter(pk__in=ids).annotate(rank=rank).order_by("-rank", "-published_at", "-id")
     )
-    if not _is_short(query) or articles.filter(matches).exists():
+    if ids or not _is_short(query):
         return found, False
     # As above, at most CANDIDATES_EACH close titles (read through the trigram index) are ranked.
     close = RawSQL("%s <%% knowledge_article.title", [query], output_field=BooleanField())
