@@ -64,13 +64,15 @@ lint: install var/secret_key
 #   make bench N=1000000        (each N has its own database, mhhs_bench_<N>)
 #   make bench BENCH_ARGS="--duration 20 --concurrency 4"
 N ?= 20000
+# Knowledge articles the knowledge search is measured over (issue 12: 100,000).
+ARTICLES ?= 100000
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mhhs_bench_$(N)
 BENCH_CACHE_URL ?= redis://127.0.0.1:6379/5
 BENCH_ARGS ?=
 .PHONY: bench
 bench: install var/secret_key
 	DJANGO_SETTINGS_MODULE=bench.settings DATABASE_URL="$(BENCH_DATABASE_URL)" \
-		CACHE_URL="$(BENCH_CACHE_URL)" $(PY) manage.py bench_run --cases $(N) $(BENCH_ARGS)
+		CACHE_URL="$(BENCH_CACHE_URL)" $(PY) manage.py bench_run --cases $(N) --articles $(ARTICLES) $(BENCH_ARGS)
 
 # SLA benchmark (docs/architecture.md §3): seeds N open tickets with their clocks (default
 # 1,000,000) in a PostgreSQL database of its own, created and migrated if needed, and prints the

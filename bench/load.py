@@ -10,6 +10,7 @@ Everything but `drive` is a pure function, tested in tests/bench/test_load.py.
 """
 
 import http.client
+import itertools
 import math
 import threading
 import time
@@ -136,9 +137,12 @@ def drive(
     name: str = "",
     user: str = "",
     timeout: float = 30.0,
+    paths: tuple[str, ...] = (),
 ) -> PageResult:
     """GET `path` from `concurrency` threads: `warmup` seconds not counted, then `duration`
-    seconds counted. A request counts when it both starts and ends inside the window."""
+    seconds counted. A request counts when it both starts and ends inside the window.
+    `paths`: several addresses taken in turn instead (the knowledge search's varied queries),
+    each thread starting at a different one."""
     result = PageResult(name=name or path, user=user, path=path, seconds=duration)
     lock = threading.Lock()
     start = time.perf_counter() + 0.05
@@ -146,7 +150,8 @@ def drive(
     window_closes = window_opens + duration
     headers = {"Cookie": cookie, "Accept": "text/html,application/json"}
 
-    def worker():
+    def worker(first: int = 0):
+        rotation = itertools.islice(itertools.cycle(paths or (path,)), first, None)
         connection = http.client.HTTPConnection(host, port, timeout=timeout)
         latencies, statuses = [], Counter()
         while time.perf_counter() < start:
@@ -156,7 +161,7 @@ def drive(
             if began >= window_closes:
                 break
             try:
-                connection.request("GET", path, headers=headers)
+                connection.request("GET", next(rotation), headers=headers)
                 response = connection.getresponse()
                 response.read()
                 status = response.status
@@ -175,7 +180,9 @@ def drive(
             result.latencies.extend(latencies)
             result.statuses.update(statuses)
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    threads = [
+        threading.Thread(target=worker, args=(i * 7,), daemon=True) for i in range(concurrency)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -315,18 +315,20 @@ class CaseListFilterForm(forms.Form):
         )
 
 
-# The raise-case form may be opened pre-filled (`?subject=…&description=…`), as the glossary's
-# and the knowledge base's "ask us to add it" links do (§11.2.1, §11.2.2).
-PREFILL_PARAMS = {"subject": "short_description", "description": "description"}
-
-
-def case_create_initial(query) -> dict[str, str]:
-    """The subject and description to start the raise-case form with, from its address: each
-    trimmed to its field's limit; anything else in the address is ignored."""
-    limits = {"short_description": SUBJECT_MAX_CHARS, "description": DESCRIPTION_MAX_CHARS}
+def case_create_initial(params) -> dict:
+    """Initial values for the raise-case form from its address (`?subject=&description=`),
+    so another page — an article's "Is something missing?" link, "Request a new article"
+    (§11.2) — can open it pre-filled. Only these two fields; each trimmed to the field's limit,
+    control characters (but line breaks) dropped; anything else in the address is ignored."""
     initial = {}
-    for param, field in PREFILL_PARAMS.items():
-        value = str(query.get(param) or "").replace("\x00", "").strip()[: limits[field]]
+    for name, field, limit in (
+        ("subject", "short_description", SUBJECT_MAX_CHARS),
+        ("description", "description", DESCRIPTION_MAX_CHARS),
+    ):
+        value = params.get(name)
+        if not isinstance(value, str):
+            continue
+        value = "".join(ch for ch in value if ch.isprintable() or ch in "\r\n")[:limit].strip()
         if value:
             initial[field] = value
     return initial

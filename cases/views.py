@@ -234,6 +234,7 @@ def case_create(request):
             messages.info(request, f"“{removing.original_name}” removed.")
         status = 400 if form.errors else 200
     else:
+        # Pre-filled from the address by a knowledge page's request links (§11.2).
         form = CaseCreateForm(user=user, initial=case_create_initial(request.GET))
     return _page(
         request,

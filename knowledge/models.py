@@ -341,3 +341,29 @@ class ArticleAuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article.number} {self.action}"
+
+
+class ArticleFeedback(models.Model):
+    """A reader's "Was this helpful?" answer (§11.2): which version they read, whether it
+    helped, and what they add. Signed-out readers of public articles answer too (`user` null).
+    The article's `helpful_count` and `not_helpful_count` count these rows."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="feedback")
+    version_label = models.CharField(max_length=20)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="article_feedback",
+    )
+    helpful = models.BooleanField()
+    comment = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["article", "-created_at"], name="article_feedback_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} {'helpful' if self.helpful else 'not helpful'}"

@@ -21,3 +21,15 @@ def articles_readable_by(user) -> QuerySet[Article]:
     return Article.objects.filter(
         state=Article.State.PUBLISHED, audience__in=readable_audiences(user)
     )
+
+
+def article_readable_get(user, number: str) -> Article:
+    """The published article `number` if this user may read it, with its category and
+    services loaded; `Article.DoesNotExist` otherwise — the same answer whether the article
+    does not exist or is not for this reader, so a staff-only title is never revealed."""
+    return (
+        articles_readable_by(user)
+        .select_related("category")
+        .prefetch_related("services")
+        .get(number=str(number or "").strip().upper())
+    )

@@ -9,6 +9,7 @@ endpoints that are not about one ticket type.
 from django.urls import path
 
 from comms.inbound_api import InboundEmailApi
+from knowledge.api import urlpatterns as knowledge_urls
 from major_incidents.api import urlpatterns as major_incident_urls
 from major_incidents.api_promotion import urlpatterns as promotion_urlpatterns
 from major_incidents.review_api import urlpatterns as review_urlpatterns
@@ -31,4 +32,6 @@ urlpatterns = [
     # Major-incident candidates: propose, review queue, accept and reject (§5.8–5.11).
     *promotion_urlpatterns,
     *review_urlpatterns,
+    # The knowledge base: search, read by audience, feedback (§11).
+    *knowledge_urls,
 ]

@@ -25,6 +25,7 @@ urlpatterns = [
     path("status/", include("status_page.urls")),
     path("knowledge/glossary/", include("knowledge.glossary_urls")),
     path("knowledge/suggest/", include((suggest_urlpatterns, "knowledge_suggest"))),
+    path("knowledge/", include("knowledge.urls")),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("access.urls")),

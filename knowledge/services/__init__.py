@@ -14,12 +14,24 @@ The rules:
   `REVIEWED_NO_CHANGE_COMMENT`, and moves the next review on.
 - Every step is written to the article's audit trail: who, what, which version, why, when.
 
+What readers do with published articles — feedback, read counts, the raise-case pre-fill of
+§11.2 — is in `reading`.
+
 Every service takes the `actor`, checks their permission and raises a `core.errors` domain
 error in plain words when the step is not allowed.
 """
 
 from .drafting import article_create, article_draft_update, article_version_draft
 from .lifecycle import article_governance_set, article_reinstate, article_retire
+from .reading import (
+    ALREADY_ANSWERED,
+    FEEDBACK_COMMENT_MAX_CHARS,
+    article_feedback_record,
+    article_view_record,
+    feedback_given,
+    missing_content_request,
+    new_article_request,
+)
 from .review import (
     article_approve,
     article_console_link,
@@ -51,6 +63,13 @@ from .rules import (
 )
 
 __all__ = [
+    "ALREADY_ANSWERED",
+    "FEEDBACK_COMMENT_MAX_CHARS",
+    "article_feedback_record",
+    "article_view_record",
+    "feedback_given",
+    "missing_content_request",
+    "new_article_request",
     "BODY_MAX_CHARS",
     "CHANGE_SUMMARY_MAX_CHARS",
     "COMMENT_MAX_CHARS",

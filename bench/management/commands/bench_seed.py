@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from bench import seed
+from bench import seed, seed_knowledge
 from core.bulk_seed import database_ensure
 
 
@@ -41,15 +41,33 @@ class Command(BaseCommand):
             action="store_true",
             help="Seed again even when the database already holds N bench cases.",
         )
+        parser.add_argument(
+            "--articles",
+            type=int,
+            default=0,
+            help="Also seed this many published knowledge articles for the search benchmark "
+            f"(make bench: {seed_knowledge.DEFAULT_ARTICLES:,}); 0 leaves them as they are.",
+        )
 
     def handle(self, *args, cases: int, setup: bool, force: bool, reseed: bool, **options):
         bench_seed_command(
-            out=self.stdout.write, cases=cases, setup=setup, force=force, reseed=reseed
+            out=self.stdout.write,
+            cases=cases,
+            setup=setup,
+            force=force,
+            reseed=reseed,
+            articles=options.get("articles", 0),
         )
 
 
 def bench_seed_command(
-    *, out, cases: int, setup: bool = False, force: bool = False, reseed: bool = False
+    *,
+    out,
+    cases: int,
+    setup: bool = False,
+    force: bool = False,
+    reseed: bool = False,
+    articles: int = 0,
 ) -> seed.SeedReport | None:
     """The command's work, also called by `bench_run` so it can report the seeding time.
     Returns None when the database already held N bench cases."""
@@ -83,6 +101,8 @@ def bench_seed_command(
             "to it. Point DATABASE_URL at a bench database, or pass --force."
         )
     people = seed.bench_people_ensure()
+    # The knowledge search benchmark's articles (issue 12), kept apart from the cases.
+    seed_knowledge.knowledge_seed_ensure(articles, owner=people.agent, out=out)
     held = seed.bench_cases().count()
     if held == cases and not reseed:
         out(f"bench_seed: {connection.settings_dict['NAME']} already holds {held:,} bench cases")
