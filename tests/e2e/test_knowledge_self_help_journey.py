@@ -5,13 +5,13 @@ raise the case anyway, and the case records the article shown and opened. No cri
 serious axe-core finding on the glossary or on the raise-case form showing suggestions, in a
 laptop window and on a phone, and neither page scrolls sideways.
 
-The portal's own knowledge search page is not part of this journey: it is built and tested with
-the knowledge pages, not here."""
+It starts where §11.2.2 starts: the user searches the knowledge base, opens the article found
+and says it did not help, with a comment."""
 
 import re
 
 from cases.models import Case, CaseArticleLink
-from knowledge.models import SuggestionImpression
+from knowledge.models import ArticleFeedback, SuggestionImpression
 from tests.e2e.pages import VIEWPORTS, open_page, overflow, participant_page, serious_axe_violations
 from tests.factories.glossary import published_article
 
@@ -24,6 +24,25 @@ def test_glossary_letters_and_suggestions_while_raising_a_case(browser, live_ser
     )
     page = participant_page(browser, base, org_user.email)
     problems: list[str] = []
+
+    # 0. The knowledge base: search, open the article found, say it did not help.
+    open_page(page, f"{base}/knowledge/")
+    page.get_by_role("textbox", name="Search the knowledge base").fill("DIP certificate")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.wait_for_url(re.compile(r"/knowledge/\?.*q=DIP"))
+    found = page.locator(".knowledge-results a.case-card__link", has_text=article.number)
+    assert "Renewing an expired DIP certificate" in found.inner_text()
+    found.click()
+    page.wait_for_url(re.compile(rf"/knowledge/{article.number}/$"))
+    assert page.get_by_role("heading", level=1).inner_text() == article.title
+    page.get_by_label("No", exact=True).check()
+    page.get_by_label("Comment (optional)").fill("It does not say where to download the new one.")
+    page.get_by_role("button", name="Send feedback").click()
+    page.get_by_text("Thank you: you have told us whether this article helped.").wait_for()
+    feedback = ArticleFeedback.objects.get(article=article)
+    assert (feedback.helpful, feedback.user) == (False, org_user)
+    article.refresh_from_db()
+    assert (article.not_helpful_count, article.helpful_count) == (1, 0)
 
     # 1. The glossary, filtered by a letter: only that letter's terms, the letter marked.
     open_page(page, f"{base}/knowledge/glossary/")
