@@ -13,6 +13,7 @@ the caller may not read is a 404 like one that does not exist.
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from markupsafe import Markup
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
@@ -34,7 +35,13 @@ from tickets.models import Category, Service
 from . import services
 from .markdown import render_markdown
 from .models import Article
-from .search import MAX_QUERY_CHARS, article_hits, article_search_queryset, normalise_query
+from .search import (
+    MAX_QUERY_CHARS,
+    ArticleHit,
+    article_hits,
+    article_search_queryset,
+    normalise_query,
+)
 from .selectors import article_readable_get, articles_readable_by
 
 API_TAG = "knowledge"
@@ -170,8 +177,8 @@ class ArticleListApi(TicketListApiView):
         summary="Search or list knowledge articles",
         description=(
             "The published articles you may read. With `search`: full-text matches, best "
-            "first, each with a highlighted snippet (`ArticleHit`); without: the newest first "
-            "(`ArticleSummary`). Needs no authentication for public articles."
+            "first, each with a highlighted snippet; without: the newest first, each with rank 0 and "
+            "its summary as the snippet. Needs no authentication for public articles."
         ),
         tags=[API_TAG],
         auth=[{}],
@@ -201,10 +208,20 @@ class ArticleListApi(TicketListApiView):
                 found = found.filter(services=service)
         page = self.paginate_queryset(found.select_related("category"))
         if query:
-            data = ArticleHitSerializer(article_hits(page, query, fuzzy=fuzzy), many=True).data
+            hits = article_hits(page, query, fuzzy=fuzzy)
         else:
-            data = ArticleSummarySerializer(page, many=True).data
-        return self.get_paginated_response(data)
+            # One shape for every page of the list: unsearched rows rank 0, their summary as
+            # the snippet.
+            hits = [
+                ArticleHit(
+                    article=article,
+                    rank=0.0,
+                    snippet=article.summary,
+                    snippet_html=Markup.escape(article.summary),
+                )
+                for article in page
+            ]
+        return self.get_paginated_response(ArticleHitSerializer(hits, many=True).data)
 
 
 def _readable_or_404(user, number: str) -> Article:
