@@ -94,6 +94,7 @@ class CaseAdmin(ProposedUpdateAdminMixin, TicketAdmin):
         "assigned_to__email",
         "opened_at",
     )
+    list_rows_as_values = True
     list_filter = (
         "state",
         admin_desk.AssigneeFilter,

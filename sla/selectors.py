@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from tickets.models import Ticket
@@ -309,12 +309,25 @@ def sla_summaries_for(tickets: list[Ticket]) -> None:
     for ticket in tickets:
         ticket.sla_deadline = None
         ticket.sla_breached = ticket.sla_at_risk = ticket.sla_paused = False
-    clocks = TicketSLA.objects.filter(
-        ticket_type=ContentType.objects.get_for_model(tickets[0]),
-        ticket_id__in=list(by_id),
-        cancelled=False,
-    ).values_list(
-        "ticket_id", "target_type", "stopped_at", "paused_since", "deadline", "breached", "at_risk"
+    clocks = (
+        TicketSLA.objects.filter(
+            ticket_type=ContentType.objects.get_for_model(tickets[0]),
+            ticket_id__in=list(by_id),
+            cancelled=False,
+        )
+        .filter(
+            # Only the clocks that can set a value: a stopped clock counts only if it breached.
+            Q(breached=True) | Q(stopped_at__isnull=True, target_type__in=WORKING_TARGETS)
+        )
+        .values_list(
+            "ticket_id",
+            "target_type",
+            "stopped_at",
+            "paused_since",
+            "deadline",
+            "breached",
+            "at_risk",
+        )
     )
     at_risk: set[int] = set()
     for ticket_id, target_type, stopped_at, paused_since, deadline, breached, risk in clocks:
@@ -353,7 +366,10 @@ def with_sla_status(queryset: QuerySet, status: str) -> QuerySet:
     """Tickets whose clocks are breached, at risk (not breached), paused, or on track (a
     running deadline, nothing breached or at risk) — the console's SLA filter. Each is an
     EXISTS over the ticket's own clocks, which the `(ticket_type, ticket_id)` index serves for
-    the rows a page reads."""
+    the rows a page reads. No status (the list unfiltered): the queryset as it is, without
+    building the subqueries."""
+    if status not in ("breached", "at_risk", "paused", "on_track"):
+        return queryset
     live = _clocks_of_outer_ticket(queryset)
     working = live.filter(stopped_at__isnull=True, target_type__in=WORKING_TARGETS)
     breached = Exists(live.filter(breached=True))

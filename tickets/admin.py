@@ -29,6 +29,7 @@ from core.admin import (
 )
 from core.errors import DomainError
 
+from .admin_list import list_rows
 from .extensions import console_extensions
 from .lifecycle import Action
 from .models import Category, Service, Subcategory, Ticket
@@ -131,12 +132,27 @@ class TicketChangeList(ChangeList):
 
     def get_results(self, request):
         super().get_results(request)
+        if self._rows_as_values():
+            self.result_list = list_rows(self.result_list, self.model_admin.list_only_fields)
         # Reading the page fills the queryset's result cache, so the values set here are on
         # the very objects the list (and any formset built from it) iterates.
         rows = list(self.result_list)
         for extension in console_extensions():
             if extension.annotate_rows is not None:
                 extension.annotate_rows(rows)
+
+    def _rows_as_values(self) -> bool:
+        """Whether the page may be read as plain rows: the admin asks for it and the list
+        edits nothing and selects nothing (no formset, actions or pop-up: those need the
+        objects)."""
+        admin = self.model_admin
+        return (
+            admin.list_rows_as_values
+            and bool(admin.list_only_fields)
+            and not self.list_editable
+            and not self.is_popup
+            and "action_checkbox" not in self.list_display
+        )
 
 
 class TicketAdmin(CappedCountAdminMixin, ServiceFormAdminMixin, SimpleHistoryAdmin):
@@ -154,6 +170,10 @@ class TicketAdmin(CappedCountAdminMixin, ServiceFormAdminMixin, SimpleHistoryAdm
     # The columns the list reads (its columns' fields, joined ones as "organisation__name");
     # empty: every column. Descriptions and notes are not read for a list of 50 (issue 9).
     list_only_fields: tuple[str, ...] = ()
+    # Read the page's `list_only_fields` as plain values rather than model instances
+    # (`tickets.admin_list.list_rows`): for lists whose columns need nothing but those fields,
+    # a joined object shown by the first of its listed fields that is set (issue 9).
+    list_rows_as_values = False
     history_list_display = ["state_label", "priority_label"]
     object_history_list_template = "admin/tickets/object_history_list.html"
     # Joined when one ticket is opened, so read-only foreign keys cost no extra queries.

@@ -33,6 +33,57 @@ from core.markup import escape, html_format, html_join
 PK_PLACEHOLDER = "__pk__"
 
 
+class ListRow:
+    """One row of a ticket list read as plain values (`list_rows`): the fields the list's
+    columns read as attributes, as a model instance would have them, and the model's `_meta`
+    so that what asks for the row's model (its content type, for the SLA columns) finds it."""
+
+    _meta = None
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+
+def _row_class(model) -> type:
+    row_class = _ROW_CLASSES.get(model)
+    if row_class is None:
+        row_class = _ROW_CLASSES[model] = type(
+            f"{model.__name__}ListRow", (ListRow,), {"_meta": model._meta}
+        )
+    return row_class
+
+
+_ROW_CLASSES: dict[type, type] = {}
+
+
+def list_rows(page_queryset, fields: tuple[str, ...]) -> list[ListRow]:
+    """The page of a ticket list as `ListRow`s from one `values()` read of `fields` (the
+    admin's `list_only_fields`): a field of the ticket by its name (and a foreign key's
+    `_id`), a joined object ("organisation__name", "assigned_to__full_name",
+    "assigned_to__email") by the first of its listed fields that is set — the way those
+    models' `__str__` show them — or None. No model instances for 50 rows (issue 9)."""
+    model = page_queryset.model
+    pk_name = model._meta.pk.attname
+    joined: dict[str, list[str]] = {}
+    own: list[str] = []
+    for field in fields:
+        relation, sep, _rest = field.partition("__")
+        if sep:
+            joined.setdefault(relation, []).append(field)
+        else:
+            own.append(model._meta.get_field(field).attname)
+    names = [pk_name, *own, *(name for group in joined.values() for name in group)]
+    row_class = _row_class(model)
+    rows = []
+    for values in page_queryset.values(*names):
+        row = {name: values[name] for name in own}
+        row[pk_name] = row["pk"] = values[pk_name]
+        for relation, group in joined.items():
+            row[relation] = next((values[name] for name in group if values[name]), None)
+        rows.append(row_class(row))
+    return rows
+
+
 def may_draw(cl) -> bool:
     """Whether `result_table` can draw this list: not an editable list, no action checkboxes,
     not a popup (those keep Django's own tag)."""

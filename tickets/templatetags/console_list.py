@@ -29,12 +29,31 @@ def console_result_list(cl) -> str:
     return render_to_string("admin/change_list_results.html", result_list(cl))
 
 
+# A filter's markup follows from the list's query string and the filter's choices alone (not
+# from the user or the rows), and agents return to the same few views of a list all day: each
+# drawn filter is kept per process, by admin, filter, query string and choices.
+_FILTERS_KEPT = 4096
+_filters_html: dict[tuple, str] = {}
+
+
 @register.simple_tag
 def console_list_filter(cl, spec) -> str:
     """One filter of the sidebar; a filter with a template of its own keeps it."""
-    if spec.template == "admin/filter.html":
-        return filter_html(cl, spec)
-    return admin_list_filter(cl, spec)
+    if spec.template != "admin/filter.html":
+        return admin_list_filter(cl, spec)
+    key = (
+        type(cl.model_admin),
+        type(spec),
+        spec.title,
+        tuple(sorted(cl.params.items())),
+        tuple(getattr(spec, "lookup_choices", None) or ()),
+    )
+    drawn = _filters_html.get(key)
+    if drawn is None:
+        if len(_filters_html) >= _FILTERS_KEPT:
+            _filters_html.clear()
+        drawn = _filters_html[key] = filter_html(cl, spec)
+    return drawn
 
 
 # --- the rest of the list page (admin/tickets/change_list.html, issue 9) ----------------------
