@@ -136,6 +136,19 @@ class IncidentAdmin(TicketAdmin):
     )
     list_display_links = ("number", "short_description")
     list_select_related = ("assignment_group", "assigned_to")
+    # The page is read as plain rows of these fields (issue 9): the joined group and assignee
+    # by their names (`ResolverGroup` and `User` are shown so).
+    list_only_fields = (
+        "number",
+        "short_description",
+        "state",
+        "priority",
+        "assignment_group__name",
+        "assigned_to__full_name",
+        "assigned_to__email",
+        "opened_at",
+    )
+    list_rows_as_values = True
     list_filter = (
         "state",
         TicketSlaStatusFilter,

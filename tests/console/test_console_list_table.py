@@ -87,6 +87,7 @@ def test_the_incident_list_table_is_djangos_table(org_user, agent, agent_client,
     response = agent_client.get(reverse("admin:incidents_incident_changelist"), {"o": "1"})
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == 2
+    assert isinstance(response.context["cl"].result_list[0], ListRow)
     assert _drawn_table(response) == _djangos_table(response)
 
 

@@ -48,3 +48,20 @@ def test_the_case_list_offers_every_category_without_reading_them_again(agent_cl
     assert not [q for q in queries.captured_queries if "tickets_category" in q["sql"]]
     for category_id, _name in category_choices():
         assert f"category__id__exact={category_id}" in html
+
+
+def test_a_kept_filter_follows_the_query_string_and_the_categories(agent_client):
+    """The sidebar's filters are kept per process by query string and choices
+    (`console_list_filter`): another view of the list marks its own choice, and a new category
+    appears in the filter at once."""
+    url = reverse("admin:cases_case_changelist")
+    plain = agent_client.get(url).content.decode()
+    filtered = agent_client.get(url, {"state__exact": "new"}).content.decode()
+    selected_new = '<li class="selected"><a href="?state__exact=new">New</a></li>'
+    assert selected_new not in plain
+    assert selected_new in filtered
+    assert selected_new not in agent_client.get(url).content.decode()
+    Category.objects.create(name="Kept filter check")
+    added = dict(category_choices())
+    new_id = next(pk for pk, name in added.items() if name == "Kept filter check")
+    assert f"category__id__exact={new_id}" in agent_client.get(url).content.decode()
