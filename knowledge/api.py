@@ -199,14 +199,17 @@ class ArticleListApi(TicketListApiView):
             )
         else:
             found, fuzzy = (
-                articles_readable_by(request.user).order_by("-published_at", "-id"),
+                articles_readable_by(request.user)
+                .select_related("category")
+                .order_by("-published_at", "-id"),
                 False,
             )
             if category is not None:
                 found = found.filter(category=category)
             if service is not None:
                 found = found.filter(services=service)
-        page = self.paginate_queryset(found.select_related("category"))
+        # A search's results read each page with its category (`search.SearchResults`).
+        page = self.paginate_queryset(found)
         if query:
             hits = article_hits(page, query, fuzzy=fuzzy)
         else:

@@ -8,8 +8,10 @@ On PostgreSQL: full-text search over the stored, weighted `search_vector` (title
 body C; migration 0004) with `websearch_to_tsquery('english', …)`, read through its GIN index;
 a title match ranks above a summary match above a match in the body alone, each ordered by
 `ts_rank_cd` over the title and summary (`lead_vector`, migration 0005), body-only matches
-newest first; `ts_headline` snippets. A short query that finds nothing is tried again against titles by trigram word
-similarity (pg_trgm), so "setlement" still finds "Settlement".
+newest first; `ts_headline` snippets. A short query that finds nothing is tried again against titles: each word put
+right by the nearest word of any title (`knowledge_title_word`, migration 0011), or else by
+trigram word similarity of whole titles (pg_trgm), so "setlement" still finds "Settlement".
+The matches come back as `SearchResults`: ranked in one query, each page read in one more.
 
 On any other database (SQLite in development and tests): every word must appear in the title,
 summary or body; a title match ranks above a summary match, which ranks above a body match.
@@ -24,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import BooleanField, Case, FloatField, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, FloatField, Q, QuerySet, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from markupsafe import Markup
@@ -44,6 +46,17 @@ SNIPPET_CHARS = 200
 # few hundred (issue 12: under 50 ms at p95 over 100,000 articles); a search matching more
 # lists at most 400 of them, and more words narrow it. Below the cap every match is ranked.
 CANDIDATES_EACH = 200
+# A phrase ("settlement run", or a hyphenated word such as "two-factor") needs word positions,
+# which only the stored vectors hold: each candidate's vector is read and rechecked. So a query
+# that may hold a phrase takes, through each index, at most this many articles holding all its
+# words (the index answers that exactly), and rechecks the phrase among those only: title and
+# summary vectors are small and kept in the table's own pages, a whole article's vector is read
+# out of TOAST. A phrase in only a few bodies among tens of thousands holding both words is
+# then found when it is in those first few thousand (and always when it is in a title or
+# summary among the first LEAD_PHRASE_CANDIDATES), where the full recheck read every one of
+# them (issue 12: 350 ms for "settlement run" under load).
+LEAD_PHRASE_CANDIDATES = 2500
+BODY_PHRASE_CANDIDATES = 500
 # Typo tolerance is for words, not for one or two letters ("a", "to").
 FUZZY_MIN_CHARS = 4
 
@@ -61,6 +74,25 @@ _MARKDOWN_NOISE = re.compile(r"(^|\s)(?:#{1,6}|>)(?=\s)|\*{1,3}|`+|\|")
 _QUERY = "websearch_to_tsquery('english'::regconfig, %s)"
 _MATCHES = f"knowledge_article.search_vector @@ {_QUERY}"
 _LEAD_MATCHES = f"knowledge_article.lead_vector @@ {_QUERY}"
+# The query with every phrase operator (<->, <N>) made a plain AND: a superset of the phrase's
+# matches that a GIN index answers without reading the vectors. A negated phrase is left as it
+# is (loosening under NOT would narrow, not widen). PostgreSQL folds it to a constant.
+_LOOSE_QUERY = (
+    f"(CASE WHEN strpos(({_QUERY})::text, '!(') > 0 THEN {_QUERY}"
+    f" ELSE regexp_replace(({_QUERY})::text, '<[0-9]*->|<[0-9]+>', '&', 'g')::tsquery END)"
+)
+# What websearch_to_tsquery may turn into a phrase: a quoted run of words, or a word joined by
+# punctuation ("two-factor", "e-mail"). A query without any of these has no phrase operator.
+# The snippet: the summary when the words are in it, otherwise the body, private-use marks
+# removed first; parameters: the query twice, then _HEADLINE_OPTIONS.
+_HEADLINE = f"""ts_headline(
+    'english'::regconfig,
+    regexp_replace(
+        CASE WHEN to_tsvector('english'::regconfig, knowledge_article.summary) @@ {_QUERY}
+             THEN knowledge_article.summary ELSE knowledge_article.body END,
+        '[{_START}{_STOP}]', '', 'g'),
+    {_QUERY}, %s)"""
+_MAY_HOLD_PHRASE = re.compile(r'"|\w[^\w\s"]+\w')
 # Rank in bands: a title match (2 + …) above a summary match (1 + …) above a body-only match
 # (0, newest first), each band ordered by ts_rank_cd over the small title-and-summary vector
 # (migration 0005): ranking over the whole vector would read every matching body's vector.
@@ -110,51 +142,126 @@ def _filtered(user, *, category=None, service=None) -> QuerySet[Article]:
     return articles
 
 
+def _candidates(articles: QuerySet[Article], query: str, *, vector: str, matches: str, cap: int):
+    """SQL and parameters for the ids of at most `cap` articles among `articles` whose `vector`
+    (a column of knowledge_article) matches `query`, read through its GIN index without
+    sorting; for a query that may hold a phrase, rechecked among the first
+    LEAD_/BODY_PHRASE_CANDIDATES articles holding all its words only."""
+    if not _MAY_HOLD_PHRASE.search(query):
+        # Constant SQL around the bound query (S611: nothing of the reader's is formatted in).
+        found = articles.filter(RawSQL(matches, [query], output_field=BooleanField()))  # noqa: S611
+        return found.order_by().values("pk")[:cap].query.sql_with_params()
+    loose = RawSQL(f"{vector} @@ {_LOOSE_QUERY}", [query] * 3, output_field=BooleanField())  # noqa: S611
+    window = LEAD_PHRASE_CANDIDATES if vector == _LEAD else BODY_PHRASE_CANDIDATES
+    inner_sql, inner_params = (
+        articles.filter(loose)
+        .order_by()
+        .annotate(candidate_vector=RawSQL(vector, [], output_field=TextField()))  # noqa: S611
+        .values("pk", "candidate_vector")[:window]
+        .query.sql_with_params()
+    )
+    sql = (
+        f"SELECT loose.pk FROM ({inner_sql}) loose"  # noqa: S608 — the ORM's SQL, values bound
+        f" WHERE loose.candidate_vector @@ {_QUERY} LIMIT %s"
+    )
+    return sql, (*inner_params, query, cap)
+
+
 def article_search_queryset(
     user, query: str, *, category=None, service=None
-) -> tuple[QuerySet[Article], bool]:
-    """The readable articles matching `query`, best first, with a `rank` annotation; and
-    whether they were found by typo tolerance (trigram similarity of titles) rather than by
-    their words. `category` and `service` narrow the search (a model instance or a key)."""
+) -> tuple["SearchResults | QuerySet[Article]", bool]:
+    """The readable articles matching `query`, best first, each with a `rank`; and whether
+    they were found by typo tolerance (trigram similarity of titles) rather than by their
+    words. `category` and `service` narrow the search (a model instance or a key).
+
+    On PostgreSQL the matches are `SearchResults`: the ranked ids, read in one query, as a
+    list a paginator counts without another query, each page's articles (and their
+    highlighted snippets) read in one more. Elsewhere a queryset."""
     query = normalise_query(query)
     articles = _filtered(user, category=category, service=service)
     if not query:
         return articles.none().annotate(rank=Value(0.0, output_field=FloatField())), False
     if not _is_postgresql(articles):
         return _portable(articles, query), False
-    # Constant SQL around the bound query (S611: nothing of the reader's is formatted in).
-    matches = RawSQL(_MATCHES, [query], output_field=BooleanField())  # noqa: S611
-    in_lead = RawSQL(_LEAD_MATCHES, [query], output_field=BooleanField())  # noqa: S611
     rank = RawSQL(_RANK, [query] * 4, output_field=FloatField())  # noqa: S611
     # The candidates, each half read through its own GIN index and stopping at its cap: title
-    # and summary matches, and matches anywhere.
-    lead_sql, lead_params = (
-        articles.filter(in_lead).order_by().values("pk")[:CANDIDATES_EACH].query.sql_with_params()
+    # and summary matches, and matches anywhere; ranked and ordered in the same query.
+    lead_sql, lead_params = _candidates(
+        articles, query, vector=_LEAD, matches=_LEAD_MATCHES, cap=CANDIDATES_EACH
     )
-    all_sql, all_params = (
-        articles.filter(matches).order_by().values("pk")[:CANDIDATES_EACH].query.sql_with_params()
+    all_sql, all_params = _candidates(
+        articles,
+        query,
+        vector="knowledge_article.search_vector",
+        matches=_MATCHES,
+        cap=CANDIDATES_EACH,
     )
-    # Read once here, so the page and its count rank the same few ids without reading the
-    # indexes again.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"({lead_sql}) UNION ({all_sql})",  # noqa: S608 — the ORM's own SQL, values bound
-            (*lead_params, *all_params),
+    # The ORM's own SQL with the values bound (S611).
+    candidates = RawSQL(f"({lead_sql}) UNION ({all_sql})", (*lead_params, *all_params))  # noqa: S611
+    ranked = list(
+        articles.filter(pk__in=candidates)
+        .annotate(rank=rank)
+        .order_by("-rank", "-published_at", "-id")
+        .values_list("pk", "rank")
+    )
+    if ranked or not _is_short(query):
+        return SearchResults(articles, ranked, query=query, fuzzy=False), False
+    # Typing mistakes: each word put right by the nearest word of any title (a small table
+    # with a trigram index, migration 0011), then at most CANDIDATES_EACH titles holding all
+    # of those words (the title-and-summary index, title weight only) are ranked by how close
+    # each title comes to what was typed. Without such words, or when they find nothing, at
+    # most CANDIDATES_EACH close titles read through the titles' own trigram index.
+    corrected = _title_words_corrected(query)
+    if corrected:
+        # Constant SQL, the corrected words bound (S611).
+        in_titles = RawSQL(  # noqa: S611
+            f"{_LEAD} @@ to_tsquery('english'::regconfig, %s)",
+            [corrected],
+            output_field=BooleanField(),
         )
-        ids = [row[0] for row in cursor.fetchall()]
-    found = (
-        articles.filter(pk__in=ids).annotate(rank=rank).order_by("-rank", "-published_at", "-id")
-    )
-    if ids or not _is_short(query):
-        return found, False
-    # As above, at most CANDIDATES_EACH close titles (read through the trigram index) are ranked.
+        near = _close_titles(articles.filter(in_titles), articles, query)
+        if near:
+            return SearchResults(articles, near, query=query, fuzzy=True), True
     close = RawSQL("%s <%% knowledge_article.title", [query], output_field=BooleanField())
-    close_sql, close_params = (
-        articles.filter(close).order_by().values("pk")[:CANDIDATES_EACH].query.sql_with_params()
-    )
-    similar = (
+    similar = _close_titles(articles.filter(close), articles, query)
+    return SearchResults(articles, similar, query=query, fuzzy=True), True
+
+
+# For each word typed (in order): the nearest word of any title, by trigram similarity above
+# pg_trgm's threshold; words that are stop words for the English configuration are skipped.
+_NEAREST_TITLE_WORDS = """
+    SELECT (SELECT known.word FROM knowledge_title_word known
+            WHERE known.word %% typed.word
+            ORDER BY known.word <-> typed.word, known.word LIMIT 1)
+    FROM unnest(%s::text[]) WITH ORDINALITY AS typed(word, n)
+    WHERE length(to_tsvector('english'::regconfig, typed.word)) > 0
+    ORDER BY typed.n
+"""
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _title_words_corrected(query: str) -> str | None:
+    """A `to_tsquery` text requiring, in a title, the nearest title word to each word typed
+    (three letters or more, as the table holds them); None when a word has none near it."""
+    words = [word for word in _WORD.findall(query.lower()) if len(word) >= 3]
+    if not words:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_NEAREST_TITLE_WORDS, [words])
+        nearest = [row[0] for row in cursor.fetchall()]
+    if not nearest or None in nearest:
+        return None
+    # Words of the table are letters and digits only (split on anything else).
+    return " & ".join(f"{word}:A" for word in nearest)
+
+
+def _close_titles(candidates: QuerySet[Article], articles: QuerySet[Article], query: str):
+    """(id, rank) of at most CANDIDATES_EACH of `candidates`, taken as an index finds them,
+    ranked by the word similarity of their titles to `query`, best first."""
+    sql, params = candidates.order_by().values("pk")[:CANDIDATES_EACH].query.sql_with_params()
+    return list(
         articles.filter(
-            pk__in=RawSQL(f"SELECT pk FROM ({close_sql}) candidates", close_params)  # noqa: S608, S611
+            pk__in=RawSQL(f"SELECT pk FROM ({sql}) candidates", params)  # noqa: S608, S611
         )
         .annotate(
             rank=RawSQL(
@@ -162,8 +269,68 @@ def article_search_queryset(
             )
         )
         .order_by("-rank", "-published_at", "-id")
+        .values_list("pk", "rank")
     )
-    return similar, True
+
+
+class SearchResults:
+    """Ranked matches as a list for a paginator: its length is known without a query, a slice
+    is another `SearchResults` (nothing read), and iterating reads that slice's articles in one
+    query, with their category and, for full-text matches, their highlighted snippets
+    (`ts_headline`), through the same readable-articles queryset the search used, so the
+    audience is checked again on the rows shown. Slice before iterating: iterating the whole
+    list reads every match (at most 2 × CANDIDATES_EACH) with its snippet."""
+
+    ordered = True
+
+    def __init__(self, articles: QuerySet[Article], ranked, *, query: str, fuzzy: bool):
+        self._articles = articles
+        self._ranked = list(ranked)
+        self._query = query
+        self._fuzzy = fuzzy
+        self._rows: list[Article] | None = None
+
+    def __len__(self) -> int:
+        return len(self._ranked)
+
+    def count(self) -> int:
+        return len(self._ranked)
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return SearchResults(
+                self._articles, self._ranked[key], query=self._query, fuzzy=self._fuzzy
+            )
+        # One article: read alone, not the whole list (IndexError past the end, as a list).
+        item = self._ranked[key]
+        alone = SearchResults(self._articles, [item], query=self._query, fuzzy=self._fuzzy)
+        return alone._read()[0]
+
+    def __iter__(self):
+        return iter(self._read())
+
+    def __bool__(self) -> bool:
+        return bool(self._ranked)
+
+    def _read(self) -> list[Article]:
+        if self._rows is None:
+            ranks = dict(self._ranked)
+            rows = self._articles.filter(pk__in=list(ranks)).select_related("category").order_by()
+            if not self._fuzzy:
+                # Constant SQL, the query and options bound (S611).
+                headline = RawSQL(  # noqa: S611
+                    _HEADLINE,
+                    [self._query, self._query, _HEADLINE_OPTIONS],
+                    output_field=TextField(),
+                )
+                rows = rows.annotate(search_headline=headline)
+            by_pk = {article.pk: article for article in rows}
+            self._rows = []
+            for pk, rank in self._ranked:
+                if pk in by_pk:
+                    by_pk[pk].rank = rank
+                    self._rows.append(by_pk[pk])
+        return self._rows
 
 
 def _portable(articles: QuerySet[Article], query: str) -> QuerySet[Article]:
@@ -177,6 +344,7 @@ def _portable(articles: QuerySet[Article], query: str) -> QuerySet[Article]:
         summary_rank |= Q(summary__icontains=word)
     return (
         articles.filter(matches)
+        .select_related("category")
         .annotate(
             rank=Case(
                 When(title_rank, then=Value(3.0)),
@@ -191,12 +359,18 @@ def _portable(articles: QuerySet[Article], query: str) -> QuerySet[Article]:
 
 def article_hits(articles, query: str, *, fuzzy: bool = False) -> list[ArticleHit]:
     """`ArticleHit`s for `articles` (a page of `article_search_queryset`, in order), each with
-    its highlighted snippet: on PostgreSQL one `ts_headline` query for the page."""
+    its highlighted snippet: on PostgreSQL the `ts_headline` read with the page
+    (`SearchResults`), or one query for the page's articles that came without it."""
     articles = list(articles)
     query = normalise_query(query)
-    headlines = {}
-    if articles and not fuzzy and connection.vendor == "postgresql":
-        headlines = _headlines([a.pk for a in articles], query)
+    headlines = {
+        article.pk: article.search_headline
+        for article in articles
+        if getattr(article, "search_headline", None) is not None
+    }
+    unread = [article.pk for article in articles if article.pk not in headlines]
+    if unread and not fuzzy and connection.vendor == "postgresql":
+        headlines.update(_headlines(unread, query))
     hits = []
     for article in articles:
         if article.pk in headlines:
@@ -225,17 +399,7 @@ def article_search(
 
 
 def _headlines(ids: list[int], query: str) -> dict[int, str]:
-    # The summary when the words are in it, otherwise the body; private-use marks removed first.
-    sql = f"""
-        SELECT id, ts_headline(
-            'english'::regconfig,
-            regexp_replace(
-                CASE WHEN to_tsvector('english'::regconfig, summary) @@ {_QUERY}
-                     THEN summary ELSE body END,
-                '[{_START}{_STOP}]', '', 'g'),
-            {_QUERY}, %s)
-        FROM knowledge_article WHERE id = ANY(%s)
-    """  # noqa: S608 — constants only; the query and ids are bound
+    sql = f"SELECT id, {_HEADLINE} FROM knowledge_article WHERE id = ANY(%s)"  # noqa: S608 — constants only; the query and ids are bound
     with connection.cursor() as cursor:
         cursor.execute(sql, [query, query, _HEADLINE_OPTIONS, ids])
         return dict(cursor.fetchall())

@@ -58,14 +58,19 @@ def search(request):
             request.user, query, category=category, service=service
         )
     elif valid:
-        found = articles_readable_by(request.user).order_by("-published_at", "-id")
+        found = (
+            articles_readable_by(request.user)
+            .select_related("category")
+            .order_by("-published_at", "-id")
+        )
         if category is not None:
             found = found.filter(category=category)
         if service is not None:
             found = found.filter(services=service)
     else:
         found = Article.objects.none()
-    paginator = CappedPaginator(found.select_related("category"), ARTICLES_PER_PAGE)
+    # A search's results read each page with its category (`search.SearchResults`).
+    paginator = CappedPaginator(found, ARTICLES_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     hits = article_hits(page.object_list, query, fuzzy=fuzzy) if query else []
     chosen = {

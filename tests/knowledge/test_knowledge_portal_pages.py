@@ -1,14 +1,18 @@
 """Knowledge base portal pages (§11.1, §11.2): search, read by audience, feedback, view
 counts and the "missing" / "request a new article" paths to the raise-case form."""
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django import forms
 from django.test import Client
 from django.urls import reverse
 
+from knowledge.forms import ArticleSearchForm
 from knowledge.models import Article, ArticleFeedback
 from tests.factories.published_articles import published_article
+from tickets.models import Category
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +171,24 @@ def test_the_portal_home_page_has_a_knowledge_search_box_and_nav_entry(org_clien
     assert f'action="{SEARCH}"' in page
     assert 'for="home-knowledge-q"' in page
     assert ">Knowledge</a>" in page
+
+
+def _plain(html: str) -> str:
+    return re.sub(r">\s+<", "><", str(html)).strip()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"q": "x", "category": "", "service": "dip"}, {"q": "x", "category": "not-a-number"}],
+)
+def test_search_filters_are_drawn_as_djangos_select_draws_them(data):
+    """§11.2.2 search filters, drawn in Python for speed (issue 12): the same markup as
+    Django's Select — options, the one chosen, error attributes — with names escaped."""
+    Category.objects.create(name='Odd <b>"name"</b>', active=True)
+    form = ArticleSearchForm(data or None)
+    form.is_valid()
+    drawn = {name: str(form[name]) for name in ("category", "service")}
+    assert "&lt;b&gt;&quot;name&quot;&lt;/b&gt;" in drawn["category"]
+    for name in ("category", "service"):
+        form.fields[name].widget = forms.Select(choices=form.fields[name].choices)
+        assert _plain(drawn[name]) == _plain(form[name])
