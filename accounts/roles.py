@@ -30,6 +30,17 @@ _MAJOR_INCIDENT_READ = [
 # Problems (§6): the desk, incident managers and service managers see and raise them (§5.5
 # step 17, §5.23); the problem manager works them.
 _PROBLEM_RAISE = ["problems.view_problem", "problems.view_all_problem", "problems.add_problem"]
+# Changes (§8.2): Elexon service owners, project managers and service providers raise them
+# (and propose standard changes, §8.9.6); the desk raises them from triage (§4.1 step 3).
+_CHANGE_RAISE = [
+    "changes.view_change",
+    "changes.view_all_change",
+    "changes.add_change",
+    "changes.change_change",
+    "changes.view_changeapproval",
+    "changes.view_standardchangetemplate",
+    "changes.add_standardchangetemplate",
+]
 _LISTS_READ = ["comms.view_distributionlist", "comms.view_listmembershiprequest"]
 # Knowledge (§11, §12): every staff role reads staff-only articles and may draft one; the
 # knowledge manager approves, publishes, retires and keeps the review cycle.
@@ -43,7 +54,13 @@ _KNOWLEDGE_AUTHOR = [
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SERVICE_USER: ["cases.add_case", "cases.view_case"],
-    ORGANISATION_ADMIN: ["cases.add_case", "cases.view_case", "accounts.view_user"],
+    ORGANISATION_ADMIN: [
+        "cases.add_case",
+        "cases.view_case",
+        "accounts.view_user",
+        # A participant organisation tells the Change Team of its changes (§8.12).
+        "changes.add_externalchangenotification",
+    ],
     SERVICE_DESK_AGENT: [
         *_CASE_READ,
         "cases.add_case",
@@ -71,6 +88,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_PROBLEM_RAISE,
         "tickets.view_subcategory",
         *_KNOWLEDGE_AUTHOR,
+        *_CHANGE_RAISE,
     ],
     RESOLVER: [
         "incidents.view_incident",
@@ -88,6 +106,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "problems.change_problem",
         "problems.work_group_problem",
         *_KNOWLEDGE_AUTHOR,
+        *_CHANGE_RAISE,
     ],
     INCIDENT_MANAGER: [
         *_INCIDENT_READ,
@@ -116,6 +135,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.view_service",
         *_PROBLEM_RAISE,
         *_KNOWLEDGE_AUTHOR,
+        *_CHANGE_RAISE,
+        # The Major Incident Manager sits on the Emergency CAB and, out of hours, authorises
+        # emergency changes alone (§9.4.3).
+        "changes.add_changeapproval",
     ],
     PROBLEM_MANAGER: [
         *_INCIDENT_READ,
@@ -128,9 +151,43 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "sla.view_ticketsla",
         *_KNOWLEDGE_AUTHOR,
         "knowledge.publish_known_error",
+        *_CHANGE_RAISE,
     ],
-    CHANGE_MANAGER: [*_INCIDENT_READ, *_CASE_READ, *_JOURNAL, *_KNOWLEDGE_AUTHOR],
-    CAB_MEMBER: [*_INCIDENT_READ, "tickets.view_journalentry", *_KNOWLEDGE_AUTHOR],
+    CHANGE_MANAGER: [
+        *_INCIDENT_READ,
+        *_CASE_READ,
+        *_JOURNAL,
+        *_KNOWLEDGE_AUTHOR,
+        # §8.7, §8.9: assesses, authorises Low/Low changes, records CAB decisions, keeps the
+        # standard-change catalogue, the review items and the external notifications (§8.12).
+        *_CHANGE_RAISE,
+        "changes.manage_change",
+        "changes.approve_change",
+        "changes.add_changeapproval",
+        "changes.change_standardchangetemplate",
+        "changes.view_changereviewitem",
+        "changes.change_changereviewitem",
+        "changes.view_externalchangenotification",
+        "changes.change_externalchangenotification",
+        "problems.view_problem",
+        "problems.view_all_problem",
+        "tickets.view_service",
+        "tickets.view_category",
+    ],
+    CAB_MEMBER: [
+        *_INCIDENT_READ,
+        "tickets.view_journalentry",
+        *_KNOWLEDGE_AUTHOR,
+        # §8.9.5: reviews changes, records CAB decisions and post-implementation reviews.
+        "changes.view_change",
+        "changes.view_all_change",
+        "changes.approve_change",
+        "changes.view_changeapproval",
+        "changes.add_changeapproval",
+        "changes.view_standardchangetemplate",
+        "changes.view_changereviewitem",
+        "changes.change_changereviewitem",
+    ],
     KNOWLEDGE_MANAGER: [
         *_CASE_READ,
         "tickets.view_journalentry",
@@ -210,6 +267,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_KNOWLEDGE_AUTHOR,
         # How often self-help suggestions spare the desk a case (§11.2.2).
         "knowledge.view_selfhelp_report",
+        *_CHANGE_RAISE,
     ],
     # A mail gateway or another desk's system posting inbound email over the API (§10.2); a
     # monitoring tool or another desk raising and reading incidents (§5.7, §13). Which of
@@ -221,6 +279,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "incidents.add_incident",
         "incidents.view_incident",
         "incidents.view_all_incident",
+        # Other parties' change notifications (§8.12).
+        "changes.add_externalchangenotification",
     ],
 }
 

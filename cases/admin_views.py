@@ -28,6 +28,7 @@ from .models import TRIAGE_TARGET, Case
 from .services import (
     case_comment_add,
     case_convert_to_request,
+    case_raise_change,
     case_raise_incident,
     case_raise_problem,
     case_reroute,
@@ -215,8 +216,24 @@ class ProblemOutcomeForm(IncidentForm):
     )
 
 
+class ChangeOutcomeForm(forms.Form):
+    """§4.1 step 3: the case is assigned to Change Management; a change is raised from it."""
+
+    change_type = forms.ChoiceField(
+        choices=[("normal", "Normal"), ("emergency", "Emergency")],
+        label="Type of change",
+        help_text="Emergency only to restore service or prevent imminent impact.",
+    )
+    assignment_group = forms.ModelChoiceField(
+        queryset=ResolverGroup.objects.filter(active=True).order_by("name"),
+        required=False,
+        label="Group implementing it (optional)",
+    )
+
+
 OUTCOME_FORMS = {"reroute": RerouteForm, "request": RequestForm, "incident": IncidentForm}
 OUTCOME_FORMS["problem"] = ProblemOutcomeForm
+OUTCOME_FORMS["change"] = ChangeOutcomeForm
 
 
 def _problem_outcome(request, case: Case, data: dict):
@@ -265,6 +282,18 @@ def _run_outcome(request, case: Case, outcome: str, data: dict):
         )
     if outcome == "problem":
         return _problem_outcome(request, case, data)
+    if outcome == "change":
+        change = case_raise_change(
+            case=case,
+            actor=actor,
+            change_type=data["change_type"],
+            assignment_group=data["assignment_group"],
+        )
+        return (
+            f"{case.number} assigned to Change Management: change {change.number} raised; the "
+            "caller has been told.",
+            reverse("admin:changes_change_change", args=[change.pk]),
+        )
     incident = case_raise_incident(
         case=case,
         actor=actor,
@@ -291,7 +320,9 @@ def triage_case(model_admin, request, object_id):
     }
     if outcome is not None and outcome not in OUTCOME_FORMS:
         model_admin.message_user(
-            request, "Choose re-route, service request, incident or problem.", messages.ERROR
+            request,
+            "Choose re-route, service request, incident, problem or change.",
+            messages.ERROR,
         )
         outcome = None
     if outcome is not None:
@@ -320,6 +351,7 @@ def triage_case(model_admin, request, object_id):
         "request_form": forms_by_outcome["request"],
         "incident_form": forms_by_outcome["incident"],
         "problem_form": forms_by_outcome["problem"],
+        "change_form": forms_by_outcome["change"],
         "active_outcome": outcome,
         "change_url": reverse("admin:cases_case_change", args=[case.pk]),
         "queue_url": reverse("admin:cases_case_triage_queue"),

@@ -53,6 +53,7 @@ class Case(Ticket):
         REQUEST = "request", "Service request"
         INCIDENT = "incident", "Incident"
         PROBLEM = "problem", "Problem"
+        CHANGE = "change", "Change"
 
     class RequestType(models.TextChoices):
         """Service-request types of §7.2."""
@@ -161,6 +162,16 @@ class Case(Ticket):
                 target="cases.case",
                 on_states=("in_progress", "cancelled"),
                 run="cases.proposed_updates.case_update_withdraw_for_incident",
+            ),
+            # §4.1 step 3: a case assigned to Change Management hears whether its change was
+            # made or will not go ahead.
+            LinkRule(
+                kind="case_change",
+                source="changes.change",
+                target="cases.case",
+                on_states=("closed", "cancelled"),
+                target_states=("in_progress", "on_hold"),
+                run="cases.change_updates.case_told_of_change_outcome",
             ),
         ),
         comment="cases.services.case_participant_comment",

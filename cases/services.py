@@ -544,3 +544,48 @@ def case_participant_comment(ticket: Case, *, actor, body: str) -> JournalEntry:
     return case_comment_add(
         case=ticket, actor=actor, body=body, reopen_resolved=False, channel=Case.Channel.EMAIL
     )
+
+
+# What the caller reads when triage assigns their case to Change Management (§4.1 step 3).
+CHANGE_TRIAGE_MESSAGE = (
+    "Thank you for your case. What you ask for needs a change to our central systems, so we "
+    "have passed it to our Change Management team, who will assess, approve and schedule it. "
+    "The service desk will keep you updated through this case."
+)
+
+
+def case_raise_change(*, case: Case, actor, change_type: str = "normal", assignment_group=None):
+    """Triage: a change (§4.1 step 3) — the case is assigned to Change Management: a change
+    is raised from it as a draft (its subject, description and category; Normal unless the
+    agent says Emergency, §8.1.2) for the change's owner to complete and submit (§8.3), and
+    linked to the case. Triage ends here: the case stays with the desk, moves to In Progress
+    and its caller is told in plain words; the change number is the desk's (a work note).
+    Returns the change."""
+    from changes.services import change_create
+
+    _require_triage(actor, "assign cases to Change Management")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        _check_triage_open(case)
+        change = change_create(
+            actor=actor,
+            change_type=change_type,
+            short_description=case.short_description,
+            description=case.description,
+            category=case.category,
+            assignment_group=assignment_group,
+            source_label=f"triage of case {case.number}",
+        )
+        ticket_link(from_ticket=case, to_ticket=change, kind="case_change")
+        _mark_triaged(case, actor=actor, outcome=Case.TriageOutcome.CHANGE)
+        case.save(update_fields=["triage_outcome", "triaged_at", "triaged_by", "updated_at"])
+        journal_entry_add(
+            ticket=case,
+            kind=JournalEntry.Kind.WORK_NOTE,
+            body=f"Assigned to Change Management: change {change.number} raised.",
+            author=actor,
+        )
+        if case.state == Case.State.NEW:
+            case = ticket_transition(ticket=case, name="start", actor=actor).ticket
+        case_comment_add(case=case, actor=actor, body=CHANGE_TRIAGE_MESSAGE)
+    return change

@@ -84,3 +84,14 @@ class CappedCountAdminMixin:
         )
         paginator.look_ahead_to(request.GET.get(PAGE_VAR, 1))
         return paginator
+
+
+class NoAddDeleteAdminMixin:
+    """Records that only services make and keep (raised from a page, an action, the API): the
+    console lists and shows them but neither adds nor deletes them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from sla.admin import TicketSlaStatusFilter
-from tickets.admin import CategoryListFilter, TicketAdmin, uk_time
+from tickets.admin import CategoryListFilter, ServiceDrivenPageMixin, TicketAdmin, uk_time
 from tickets.limits import ID_MAX
 from tickets.models import Service, Subcategory
 
@@ -122,7 +122,7 @@ INCIDENT_FIELDS = (
 
 
 @admin.register(Incident)
-class IncidentAdmin(TicketAdmin):
+class IncidentAdmin(ServiceDrivenPageMixin, TicketAdmin):
     change_list_template = "admin/incidents/incident/change_list.html"
     list_display = (
         "number",
@@ -246,22 +246,6 @@ class IncidentAdmin(TicketAdmin):
         return format_html(
             "<ul>{}</ul>", format_html_join("", "<li><a href='{}'>{}</a> {} — {}</li>", rows)
         )
-
-    def save_model(self, request, obj, form, change):
-        """Nothing on the incident page is edited directly."""
-
-    def save_related(self, request, form, formsets, change):
-        """Nothing on the incident page is edited directly."""
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {
-            "show_save": False,
-            "show_save_and_continue": False,
-            "show_save_and_add_another": False,
-            "show_delete": False,
-            **(extra_context or {}),
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request, obj=None):
         """Staff raise incidents directly on the "Raise incident" page (§5.4, §5.7), through

@@ -8,6 +8,8 @@ endpoints that are not about one ticket type.
 
 from django.urls import path
 
+from changes.cab_api import urlpatterns as cab_urls
+from changes.schedule_api import urlpatterns as change_schedule_urls
 from comms.inbound_api import InboundEmailApi
 from knowledge.api import urlpatterns as knowledge_urls
 from major_incidents.api import urlpatterns as major_incident_urls
@@ -34,4 +36,8 @@ urlpatterns = [
     *review_urlpatterns,
     # The knowledge base: search, read by audience, feedback (§11).
     *knowledge_urls,
+    # CAB and Emergency CAB meetings with their agendas (§8.9, §9.4), read only.
+    *cab_urls,
+    # The change schedule with its conflicts (§8.9.4, §8.9.6).
+    *change_schedule_urls,
 ]

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "knowledge",
     "problems",
     "major_incidents",
+    "changes",
     "comms",
     "status_page",
 ]
@@ -332,6 +333,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_IMPORTS = ["comms.inbound_tasks", "major_incidents.review_tasks"]
 # Self-help suggestion impressions past their retention period (§11.2.2).
 CELERY_IMPORTS += ["knowledge.self_help_tasks"]
+# The Monday change reports (§8.10).
+CELERY_IMPORTS += ["changes.report_tasks"]
 CELERY_BEAT_SCHEDULE = {
     # SLA at-risk and breach (§3), the 15-minute triage check (§4.1) and the 5-day auto-close
     # (§10.3); `expires` keeps minute ticks from piling up while no worker runs.
@@ -375,6 +378,17 @@ CELERY_BEAT_SCHEDULE = {
     "knowledge-review-reminders": {
         "task": "knowledge.tasks.article_review_reminders_task",
         "schedule": crontab(hour=7, minute=0),
+    },
+    # §8.9.8: next Tuesday's 12:00 CAB is created ahead, daily at 06:00 UK time (idempotent).
+    "cab-meeting-schedule-next": {
+        "task": "changes.tasks.cab_meeting_schedule_next_task",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    # §8.10: the Forward Schedule of Change and the Retrospective Change Report, 06:00 UK
+    # time on Mondays (CELERY_TIMEZONE is Europe/London).
+    "change-reports-monday": {
+        "task": "changes.report_tasks.change_reports_issue_task",
+        "schedule": crontab(hour=6, minute=0, day_of_week="mon"),
     },
 }
 
@@ -433,6 +447,13 @@ SPECTACULAR_SETTINGS = {
     # The schema and its docs describe the API to anyone; they hold no data.
     "SERVE_AUTHENTICATION": [],
 }
+# CAB meetings' kind and state (§8.9) have enum names of their own in the schema.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "CabMeetingKindEnum": "changes.models_cab.CabMeeting.Kind",
+        "CabMeetingStateEnum": "changes.models_cab.CabMeeting.State",
+    }
+)
 # Access tokens (§10.5.2): lifetime offered by default on the account page, and the longest a
 # person's token may live; only integration accounts' tokens may never expire.
 API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90)

@@ -26,9 +26,12 @@ urlpatterns = [
     path("knowledge/glossary/", include("knowledge.glossary_urls")),
     path("knowledge/suggest/", include((suggest_urlpatterns, "knowledge_suggest"))),
     path("knowledge/", include("knowledge.urls")),
+    # The change calendar, its iCalendar feed, the Monday reports and the metrics (§8.9–§8.11).
+    path("changes/schedule/", include("changes.schedule_urls")),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("access.urls")),
+    path("console/cab/", include("changes.cab_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("mhhs_portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -11,7 +11,13 @@ from django.contrib import admin
 from django.urls import path, reverse
 
 from sla.admin import TicketSlaStatusFilter
-from tickets.admin import CategoryListFilter, TicketAdmin, TicketChangeList, uk_time
+from tickets.admin import (
+    CategoryListFilter,
+    ServiceDrivenPageMixin,
+    TicketAdmin,
+    TicketChangeList,
+    uk_time,
+)
 
 from . import admin_views
 from .models import Problem, ProblemReviewCheck
@@ -58,7 +64,7 @@ PROBLEM_FIELDS = (
 
 
 @admin.register(Problem)
-class ProblemAdmin(TicketAdmin):
+class ProblemAdmin(ServiceDrivenPageMixin, TicketAdmin):
     list_display = (
         "number",
         "short_description",
@@ -145,22 +151,6 @@ class ProblemAdmin(TicketAdmin):
 
     def add_view(self, request, form_url="", extra_context=None):
         return admin_views.problem_raise_view(self, request)
-
-    def save_model(self, request, obj, form, change):
-        """Nothing on the problem page is edited directly."""
-
-    def save_related(self, request, form, formsets, change):
-        """Nothing on the problem page is edited directly."""
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {
-            "show_save": False,
-            "show_save_and_continue": False,
-            "show_save_and_add_another": False,
-            "show_delete": False,
-            **(extra_context or {}),
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
 
     def ticket_context(self, request, obj) -> dict:
         context = super().ticket_context(request, obj)

@@ -155,6 +155,28 @@ class TicketChangeList(ChangeList):
         )
 
 
+class ServiceDrivenPageMixin:
+    """For a ticket page whose record changes only through its services (the lifecycle's
+    buttons and the page's own forms): Django's save and delete buttons are hidden and nothing
+    posted to the change form is saved directly."""
+
+    def save_model(self, request, obj, form, change):
+        """Nothing on the page is edited directly."""
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing on the page is edited directly."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
 class TicketAdmin(CappedCountAdminMixin, ServiceFormAdminMixin, SimpleHistoryAdmin):
     """Shared console behaviour of every ticket type.
 

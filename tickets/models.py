@@ -438,6 +438,7 @@ class TicketLink(models.Model):
         CAUSED_BY_CHANGE = "caused_by_change", "Caused by change"
         FOLLOW_UP = "follow_up", "Follow-up of a closed ticket"
         CASE_PROBLEM = "case_problem", "Case linked to problem"
+        CASE_CHANGE = "case_change", "Case assigned to change"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     from_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")

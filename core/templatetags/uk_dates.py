@@ -3,6 +3,8 @@ then `{% time_tag value %}` or `{% date_tag value %}` for a `<time>` element, or
 `uk_datetime` and `uk_date` filters for the text alone. Registered as a template library in
 settings (`TEMPLATES` `libraries`), as `core` is not an app."""
 
+from datetime import date, datetime
+
 from django import template
 
 from core import dates
@@ -24,9 +26,15 @@ def date_tag(value, empty: str = "—"):
 
 @register.filter
 def uk_datetime(value, empty: str = "—") -> str:
+    """Filters fail quietly, as Django's own do: a missing variable (rendered as "") or any
+    other non-datetime shows `empty` instead of breaking the page or the email."""
+    if not isinstance(value, datetime):
+        return empty
     return dates.uk_datetime(value, empty=empty)
 
 
 @register.filter
 def uk_date(value, empty: str = "—") -> str:
+    if not isinstance(value, date):
+        return empty
     return dates.uk_date(value, empty=empty)

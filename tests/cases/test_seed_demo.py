@@ -138,3 +138,21 @@ def test_seed_demo_has_a_candidate_to_review_and_a_resolved_major_incident(db):
         major_incident=major, state=IndustryCircular.State.PUBLISHED
     ).exists()
     assert PostIncidentReview.objects.filter(major_incident=major).exists()
+
+
+def test_seed_demo_has_changes_and_a_cab_agenda_to_look_at(db):
+    """§8, §8.9: a change of each type, one waiting for its CAB, and that CAB's meeting with
+    the change among its new proposals, so the CAB pages are not empty on `make run`."""
+    from changes.cab_selectors import cab_agenda
+    from changes.models import CabMeeting, Change
+
+    call_command("seed_demo")
+    assert set(Change.objects.values_list("change_type", flat=True)) == {
+        "standard",
+        "normal",
+        "emergency",
+    }
+    waiting = Change.objects.get(state=Change.State.AUTHORISE, cab_required=True)
+    meeting = CabMeeting.objects.get(kind=CabMeeting.Kind.CAB, meets_on=waiting.cab_date)
+    proposals = cab_agenda(meeting).section("proposals")
+    assert waiting in [item.obj for item in proposals.items]

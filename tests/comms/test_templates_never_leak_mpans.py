@@ -36,10 +36,20 @@ from cases.services import (
     case_reroute,
     case_transition,
 )
+from changes.models import ChangeReport
+from changes.services import (
+    cab_action_add,
+    cab_meeting_for_day,
+    cab_meeting_record_minutes,
+    cab_meeting_send,
+    change_report_subscription_add,
+    change_reports_issue,
+)
 from comms import notifications
 from comms.centre import SAFE_TITLE
 from comms.lists import (
     MAJOR_INCIDENT_COMMS,
+    distribution_list_member_add,
     distribution_list_message_send,
     distribution_list_send,
 )
@@ -67,6 +77,9 @@ from major_incidents.reminders import comms_reminders_sweep
 from major_incidents.reviews import review_action_add, review_milestone_remind_due
 from mhhs_portal.urls import urlpatterns as root_urlpatterns
 from problems.services import problem_progress_update_add, problem_raise_from_incident
+from tests.changes.cab_helpers import awaiting_cab
+from tests.changes.conftest import london
+from tests.changes.schedule_support import scheduled_now
 from tests.factories.accounts import OrganisationFactory, ResolverGroupFactory, UserFactory
 from tests.factories.cases import category
 from tests.factories.incidents import opened_major_incident
@@ -323,6 +336,61 @@ def _drive_every_template(*, mpan, caller, agent, resolver, groups, django_captu
         article_approve(actor=knowledge_manager, version=version, comment=typed)
         article_review_reminders_send(today=timezone.localdate() + timedelta(days=80))
         article_review_reminders_send(today=timezone.localdate() + timedelta(days=120))
+
+        # The Monday change reports (§8.10): a change's subject and reason are typed; the
+        # emailed issue of both reports leaves them to the portal.
+        reports_manager = UserFactory(
+            email="cora.reports@mhhs.example", is_staff=True, roles=[roles.CHANGE_MANAGER]
+        )
+        planned = timezone.localtime(timezone.now() + timedelta(days=21)).replace(
+            hour=22, minute=0, second=0, microsecond=0
+        )
+        scheduled_now(
+            reports_manager,
+            reports_manager,
+            short_description=typed[:160],
+            description=typed,
+            reason=typed,
+            planned_start=planned,
+        )
+        for report in ChangeReport.values:
+            change_report_subscription_add(
+                actor=reports_manager, report=report, email="cab.member@example.com"
+            )
+        monday = planned.date() - timedelta(days=planned.weekday())
+        change_reports_issue(week_of=monday)
+        change_reports_issue(week_of=monday + timedelta(days=7))
+
+        # The CAB pack (§8.9.6): the agenda lists typed change subjects, the minutes, outcome and
+        # actions are typed by the chair; the email carries headings, counts and numbers only.
+        cab_chair = UserFactory(
+            email="cora.chair@mhhs.example", is_staff=True, roles=[roles.CHANGE_MANAGER]
+        )
+        awaiting_cab(
+            cab_chair,
+            cab_chair,
+            london(2027, 2, 1, 10, 0),
+            short_description=typed[:160],
+            description=typed,
+            reason=typed,
+            planned_start=london(2027, 2, 20, 22, 0),
+        )
+        cab = cab_meeting_for_day(day=london(2027, 2, 9, 12, 0).date())
+        cab_list = DistributionList.objects.get(name="CAB members")
+        lists_manager = UserFactory(
+            email="lena.lists@mhhs.example", is_staff=True, roles=[roles.SERVICE_MANAGER]
+        )
+        distribution_list_member_add(distribution_list=cab_list, actor=lists_manager, user=resolver)
+        cab_meeting_send(meeting=cab, actor=cab_chair, what="agenda")
+        cab = cab_meeting_record_minutes(meeting=cab, actor=cab_chair, outcome=typed, minutes=typed)
+        cab_action_add(
+            meeting=cab,
+            actor=cab_chair,
+            description=typed,
+            owner=agent,
+            due_on=london(2027, 2, 16, 12, 0).date(),
+        )
+        cab_meeting_send(meeting=cab, actor=cab_chair, what="minutes")
 
 
 @pytest.fixture

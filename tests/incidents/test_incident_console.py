@@ -393,8 +393,8 @@ def test_incident_page_query_count_is_constant(
     # engaged with their accounts; 9 the incident report; 10 the systems affected; 11 its
     # links to cases (none here: a linked incident reads its cases in one more query, at any
     # number); 12 the engage form's desk staff; 13–14 the major-incident panel (its latest
-    # candidacy, its major incident); 15 the problems linked to it.
-    with django_assert_num_queries(15):
+    # candidacy, its major incident); 15 the problems linked to it; 16 the changes linked to it.
+    with django_assert_num_queries(16):
         response = agent_client.get(page(incident))
     assert response.status_code == 200
     assert len(response.context["assignments"]) == size + 1

@@ -77,9 +77,9 @@ def test_problem_page_query_count_is_constant(
     problem_manager_client.get(_change_url(problem))  # warm the caches
     # session, user, the problem joined with its relations, journal, SLA clocks, the linked
     # incidents with their groups, and the investigation form's four choice lists (services,
-    # categories, resolver groups, their members), the cases linked at triage and the review
-    # checklist.
-    with django_assert_num_queries(12) as captured:
+    # categories, resolver groups, their members), the cases linked at triage, the review
+    # checklist and the changes linked to it.
+    with django_assert_num_queries(13) as captured:
         response = problem_manager_client.get(_change_url(problem))
     assert response.status_code == 200, [q["sql"] for q in captured.captured_queries]
     assert len(response.context["linked_incidents"]) == linked

@@ -44,7 +44,7 @@ def test_a_definition_for_the_incident_or_the_case_kind_is_accepted(kind):
 
 def test_a_definition_for_a_kind_no_type_registers_is_refused():
     with pytest.raises(ValidationError) as error:
-        _definition(ticket_kind="change").full_clean()
+        _definition(ticket_kind="release").full_clean()
     assert "ticket_kind" in error.value.message_dict
 
 

@@ -18,12 +18,14 @@ from cases.services import (
     case_confirm_resolution,
     case_convert_to_request,
     case_create,
+    case_raise_change,
     case_raise_incident,
     case_raise_problem,
     case_reject_resolution,
     case_reroute,
     case_transition,
 )
+from changes.demo import demo_changes_seed
 from comms.lists import distribution_list_member_add
 from comms.models import DistributionList
 from incidents.services import incident_transition
@@ -108,6 +110,7 @@ class Command(BaseCommand):
             groups = self._resolver_groups(users)
             created = self._cases(orgs, users, groups)
             self._knowledge(users, groups)
+            self._changes(users, groups)
         self._print_accounts(created)
 
     # --- reference data -------------------------------------------------------------------
@@ -423,6 +426,13 @@ class Command(BaseCommand):
             )
             return case
 
+        def with_change(case):
+            # Triage assigns the case to Change Management (§4.1 step 3).
+            case_raise_change(
+                case=case, actor=agent, assignment_group=groups["DIP Technical Support"]
+            )
+            return case
+
         plans = [
             ("DIP messages rejected with a schema error", new, {}),
             (
@@ -493,6 +503,11 @@ class Command(BaseCommand):
                 with_problem,
                 {"category": "Market Systems"},
             ),
+            (
+                "Please add our new market participant ID to the DIP routing table",
+                with_change,
+                {"category": "Market Systems"},
+            ),
         ]
         created = 0
         for subject, plan, options in plans:
@@ -540,6 +555,19 @@ class Command(BaseCommand):
         )
         problem.refresh_from_db()
         problem_known_error_publish(actor=manager, problem=problem)
+
+    # --- changes (§8, §9) ---------------------------------------------------------------------
+
+    def _changes(self, users, groups) -> None:
+        """A change of each type at a different point of its lifecycle, a standard-change
+        catalogue entry and an external change notification (`changes.demo`)."""
+        demo_changes_seed(
+            owner=users["sean.service@mhhs.example"],
+            change_manager=users["cora.change@mhhs.example"],
+            mim=users["ian.incident@mhhs.example"],
+            group=groups["DIP Technical Support"],
+            notifier=users["olivia.admin@northernpower.example"],
+        )
 
     def _print_accounts(self, created: int) -> None:
         out = self.stdout
