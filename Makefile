@@ -7,6 +7,7 @@
 #               migrations check
 #   make bench  the page benchmark on PostgreSQL (N=20000 cases by default)
 #   make sla-bench  the SLA engine benchmark on PostgreSQL
+#   make backup / make restore BACKUP=…  PostgreSQL dump and restore (docs/operations.md)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -83,3 +84,13 @@ SLA_BENCH_ARGS ?=
 .PHONY: sla-bench
 sla-bench: install var/secret_key
 	DATABASE_URL="$${DATABASE_URL:-$(SLA_BENCH_DATABASE_URL)}" $(PY) manage.py sla_bench --setup $(SLA_BENCH_ARGS)
+
+# Backups (docs/operations.md): `make backup` dumps DATABASE_URL (pg_dump, custom format) and the
+# filesystem media into BACKUP_DIR (var/backups); `make restore BACKUP=var/backups/portal-….dump`
+# puts one back, in one transaction. Both need DATABASE_URL to name a PostgreSQL database.
+.PHONY: backup restore
+backup:
+	deploy/backup.sh
+
+restore:
+	deploy/restore.sh
