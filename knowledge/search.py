@@ -41,10 +41,13 @@ MAX_LIMIT = 100
 FUZZY_MAX_WORDS = 3
 FUZZY_MAX_CHARS = 40
 SNIPPET_CHARS = 200
-# On PostgreSQL at most this many title-or-summary matches and this many matches anywhere are
-# ranked, so a query matching tens of thousands of articles costs the same as one matching a
-# few hundred (issue 12: under 50 ms at p95 over 100,000 articles); a search matching more
-# lists at most 400 of them, and more words narrow it. Below the cap every match is ranked.
+# On PostgreSQL at most this many matches are ranked: title-or-summary matches first, and only
+# when there are fewer of them, matches anywhere up to the same total. A query matching tens of
+# thousands of articles costs the same as one matching a few hundred (issue 12: under 50 ms at
+# p95 over 100,000 articles); a search matching more lists at most this many, and more words
+# narrow it. Below the cap every match is ranked. Matches in the body alone rank below every
+# title or summary match, so when the titles and summaries fill the cap the bodies' vectors,
+# read out of TOAST, are not read at all.
 CANDIDATES_EACH = 200
 # A phrase ("settlement run", or a hyphenated word such as "two-factor") needs word positions,
 # which only the stored vectors hold: each candidate's vector is read and rechecked. So a query
@@ -142,15 +145,18 @@ def _filtered(user, *, category=None, service=None) -> QuerySet[Article]:
     return articles
 
 
-def _candidates(articles: QuerySet[Article], query: str, *, vector: str, matches: str, cap: int):
-    """SQL and parameters for the ids of at most `cap` articles among `articles` whose `vector`
-    (a column of knowledge_article) matches `query`, read through its GIN index without
-    sorting; for a query that may hold a phrase, rechecked among the first
+def _candidates(
+    articles: QuerySet[Article], query: str, *, vector: str, matches: str, cap: int | None
+):
+    """SQL and parameters for the ids of (at most `cap`, unless None) articles among `articles`
+    whose `vector` (a column of knowledge_article) matches `query`, read through its GIN index
+    without sorting; for a query that may hold a phrase, rechecked among the first
     LEAD_/BODY_PHRASE_CANDIDATES articles holding all its words only."""
     if not _MAY_HOLD_PHRASE.search(query):
         # Constant SQL around the bound query (S611: nothing of the reader's is formatted in).
         found = articles.filter(RawSQL(matches, [query], output_field=BooleanField()))  # noqa: S611
-        return found.order_by().values("pk")[:cap].query.sql_with_params()
+        found = found.order_by().values("pk")
+        return (found[:cap] if cap is not None else found).query.sql_with_params()
     loose = RawSQL(f"{vector} @@ {_LOOSE_QUERY}", [query] * 3, output_field=BooleanField())  # noqa: S611
     window = LEAD_PHRASE_CANDIDATES if vector == _LEAD else BODY_PHRASE_CANDIDATES
     inner_sql, inner_params = (
@@ -162,9 +168,11 @@ def _candidates(articles: QuerySet[Article], query: str, *, vector: str, matches
     )
     sql = (
         f"SELECT loose.pk FROM ({inner_sql}) loose"  # noqa: S608 — the ORM's SQL, values bound
-        f" WHERE loose.candidate_vector @@ {_QUERY} LIMIT %s"
+        f" WHERE loose.candidate_vector @@ {_QUERY}"
     )
-    return sql, (*inner_params, query, cap)
+    if cap is None:
+        return sql, (*inner_params, query)
+    return f"{sql} LIMIT %s", (*inner_params, query, cap)
 
 
 def article_search_queryset(
@@ -194,10 +202,19 @@ def article_search_queryset(
         query,
         vector="knowledge_article.search_vector",
         matches=_MATCHES,
-        cap=CANDIDATES_EACH,
+        cap=None,
     )
-    # The ORM's own SQL with the values bound (S611).
-    candidates = RawSQL(f"({lead_sql}) UNION ({all_sql})", (*lead_params, *all_params))  # noqa: S611
+    # Matches anywhere (other than those) only fill what the title-and-summary matches leave of
+    # the cap: the LIMIT is 0 when those fill it, and PostgreSQL then never reads a body's
+    # vector. The
+    # ORM's own SQL with the values bound (S611).
+    candidates = RawSQL(  # noqa: S611
+        f"WITH lead AS MATERIALIZED ({lead_sql})"  # noqa: S608
+        f" SELECT lead.pk FROM lead UNION ALL (SELECT anywhere.pk FROM ({all_sql}) anywhere"
+        " WHERE anywhere.pk NOT IN (SELECT lead.pk FROM lead)"
+        " LIMIT GREATEST(0, %s - (SELECT count(*) FROM lead)))",
+        (*lead_params, *all_params, CANDIDATES_EACH),
+    )
     ranked = list(
         articles.filter(pk__in=candidates)
         .annotate(rank=rank)

@@ -218,3 +218,26 @@ def test_one_match_taken_by_index_is_read_alone_on_postgresql(org_user, django_a
     assert found[0] == first and found[0].rank > 2
     with pytest.raises(IndexError):
         found[2]
+
+
+@postgres_only
+def test_body_matches_fill_only_what_title_matches_leave_of_the_cap_on_postgresql(
+    org_user, monkeypatch
+):
+    """Issue 12: at most CANDIDATES_EACH matches are ranked; title-or-summary matches come
+    first, body-only matches fill the rest, so when titles fill the cap no body is read."""
+    from knowledge import search
+
+    monkeypatch.setattr(search, "CANDIDATES_EACH", 3)
+    titles = [published_article(title=f"Settlement guide {n}", body="Nothing.") for n in range(2)]
+    bodies = [
+        published_article(title=f"Other topic {n}", body="Settlement notes.") for n in range(3)
+    ]
+    found = [hit.article for hit in article_search(org_user, "settlement")]
+    assert len(found) == 3
+    assert set(found[:2]) == set(titles) and found[2] in bodies
+
+    titles.append(published_article(title="Settlement guide 2", body="Nothing."))
+    titles.append(published_article(title="Settlement guide 3", body="Nothing."))
+    found = [hit.article for hit in article_search(org_user, "settlement")]
+    assert len(found) == 3 and set(found) <= set(titles)
