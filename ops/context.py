@@ -25,7 +25,7 @@ def request_id_from(header_value: str | None) -> str:
     return uuid.uuid4().hex
 
 
-def _request_user(request):
+def request_user(request):
     """The request's user if authentication already loaded it; never loads it for a log line."""
     user = vars(request).get("user")
     if user is None:
@@ -41,7 +41,7 @@ def current_identity() -> tuple[str | None, int | None, int | None]:
     user_id, organisation_id = user_id_var.get(), organisation_id_var.get()
     request = current_request_var.get()
     if request is not None and user_id is None:
-        user = _request_user(request)
+        user = request_user(request)
         if user is not None and getattr(user, "is_authenticated", False):
             user_id, organisation_id = user.pk, getattr(user, "organisation_id", None)
     return request_id_var.get(), user_id, organisation_id

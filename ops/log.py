@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from comms.mpan import contains_mpan, find_mpans
 
-from .context import current_identity
+from .context import request_user, current_identity
 
 MPAN_REDACTED = "[MPAN redacted]"
 SECRET_REDACTED = "[redacted]"
@@ -136,6 +136,14 @@ class RequestContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id, user_id, organisation_id = current_identity()
+        # Django logs a 4xx or 5xx answer after the middleware has finished, with the request
+        # attached: the id is read from it.
+        request = getattr(record, "request", None)
+        if record.request_id is None and request is not None:
+            record.request_id = getattr(request, "request_id", None)
+            user = request_user(request) if hasattr(request, "__dict__") else None
+            if user_id is None and user is not None and getattr(user, "is_authenticated", False):
+                user_id, organisation_id = user.pk, getattr(user, "organisation_id", None)
         record.request_id = record.request_id or "-"
         record.user_id = user_id
         record.organisation_id = organisation_id
@@ -167,7 +175,9 @@ class JsonFormatter(logging.Formatter):
             "organisation_id": getattr(record, "organisation_id", None),
         }
         for key, value in vars(record).items():
-            if key not in _RECORD_FIELDS and not key.startswith("_"):
+            if key == "request" and hasattr(value, "path"):
+                document["http"] = {"method": value.method, "path": redact(value.path)}
+            elif key not in _RECORD_FIELDS and not key.startswith("_"):
                 document[key] = _clean(value)
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)

@@ -1,0 +1,98 @@
+"""/metrics (issue 14): every listed series in the Prometheus text format, for a configured
+address or bearer token only; routes by resolver name, never the raw path."""
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.factories.cases import CaseFactory
+
+SERIES = [
+    "mhhs_http_requests",
+    "mhhs_http_request_duration_seconds",
+    "mhhs_http_request_db_queries",
+    "mhhs_celery_task_runs",
+    "mhhs_celery_task_failures",
+    "mhhs_celery_task_duration_seconds",
+    "mhhs_celery_queue_depth",
+    "mhhs_outbox_backlog",
+    "mhhs_outbox_oldest_age_seconds",
+    "mhhs_outbox_undeliverable",
+    "mhhs_sla_clocks_at_risk",
+    "mhhs_sla_clocks_breached",
+    "mhhs_triage_queue_length",
+    "mhhs_triage_queue_oldest_age_seconds",
+    "mhhs_inbound_email_failures",
+    "mhhs_worker_heartbeat_age_seconds",
+    "mhhs_periodic_task_last_success_age_seconds",
+]
+TOKEN = "scrape-token-for-tests"
+
+
+@pytest.fixture
+def metrics_settings(settings):
+    settings.METRICS_TOKEN = TOKEN
+    settings.METRICS_ALLOWED_IPS = ["10.1.2.0/24"]
+    return settings
+
+
+def scrape(client, **headers):
+    return client.get("/metrics", headers=headers)
+
+
+def families(response) -> dict:
+    return {f.name: f for f in text_string_to_metric_families(response.content.decode())}
+
+
+@pytest.mark.django_db
+def test_metrics_refused_without_token_or_allowed_address(client, metrics_settings):
+    assert scrape(client).status_code == 403
+    assert scrape(client, Authorization="Bearer wrong").status_code == 403
+    assert scrape(client, Authorization=TOKEN).status_code == 403
+
+
+@pytest.mark.django_db
+def test_metrics_refused_to_everyone_when_nothing_is_configured(client, settings):
+    settings.METRICS_TOKEN = ""
+    settings.METRICS_ALLOWED_IPS = []
+    assert scrape(client).status_code == 403
+    assert scrape(client, Authorization="Bearer ").status_code == 403
+
+
+@pytest.mark.django_db
+def test_metrics_for_allowed_address_without_token(client, metrics_settings):
+    response = client.get("/metrics", REMOTE_ADDR="10.1.2.7")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+
+
+@pytest.mark.django_db
+def test_metrics_expose_every_listed_series(client, metrics_settings, org_user):
+    """A raised case leaves an unsent acknowledgement (its on-commit delivery does not run
+    here), a case in triage and running clocks; an eager sweep and two requests give the
+    counters samples."""
+    from comms.tasks import outbound_message_resend_pending_task
+
+    outbound_message_resend_pending_task.delay()
+    CaseFactory(caller=org_user)
+    client.get("/healthz")
+    client.get("/no/such/page/1234/")
+
+    response = scrape(client, Authorization=f"Bearer {TOKEN}")
+    assert response.status_code == 200
+    found = families(response)
+    missing = [name for name in SERIES if name not in found]
+    assert not missing
+
+    def samples(name):
+        return [(s.name, s.labels, s.value) for s in found[name].samples]
+
+    assert samples("mhhs_triage_queue_length") == [("mhhs_triage_queue_length", {}, 1.0)]
+    assert samples("mhhs_outbox_backlog")[0][2] >= 1
+    routes = {labels["route"] for _, labels, _ in samples("mhhs_http_requests")}
+    assert {"healthz", "unmatched"} <= routes
+    text = response.content.decode()
+    assert "/no/such/page" not in text and "1234" not in text.split("mhhs_http", 1)[1]
+    tasks = {labels["task"] for _, labels, _ in samples("mhhs_celery_task_runs")}
+    assert "comms.tasks.outbound_message_resend_pending_task" in tasks
+    depth = samples("mhhs_celery_queue_depth")
+    assert depth and depth[0][1] == {"queue": "celery"}
