@@ -23,7 +23,11 @@ from .services import HEARTBEAT_TASK, periodic_run_finished, periodic_run_starte
 logger = logging.getLogger(__name__)
 
 HEADER_KEYS = ("request_id", "user_id", "organisation_id")
-_VARS = {"request_id": request_id_var, "user_id": user_id_var, "organisation_id": organisation_id_var}
+_VARS = {
+    "request_id": request_id_var,
+    "user_id": user_id_var,
+    "organisation_id": organisation_id_var,
+}
 # task id → (start, context tokens, failed?) for the run the worker is in.
 _running: dict[str, dict] = {}
 

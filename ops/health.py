@@ -8,6 +8,7 @@ balancer stops sending requests while it is 503.
 """
 
 from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -78,7 +79,10 @@ def check_broker() -> Check:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(
-                max_retries=1, interval_start=0, interval_step=0, timeout=settings.OPS_BROKER_TIMEOUT
+                max_retries=1,
+                interval_start=0,
+                interval_step=0,
+                timeout=settings.OPS_BROKER_TIMEOUT,
             )
     except Exception as exc:
         return Check("broker", False, _error(exc))

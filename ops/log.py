@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from comms.mpan import contains_mpan, find_mpans
 
-from .context import request_user, current_identity
+from .context import current_identity, request_user
 
 MPAN_REDACTED = "[MPAN redacted]"
 SECRET_REDACTED = "[redacted]"

@@ -120,9 +120,7 @@ class BacklogCollector:
             labels=["task"],
         )
         for task in tasks[1:]:
-            periodic.add_metric(
-                [task], (now - last[task]).total_seconds() if last[task] else -1
-            )
+            periodic.add_metric([task], (now - last[task]).total_seconds() if last[task] else -1)
         yield periodic
 
 

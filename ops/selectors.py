@@ -129,7 +129,11 @@ def periodic_runs(*, now: datetime | None = None) -> list[PeriodicRow]:
         interval = _interval(spec["schedule"])
         late = bool(
             interval
-            and (run is None or not run.last_succeeded_at or run.last_succeeded_at < now - 2 * interval)
+            and (
+                run is None
+                or not run.last_succeeded_at
+                or run.last_succeeded_at < now - 2 * interval
+            )
         )
         rows.append(PeriodicRow(entry, spec["task"], _every(spec["schedule"]), run, late))
     return rows

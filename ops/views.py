@@ -62,7 +62,7 @@ def system_status(request):
 
 
 def _age(value, now) -> str:
-    """"4 min", "2 h 5 min": how long something has waited, for people."""
+    """ "4 min", "2 h 5 min": how long something has waited, for people."""
     if value is None:
         return ""
     seconds = max(int((now - value).total_seconds()), 0)

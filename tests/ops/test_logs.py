@@ -56,7 +56,11 @@ def test_log_call_with_planted_values_is_redacted(json_log):
     logger.info("Authorization: Bearer %s", TOKEN)
     logger.info(
         "sending",
-        extra={"password": PASSWORD, "body_text": "Meter reads are wrong", "meta": {"token": TOKEN}},
+        extra={
+            "password": PASSWORD,
+            "body_text": "Meter reads are wrong",
+            "meta": {"token": TOKEN},
+        },
     )
     try:
         raise ValueError(f"bad core {MPAN}")

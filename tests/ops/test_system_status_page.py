@@ -40,7 +40,10 @@ def test_service_manager_sees_backlogs_and_periodic_tasks_in_uk_time(service_man
     assert response.status_code == 200
     page = response.content.decode()
     assert "<caption>Work waiting</caption>" in page
-    assert 'data-figure="triage-queue"><th scope="row">Cases waiting for triage</th><td>1</td><td>1 min' in page
+    assert (
+        'data-figure="triage-queue"><th scope="row">Cases waiting for triage</th><td>1</td><td>1 min'
+        in page
+    )
     assert 'data-figure="outbox-backlog"' in page
     assert "1 Jul 2026, 11:00" in page
     sla_row = page[page.index('data-task="sla-sweep"') :].split("</tr>")[0]
