@@ -103,6 +103,8 @@ MIDDLEWARE = [
     # First, so every answer carries an X-Request-ID and is counted (issue 14).
     "ops.middleware.RequestIdMiddleware",
     "ops.middleware.MetricsMiddleware",
+    # Probes are answered before host validation (they call the container by its address).
+    "ops.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "mhhs_portal.middleware.RejectHostileInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

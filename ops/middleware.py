@@ -71,3 +71,22 @@ class MetricsMiddleware:
         metrics.HTTP_LATENCY.labels(**labels).observe(elapsed)
         metrics.HTTP_DB_QUERIES.labels(route=route).observe(counter.count)
         return response
+
+
+class ProbeMiddleware:
+    """Answers /healthz and /readyz before host validation and HTTPS redirects: probes call
+    the container by its address (Docker, Kubernetes), not by a name in ALLOWED_HOSTS."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path in PROBE_PATHS:
+            from django.urls import resolve
+
+            request.resolver_match = resolve(request.path)
+            return request.resolver_match.func(request)
+        return self.get_response(request)
+
+
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})

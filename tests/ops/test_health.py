@@ -155,3 +155,9 @@ def test_heartbeat_task_records_the_worker(client):
     worker_heartbeat_task.delay()
     status, document = readyz(client)
     assert status == 200, document
+
+
+def test_probes_answer_whatever_host_they_are_called_by(client):
+    """Docker and Kubernetes probe the container by its address, not by a public name."""
+    assert client.get("/healthz", HTTP_HOST="10.244.1.7:8000").status_code == 200
+    assert client.get("/favicon.ico", HTTP_HOST="10.244.1.7:8000").status_code == 400
