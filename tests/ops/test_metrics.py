@@ -96,3 +96,29 @@ def test_metrics_expose_every_listed_series(client, metrics_settings, org_user):
     assert "comms.tasks.outbound_message_resend_pending_task" in tasks
     depth = samples("mhhs_celery_queue_depth")
     assert depth and depth[0][1] == {"queue": "celery"}
+
+
+@pytest.mark.django_db
+def test_dashboard_and_alert_rules_name_only_exposed_series(client, metrics_settings):
+    """deploy/monitoring must not drift from what /metrics exposes."""
+    import json
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    folder = Path(__file__).resolve().parents[2] / "deploy" / "monitoring"
+    rules = yaml.safe_load((folder / "alerts.yml").read_text())
+    exprs = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    dashboard = json.loads((folder / "grafana-dashboard.json").read_text())
+    exprs += [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    exposed = set(families(scrape(client, Authorization=f"Bearer {TOKEN}")))
+    named = {
+        re.sub(r"(_bucket|_sum|_count|_total)$", "", name)
+        for expr in exprs
+        for name in re.findall(r"\bmhhs_[a-z_]+", expr)
+    }
+    assert named and named <= exposed, named - exposed
+    assert {"MhhsOutboxStuck", "MhhsSweepLate", "MhhsBreachCountRising", "MhhsWorkerGone"} <= {
+        rule["alert"] for group in rules["groups"] for rule in group["rules"]
+    }
