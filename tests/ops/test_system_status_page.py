@@ -70,3 +70,10 @@ def test_system_status_query_count_is_constant(
     with django_assert_num_queries(7):
         response = client.get(URL)
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_console_header_links_system_status_for_service_managers_only(service_manager, agent):
+    link = f'<a href="{URL}" class="console-nav-system-status">System status</a>'
+    assert link in mfa_client(service_manager).get("/admin/").content.decode()
+    assert link not in mfa_client(agent).get("/admin/").content.decode()
