@@ -38,10 +38,17 @@ def json_log():
     """The root logger also writes JSON through the configured filters into a buffer."""
     stream = io.StringIO()
     handler = json_handler(stream)
+    # A real worker started by an earlier test may have left these at its own level.
+    levels = {name: logging.getLogger(name).level for name in ("", "celery", "celery.app.trace")}
+    logging.getLogger().setLevel(logging.INFO)
+    for name in ("celery", "celery.app.trace"):
+        logging.getLogger(name).setLevel(logging.NOTSET)
     root = logging.getLogger()
     root.addHandler(handler)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     root.removeHandler(handler)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def assert_clean(lines) -> None:
