@@ -170,7 +170,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None),
+            # The plain format shows "-" outside a request; JSON says null.
+            "request_id": None if getattr(record, "request_id", "-") == "-" else record.request_id,
             "user_id": getattr(record, "user_id", None),
             "organisation_id": getattr(record, "organisation_id", None),
         }
