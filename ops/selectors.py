@@ -81,7 +81,9 @@ def broker_queue_depth() -> dict[str, int | None]:
     try:
         with app.connection_for_read() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
-            declared = conn.default_channel.queue_declare(queue=queue, passive=True)
+            # Not passive: an empty Redis queue has no key, and a passive declaration of it
+            # fails; declaring the queue Celery itself declares changes nothing.
+            declared = conn.default_channel.queue_declare(queue=queue)
             return {queue: int(declared.message_count)}
     except Exception:
         return {queue: None}

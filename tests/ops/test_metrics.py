@@ -2,6 +2,7 @@
 address or bearer token only; routes by resolver name, never the raw path."""
 
 import pytest
+from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.factories.cases import CaseFactory
@@ -96,6 +97,7 @@ def test_metrics_expose_every_listed_series(client, metrics_settings, org_user):
     assert "comms.tasks.outbound_message_resend_pending_task" in tasks
     depth = samples("mhhs_celery_queue_depth")
     assert depth and depth[0][1] == {"queue": "celery"}
+    assert depth[0][2] >= 0, "the broker answered"
 
 
 @pytest.mark.django_db
@@ -122,3 +124,24 @@ def test_dashboard_and_alert_rules_name_only_exposed_series(client, metrics_sett
     assert {"MhhsOutboxStuck", "MhhsSweepLate", "MhhsBreachCountRising", "MhhsWorkerGone"} <= {
         rule["alert"] for group in rules["groups"] for rule in group["rules"]
     }
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(
+    not settings.CELERY_BROKER_URL.startswith("redis://"),
+    reason="needs Redis as the broker: set CELERY_BROKER_URL=redis://... (CI does)",
+)
+@pytest.mark.django_db
+def test_queue_depth_counts_messages_waiting_in_the_broker():
+    from mhhs_portal.celery import app as celery_app
+    from ops.selectors import broker_queue_depth
+
+    celery_app.control.purge()
+    assert broker_queue_depth() == {"celery": 0}
+    celery_app.conf.task_always_eager = False
+    celery_app.send_task("ops.tasks.worker_heartbeat_task")
+    celery_app.send_task("ops.tasks.worker_heartbeat_task")
+    try:
+        assert broker_queue_depth() == {"celery": 2}
+    finally:
+        celery_app.control.purge()
