@@ -145,3 +145,18 @@ def test_queue_depth_counts_messages_waiting_in_the_broker():
         assert broker_queue_depth() == {"celery": 2}
     finally:
         celery_app.control.purge()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cases", [2, 20])
+def test_scrape_query_count_is_constant(
+    cases, client, metrics_settings, org_user, django_assert_num_queries
+):
+    for _ in range(cases):
+        CaseFactory(caller=org_user)
+    # 1 outbox aggregate; 2 inbound failures count; 3 open SLA clocks aggregate; 4 triage
+    # queue aggregate; 5 last success of the heartbeat and each periodic task. Token access
+    # needs no query; the queue depth asks the broker.
+    with django_assert_num_queries(5):
+        response = scrape(client, Authorization=f"Bearer {TOKEN}")
+    assert response.status_code == 200
