@@ -30,8 +30,12 @@ RUN python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml
 COPY --from=source /src /app
 RUN useradd --system --uid 10001 --home-dir /app portal \
     && SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
-    && mkdir -p /app/var/media \
+    && mkdir -p /app/var/media /app/var/metrics \
     && chown -R portal /app/var
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "mhhs_portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Liveness of the web process (issue 14): /healthz answers without the database. Worker and beat
+# containers of this image set their own check (docker-compose.yml).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
+CMD ["gunicorn", "mhhs_portal.wsgi", "-c", "deploy/gunicorn.conf.py"]

@@ -20,6 +20,8 @@ EXEMPT_PREFIXES = (
     "/favicon.ico",
     "/api/",
     "/healthz",
+    "/readyz",
+    "/metrics",
     "/status/",
 )
 

@@ -268,6 +268,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # How often self-help suggestions spare the desk a case (§11.2.2).
         "knowledge.view_selfhelp_report",
         *_CHANGE_RAISE,
+        # Queues, backlogs and periodic tasks (issue 14).
+        "ops.view_system_status",
     ],
     # A mail gateway or another desk's system posting inbound email over the API (§10.2); a
     # monitoring tool or another desk raising and reading incidents (§5.7, §13). Which of

@@ -136,6 +136,13 @@ _DESK_LINKS = (
         "console-nav-registrations",
         "Registrations",
     ),
+    # Queues, backlogs and periodic tasks (issue 14).
+    (
+        "ops.view_system_status",
+        "ops_console:system_status",
+        "console-nav-system-status",
+        "System status",
+    ),
 )
 
 _BELL_ICON = mark_safe(

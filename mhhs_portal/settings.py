@@ -5,6 +5,7 @@ nothing set (SQLite and a filesystem Celery broker under var/), while tests, CI 
 select PostgreSQL and Redis by URL. `.env.example` lists every variable.
 """
 
+import ipaddress
 import re
 from pathlib import Path
 
@@ -95,9 +96,15 @@ INSTALLED_APPS = [
     "changes",
     "comms",
     "status_page",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # First, so every answer carries an X-Request-ID and is counted (issue 14).
+    "ops.middleware.RequestIdMiddleware",
+    "ops.middleware.MetricsMiddleware",
+    # Probes are answered before host validation (they call the container by its address).
+    "ops.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "mhhs_portal.middleware.RejectHostileInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -390,7 +397,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "changes.report_tasks.change_reports_issue_task",
         "schedule": crontab(hour=6, minute=0, day_of_week="mon"),
     },
+    # Issue 14: a worker records that it takes tasks; /readyz reads the time.
+    "worker-heartbeat": {
+        "task": "ops.tasks.worker_heartbeat_task",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
 }
+# Logging stays as settings.LOGGING configures it in the worker too (JSON, request ids, redaction).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 
 def env_rate(name: str, default: str) -> str | None:
@@ -490,10 +505,48 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Operations (issue 14). /readyz fails when a worker has not taken the heartbeat task (every
+# 30 s) for OPS_HEARTBEAT_MAX_AGE seconds, or the SLA or outbox sweep (every minute) has not
+# succeeded for OPS_SWEEP_MAX_AGE seconds; OPS_BROKER_TIMEOUT bounds its broker check.
+OPS_HEARTBEAT_MAX_AGE = env_int("OPS_HEARTBEAT_MAX_AGE", 120)
+OPS_SWEEP_MAX_AGE = env_int("OPS_SWEEP_MAX_AGE", 300)
+OPS_BROKER_TIMEOUT = env_int("OPS_BROKER_TIMEOUT", 2)
+# /metrics answers scrapers from these addresses or networks, or presenting this bearer token;
+# with neither set it answers nobody (403).
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "")
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS must list addresses or networks, not {_network!r}"
+        ) from exc
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Probes come over plain HTTP from inside the deployment, not through the TLS proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# LOG_FORMAT=json: one JSON object per line (production); "plain" (the default) for people.
+# Both carry the request id and pass the redaction filter (no MPAN, password, token or body).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f'LOG_FORMAT must be "plain" or "json", not {LOG_FORMAT!r}')
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_context": {"()": "ops.log.RequestContextFilter"},
+        "redact": {"()": "ops.log.RedactFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "ops.log.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_context", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

@@ -32,6 +32,9 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("access.urls")),
     path("console/cab/", include("changes.cab_urls")),
+    # Issue 14: the system status page; /healthz, /readyz and /metrics at the root.
+    path("console/system/", include("ops.console_urls")),
+    path("", include("ops.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("mhhs_portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
