@@ -101,7 +101,7 @@ def test_autoscalers_scale_deployments_that_exist():
 
 def test_configmap_sets_only_variables_the_settings_read():
     documented = set(
-        re.findall(r"^# ?([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M)
+        re.findall(r"^(?:# ?)?([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M)
     )
     [config] = _by_kind("ConfigMap").values()
     unknown = set(config["data"]) - documented
