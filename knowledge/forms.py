@@ -6,6 +6,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from tickets.models import Category, Service
+from tickets.reference_cache import category_choices, service_choices
 
 from .search import MAX_QUERY_CHARS
 from .services import FEEDBACK_COMMENT_MAX_CHARS
@@ -61,6 +62,16 @@ class ArticleSearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = Category.objects.filter(active=True).order_by("name")
         self.fields["service"].queryset = Service.objects.filter(active=True).order_by("name")
+        # The choices drawn come from the per-process reference data (no query per page view,
+        # issue 12); a value sent is still checked against the database by the field.
+        self.fields["category"].widget.choices = [
+            ("", "All categories"),
+            *sorted(category_choices(active_only=True), key=lambda choice: choice[1]),
+        ]
+        self.fields["service"].widget.choices = [
+            ("", "All services"),
+            *service_choices(active_only=True),
+        ]
         self.fields["q"].widget.attrs.update({"type": "search", "autocomplete": "off"})
 
 

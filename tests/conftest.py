@@ -17,7 +17,7 @@ from accounts import roles
 from mhhs_portal.celery import app as celery_app
 from tests.factories.accounts import OrganisationFactory, ResolverGroupFactory, UserFactory
 from tests.reference_data import ensure_reference_data
-from tickets.reference_cache import category_choices_forget
+from tickets.reference_cache import category_choices_forget, service_choices_forget
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
@@ -63,6 +63,7 @@ def _isolated_cache_and_eager_tasks():
     cache.clear()
     # Per-process reference data (issue 9): a rolled-back test's categories must not linger.
     category_choices_forget()
+    service_choices_forget()
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield

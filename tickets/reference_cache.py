@@ -1,10 +1,12 @@
 """Reference data read on every console list, kept per process (issue 9).
 
-The categories (§5.16) are the choices of the "By category" filter on every ticket list: one
-query per page view for a table the desk changes a few times a year. They are kept in this
+The categories (§5.16) are the choices of the "By category" filter on every ticket list, and
+with the services (§1.4) the filters of the knowledge search: one query each per page view for
+tables the desk changes a few times a year. They are kept in this
 process and dropped when a category is saved or deleted here (connected in `TicketsConfig.ready`); another
 process sees a change within `REFERENCE_TTL_SECONDS`, which only delays a new category's
-appearance in the filter — tickets themselves are always read from the database.
+appearance in the filter — tickets themselves are always read from the database. Services are
+kept the same way.
 """
 
 import threading
@@ -16,6 +18,7 @@ clock = time.monotonic
 
 _lock = threading.Lock()
 _categories: tuple[float, list[tuple[int, str, bool]]] | None = None
+_services: tuple[float, list[tuple[str, str, bool]]] | None = None
 
 
 def _category_rows() -> list[tuple[int, str, bool]]:
@@ -45,3 +48,33 @@ def category_choices_forget(**_signal_kwargs) -> None:
     global _categories
     with _lock:
         _categories = None
+
+
+def _service_rows() -> list[tuple[str, str, bool]]:
+    global _services
+    held = _services
+    if held is not None and clock() - held[0] < REFERENCE_TTL_SECONDS:
+        return held[1]
+    from .models import Service
+
+    rows = [
+        (service.code, str(service), service.active)
+        for service in Service.objects.only("name", "abbreviation", "code", "active").order_by(
+            "name"
+        )
+    ]
+    with _lock:
+        _services = (clock(), rows)
+    return rows
+
+
+def service_choices(*, active_only: bool = False) -> list[tuple[str, str]]:
+    """Every service (or the active ones) as (code, name as the model shows it), by name."""
+    return [(code, name) for code, name, active in _service_rows() if active or not active_only]
+
+
+def service_choices_forget(**_signal_kwargs) -> None:
+    """A service was saved or deleted in this process: read them again next time."""
+    global _services
+    with _lock:
+        _services = None

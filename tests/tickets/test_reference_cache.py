@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tickets import reference_cache
-from tickets.models import Category
+from tickets.models import Category, Service
 from tickets.reference_cache import REFERENCE_TTL_SECONDS, category_choices
 
 
@@ -65,3 +65,27 @@ def test_a_kept_filter_follows_the_query_string_and_the_categories(agent_client)
     added = dict(category_choices())
     new_id = next(pk for pk, name in added.items() if name == "Kept filter check")
     assert f"category__id__exact={new_id}" in agent_client.get(url).content.decode()
+
+
+def test_the_knowledge_search_filters_draw_kept_choices_that_follow_changes(db, org_user):
+    """Issue 12: the search page's category and service selects cost no query per view once
+    kept, list only active entries, and show a service added here at once."""
+    from tests.conftest import login_client
+
+    client = login_client(org_user)
+    url = reverse("knowledge:search")
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(url).content.decode()
+    tables = " ".join(query["sql"] for query in captured.captured_queries)
+    assert "tickets_category" not in tables and "tickets_service" not in tables
+    assert '<option value="dip">' in page
+    added = Service.objects.create(name="Zz test service", code="zz-test", active=True)
+    Service.objects.create(name="Zz retired service", code="zz-old", active=False)
+    page = client.get(url).content.decode()
+    assert f'<option value="{added.code}">Zz test service</option>' in page
+    assert "zz-old" not in page
+    chosen = client.get(url, {"service": "zz-test"})
+    assert chosen.status_code == 200
+    assert f'<option value="{added.code}" selected>' in chosen.content.decode()
+    assert client.get(url, {"service": "zz-old"}).status_code == 400
