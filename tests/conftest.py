@@ -207,3 +207,23 @@ def resolver_client(resolver):
 @pytest.fixture
 def org_client(org_user):
     return login_client(org_user)
+
+
+# --- CI: every service present, no test skipped for lack of one (tests/ci_services.py) -------
+
+
+def pytest_collection_finish(session):
+    from tests import ci_services
+
+    if ci_services.required() and session.items:
+        ci_services.check_or_exit()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    from tests import ci_services
+
+    report = outcome.get_result()
+    if ci_services.required() and report.skipped and not ci_services.skip_allowed(report):
+        ci_services.fail_skip(report)
